@@ -1,0 +1,120 @@
+import type { Config } from './infra/config.ts';
+import { redactUrl } from './infra/config.ts';
+import { StartupError, connectWithRetry } from './infra/connect.ts';
+import { signToken } from './infra/jwt.ts';
+import type { KeyValueStore } from './infra/kv/kv.ts';
+import { MemoryKv } from './infra/kv/kv.memory.ts';
+import { RedisKv } from './infra/kv/kv.redis.ts';
+import { createLogger, type Logger } from './infra/logger.ts';
+import { Metrics } from './infra/metrics.ts';
+import { INDEXES } from './infra/store/indexes.ts';
+import { MemoryStore } from './infra/store/store.memory.ts';
+import { MongoStore } from './infra/store/store.mongo.ts';
+import type { DocumentStore } from './infra/store/store.ts';
+import { registerHealthRoutes, type ReadinessCheck } from './transport/health.routes.ts';
+import { Server } from './transport/server.ts';
+import { uwsIsNative } from './transport/uws.ts';
+import { registerWebhookAdminRoutes } from './transport/webhook-admin.routes.ts';
+import type { DestinationStream } from 'pino';
+
+export interface RunningApp {
+  readonly port: number;
+  readonly log: Logger;
+  readonly store: DocumentStore;
+  readonly kv: KeyValueStore;
+  /** Drains and closes everything; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const READY_PING_MS = 1000;
+
+/** The composition root: connects infrastructure, registers routes, listens. */
+export async function startApp(config: Config, logDestination?: DestinationStream): Promise<RunningApp> {
+  const log = createLogger({ level: config.LOG_LEVEL, pod: config.POD_ID }, logDestination);
+  assertNativeUws(config, log);
+
+  const store = await openStore(config, log);
+  let kv: KeyValueStore;
+  try {
+    kv = await openKv(config, log);
+    await store.ensureIndexes(INDEXES);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const metrics = new Metrics(config.POD_ID);
+  const server = new Server({ log, metrics, corsOrigins: config.CORS_ORIGINS });
+  let draining = false;
+  const checks: ReadinessCheck[] = [
+    { name: 'mongodb', check: () => readiness(store.kind === 'memory', () => store.ping(READY_PING_MS)) },
+    { name: 'redis', check: () => readiness(kv.kind === 'memory', () => kv.ping(READY_PING_MS)) },
+  ];
+  registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
+  registerWebhookAdminRoutes(server.router, { store, jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
+  server.router.fallback();
+
+  let port: number;
+  try {
+    port = await server.listen(config.HOST, config.PORT);
+  } catch (err) {
+    await Promise.all([kv.close(), store.close()]);
+    throw new StartupError((err as Error).message);
+  }
+  log.info(
+    { port, host: config.HOST, mongodb: store.kind === 'memory' ? 'embedded' : redactUrl(config.MONGO_URL ?? ''), redis: kv.kind === 'memory' ? 'embedded' : redactUrl(config.REDIS_URL ?? '') },
+    `Smart Chat API Running on ${config.HOST}:${port}`,
+  );
+  if (config.jwtSecretGenerated) {
+    const token = signToken({ sub: 'dev-admin', role: 'admin', ttlSeconds: 12 * 3600 }, config.AGENT_JWT_SECRET);
+    // Printed, not logged: the logger redacts tokens, and this one is for a developer to copy.
+    process.stdout.write(`\nAGENT_JWT_SECRET is unset: using a random secret for this process.\nDevelopment admin token (12 h): ${token}\n\n`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      draining = true;
+      log.info('draining: refusing new connections');
+      server.router.startDraining();
+      server.stopAccepting();
+      const left = await server.router.waitIdle(config.SHUTDOWN_GRACE_MS);
+      if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
+      await Promise.allSettled([kv.close(), store.close()]);
+      log.info('stopped');
+    })());
+
+  return { port, log, store, kv, stop };
+}
+
+function assertNativeUws(config: Config, log: Logger): void {
+  if (uwsIsNative()) return;
+  if (!config.UWS_ALLOW_FALLBACK) {
+    throw new StartupError('uWebSockets.js native binary did not load (Node.js ABI or glibc mismatch); set UWS_ALLOW_FALLBACK=true to run the slow JS fallback');
+  }
+  log.warn('uWebSockets.js is running its pure-JS fallback: expect far lower throughput');
+}
+
+async function openStore(config: Config, log: Logger): Promise<DocumentStore> {
+  if (!config.MONGO_URL) return new MemoryStore();
+  const url = config.MONGO_URL;
+  return connectWithRetry('MongoDB', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000 }), log);
+}
+
+async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {
+  if (!config.REDIS_URL) return new MemoryKv();
+  const url = config.REDIS_URL;
+  let lastLogged = 0;
+  const onError = (err: Error) => {
+    // ioredis repeats connection errors on every retry; one line per 10 s is enough.
+    if (Date.now() - lastLogged > 10_000) log.warn({ err: err.message }, 'redis connection error');
+    lastLogged = Date.now();
+  };
+  return connectWithRetry('Redis', config.STARTUP_CONNECT_ATTEMPTS, () => RedisKv.connect({ url, onError }), log);
+}
+
+async function readiness(embedded: boolean, ping: () => Promise<void>): Promise<'ok' | 'embedded'> {
+  if (embedded) return 'embedded';
+  await ping();
+  return 'ok';
+}

@@ -1,0 +1,149 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, parsed once at boot.
+ * This is the only module that touches `process.env` (see `loadConfig`).
+ */
+
+/** Empty strings count as "unset" for most variables (a blank line in .env). */
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = (protocols: readonly string[]) =>
+  optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    let parsed: URL;
+    try {
+      parsed = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a URL: "${redactUrl(v)}"` });
+      return;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"` });
+    }
+  });
+
+const origin = (fallback: string) =>
+  url(['https:', 'http:']).transform((v) => (v ?? fallback).replace(/\/+$/, ''));
+
+const flag = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return false;
+    if (/^(1|true|yes)$/i.test(v)) return true;
+    if (/^(0|false|no)$/i.test(v)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+    return z.NEVER;
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(0, 65535, 5000),
+  HOST: optionalText.transform((v) => v ?? '0.0.0.0'),
+  MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
+  MONGO_DB: optionalText
+    .transform((v) => v ?? 'chat_system')
+    .pipe(z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or - only (1-63)')),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  POD_ID: optionalText
+    .transform((v) => v ?? randomUUID())
+    .pipe(z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only')),
+  AGENT_JWT_SECRET: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  WEBHOOK_VERIFY_TOKEN: optionalText,
+  WEBHOOK_SECRET: optionalText,
+  WA_API_KEY_1: optionalText,
+  WA_API_KEY_2: optionalText,
+  PINBOT_ORIGIN: origin('https://partners.pinbot.ai'),
+  PINBOT_V3_ORIGIN: origin('https://partnersv1.pinbot.ai'),
+  // Unset → the spec's default; set to empty → forwarding disabled.
+  COMMUNICATION_MASTER_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined ? 'https://communicationmaster.oneway.cab/webhook' : v === '' ? undefined : v))
+    .pipe(url(['https:', 'http:'])),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: optionalText.transform((v, ctx) => {
+    if (v === undefined) return [] as string[];
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const o of list) {
+      if (o === '*') continue;
+      try {
+        if (new URL(o).origin !== o) throw new Error();
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin like https://dash.example.com` });
+      }
+    }
+    return list;
+  }),
+  /** Allow uWebSockets.js's slow pure-JS fallback (never in production). */
+  UWS_ALLOW_FALLBACK: flag,
+  SHUTDOWN_GRACE_MS: integer(0, 120_000, 10_000),
+  STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),
+});
+
+export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {
+  AGENT_JWT_SECRET: string;
+  /** True when no secret was configured and a random one was made for this process. */
+  jwtSecretGenerated: boolean;
+};
+
+/** Thrown for an invalid environment; `message` is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parse the environment. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') || 'environment';
+    throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { AGENT_JWT_SECRET, ...rest } = parsed.data;
+  if (AGENT_JWT_SECRET === undefined && rest.NODE_ENV === 'production') {
+    throw new ConfigError('invalid configuration: AGENT_JWT_SECRET: required when NODE_ENV=production');
+  }
+  return {
+    ...rest,
+    AGENT_JWT_SECRET: AGENT_JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    jwtSecretGenerated: AGENT_JWT_SECRET === undefined,
+  };
+}
+
+/** A URL safe to log: credentials replaced. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return raw.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The one registry of errors a client can see. Each has a stable code, an HTTP
+ * status and a default message; the README's error table is checked against it.
+ */
+export const ERRORS = {
+  BAD_JSON: { status: 400, message: 'Body is not valid JSON' },
+  VALIDATION_FAILED: { status: 400, message: 'Request failed validation' },
+  NOT_A_WEBHOOK: { status: 400, message: 'Body is not a WhatsApp webhook' },
+  UNKNOWN_EVENT: { status: 400, message: 'Unknown event' },
+  UNAUTHORIZED: { status: 401, message: 'Missing or invalid token' },
+  BAD_SIGNATURE: { status: 401, message: 'X-Hub-Signature-256 does not match the body' },
+  FORBIDDEN: { status: 403, message: 'Not allowed' },
+  CORS_ORIGIN_DENIED: { status: 403, message: 'Origin not allowed' },
+  VERIFY_TOKEN_MISMATCH: { status: 403, message: 'Verification token does not match' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  UNKNOWN_CHANNEL: { status: 404, message: 'Unknown WhatsApp channel' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+  STORE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable' },
+  NOT_READY: { status: 503, message: 'Service is not ready' },
+  SHUTTING_DOWN: { status: 503, message: 'Service is shutting down' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error meant for a client: its code and message are public, `cause` is not. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** The public body of an error: `{status: 0, error: {code, message}}` (CONTRACT.md). */
+export function errorBody(err: AppError): { status: 0; error: { code: ErrorCode; message: string } } {
+  return { status: 0, error: { code: err.code, message: err.message } };
+}
+
+/** Any thrown value as an AppError; unknown failures become INTERNAL (details stay in the log). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
+}

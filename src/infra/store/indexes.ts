@@ -1,0 +1,15 @@
+import type { IndexSpec } from './store.ts';
+
+/**
+ * Indexes created at start-up (spec §5), adapted to DESIGN.md §4: messages
+ * live in their own collection, ordered per chat.
+ */
+export const INDEXES: readonly IndexSpec[] = [
+  { collection: 'chats', name: 'status_customer_type', keys: { status: 1, customer_type: 1 } },
+  { collection: 'chats', name: 'customer_unique', keys: { customer: 1 }, unique: true },
+  { collection: 'chats', name: 'last_message_time', keys: { last_message_time: -1 } },
+  { collection: 'messages', name: 'chat_seq_unique', keys: { chat_id: 1, seq: -1 }, unique: true },
+  { collection: 'messages', name: 'chat_datetime', keys: { chat_id: 1, datetime: -1 } },
+  { collection: 'users', name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true },
+  { collection: 'socket_collection', name: 'chat_id', keys: { chat_id: 1 } },
+];

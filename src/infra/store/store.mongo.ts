@@ -1,0 +1,206 @@
+import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import {
+  StoreError,
+  newId,
+  type Collection,
+  type Doc,
+  type DocumentStore,
+  type Filter,
+  type FindOneAndUpdateOptions,
+  type FindOptions,
+  type IndexSpec,
+  type UpdateOptions,
+  type UpdateResult,
+  type Update,
+} from './store.ts';
+
+export interface MongoStoreOptions {
+  url: string;
+  dbName: string;
+  /** How long an operation waits for a reachable server before failing (spec §10.2: 5 s). */
+  serverSelectionTimeoutMS?: number;
+  maxPoolSize?: number;
+}
+
+/** The document store on MongoDB through the official driver. */
+export class MongoStore implements DocumentStore {
+  readonly kind = 'mongodb' as const;
+  private closed = false;
+
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+  ) {}
+
+  /** Connects and proves the server answers; rejects with StoreError('unavailable') otherwise. */
+  static async connect(opts: MongoStoreOptions): Promise<MongoStore> {
+    const timeout = opts.serverSelectionTimeoutMS ?? 5000;
+    const client = new MongoClient(opts.url, {
+      serverSelectionTimeoutMS: timeout,
+      connectTimeoutMS: timeout,
+      socketTimeoutMS: 30_000,
+      maxPoolSize: opts.maxPoolSize ?? 50,
+      ignoreUndefined: true,
+      retryWrites: false, // the wire-protocol test server has no sessions; our writes are idempotent instead
+    });
+    try {
+      await client.connect();
+      await client.db(opts.dbName).command({ ping: 1 });
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw translate(err);
+    }
+    return new MongoStore(client, client.db(opts.dbName));
+  }
+
+  collection<T extends Doc = Doc>(name: string): Collection<T> {
+    return new MongoCollection(this, this.db, name) as unknown as Collection<T>;
+  }
+
+  async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
+    for (const s of specs) {
+      await this.run(() =>
+        this.db.collection(s.collection).createIndex(s.keys, {
+          name: s.name,
+          ...(s.unique ? { unique: true } : {}),
+          ...(s.sparse ? { sparse: true } : {}),
+        }),
+      );
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError('unavailable', `mongodb did not answer ping within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.run(() => this.db.command({ ping: 1 })), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async dropAll(): Promise<void> {
+    await this.run(() => this.db.dropDatabase());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client.close();
+  }
+
+  /** Runs a driver call, translating its errors into StoreError. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('closed', 'mongodb store is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+}
+
+/** Our documents carry string `_id`s (see newId), not ObjectIds. */
+type StoredDoc = Document & { _id: string };
+
+class MongoCollection implements Collection<Doc> {
+  constructor(
+    private readonly store: MongoStore,
+    private readonly db: Db,
+    private readonly name: string,
+  ) {}
+
+  private get c() {
+    return this.db.collection<StoredDoc>(this.name);
+  }
+
+  async insertOne(doc: Doc): Promise<string> {
+    const withId = { ...doc, _id: doc._id ?? newId() };
+    await this.store.run(() => this.c.insertOne(withId));
+    return withId._id;
+  }
+
+  async findOne(filter: Filter, options: FindOptions = {}): Promise<Doc | null> {
+    return (await this.find(filter, { ...options, limit: 1 }))[0] ?? null;
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
+    return this.store.run(async () => {
+      let cursor = this.c.find(filter, options.projection ? { projection: options.projection } : {});
+      if (options.sort) cursor = cursor.sort(options.sort);
+      if (options.skip) cursor = cursor.skip(options.skip);
+      if (options.limit) cursor = cursor.limit(options.limit);
+      return (await cursor.toArray()) as unknown as Doc[];
+    });
+  }
+
+  async countDocuments(filter: Filter = {}): Promise<number> {
+    return this.store.run(() => this.c.countDocuments(filter));
+  }
+
+  async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    const r = await this.store.run(() => this.c.updateOne(filter, withInsertId(filter, update, options.upsert), { upsert: !!options.upsert }));
+    return upsertResult(r.matchedCount, r.modifiedCount, r.upsertedId);
+  }
+
+  async updateMany(filter: Filter, update: Update): Promise<UpdateResult> {
+    const r = await this.store.run(() => this.c.updateMany(filter, update));
+    return { matched: r.matchedCount, modified: r.modifiedCount };
+  }
+
+  async findOneAndUpdate(filter: Filter, update: Update, options: FindOneAndUpdateOptions = {}): Promise<Doc | null> {
+    return this.store.run(async () => {
+      const doc = await this.c.findOneAndUpdate(filter, withInsertId(filter, update, options.upsert), {
+        upsert: !!options.upsert,
+        returnDocument: options.returnDocument ?? 'before',
+        ...(options.sort ? { sort: options.sort } : {}),
+        ...(options.projection ? { projection: options.projection } : {}),
+      });
+      return doc as Doc | null;
+    });
+  }
+
+  async deleteOne(filter: Filter): Promise<number> {
+    return (await this.store.run(() => this.c.deleteOne(filter))).deletedCount;
+  }
+
+  async deleteMany(filter: Filter): Promise<number> {
+    return (await this.store.run(() => this.c.deleteMany(filter))).deletedCount;
+  }
+
+  async aggregate<R = Doc>(pipeline: Record<string, unknown>[]): Promise<R[]> {
+    return this.store.run(async () => (await this.c.aggregate(pipeline).toArray()) as R[]);
+  }
+}
+
+/** Upserts get a string `_id` like every other insert, unless the filter or update names one. */
+function withInsertId(filter: Filter, update: Update, upsert: boolean | undefined): Update {
+  if (!upsert || '_id' in filter) return update;
+  const onInsert = (update.$setOnInsert ?? {}) as Record<string, unknown>;
+  const set = (update.$set ?? {}) as Record<string, unknown>;
+  if ('_id' in onInsert || '_id' in set) return update;
+  return { ...update, $setOnInsert: { ...onInsert, _id: newId() } };
+}
+
+function upsertResult(matched: number, modified: number, upsertedId: unknown): UpdateResult {
+  return upsertedId == null ? { matched, modified } : { matched, modified, upsertedId: String(upsertedId) };
+}
+
+const UNAVAILABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClosedError',
+]);
+
+function translate(err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e instanceof MongoServerError && e.code === 11000) return new StoreError('duplicate_key', e.message, { cause: e });
+  if (UNAVAILABLE.has(e.name)) return new StoreError('unavailable', `mongodb unavailable: ${e.message}`, { cause: e });
+  if (e instanceof MongoServerError) return new StoreError('bad_query', e.message, { cause: e });
+  return new StoreError('unavailable', e.message, { cause: e });
+}

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { AppError, errorBody, toAppError } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
+
+/** Bodies over this size are refused with 413 while they arrive (CONTRACT.md). */
+export const BODY_LIMIT = 256 * 1024;
+
+/** A request copied off uWS's stack-allocated object, safe to use after `await`. */
+export interface Request {
+  readonly method: string;
+  readonly path: string;
+  /** The route pattern, e.g. `/api/chats/whatsapp_chat/:channel` (a bounded metrics label). */
+  readonly route: string;
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The raw body bytes (empty for GET). */
+  readonly body: Buffer;
+  readonly reqId: string;
+  readonly log: Logger;
+  /** The body parsed as JSON; throws AppError BAD_JSON. */
+  json(): unknown;
+}
+
+export interface Reply {
+  status?: number;
+  /** Serialised as JSON. */
+  json?: unknown;
+  /** Sent as is (text/plain unless `contentType` says otherwise). */
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: Request) => Reply | Promise<Reply>;
+
+export interface HttpRouterOptions {
+  log: Logger;
+  metrics: Metrics;
+  corsOrigins: readonly string[];
+  bodyLimit?: number;
+}
+
+const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
+const CORS_ALLOW_METHODS = 'GET, POST, OPTIONS';
+
+/**
+ * The one way routes meet uWebSockets.js: aborts are tracked from the first
+ * moment, body chunks are copied and capped as they arrive, every response is
+ * corked and sent exactly once, and every failure leaves as a coded error body.
+ */
+export class HttpRouter {
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly bodyLimit: number;
+  private readonly anyOrigin: boolean;
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly opts: HttpRouterOptions,
+  ) {
+    this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
+    this.anyOrigin = opts.corsOrigins.includes('*');
+    app.options('/*', (res, req) => this.preflight(res, req));
+  }
+
+  get(pattern: string, handler: Handler): this {
+    this.app.get(pattern, (res, req) => this.handle(res, req, pattern, handler, false));
+    return this;
+  }
+
+  post(pattern: string, handler: Handler): this {
+    this.app.post(pattern, (res, req) => this.handle(res, req, pattern, handler, true));
+    return this;
+  }
+
+  /** Answers every unmatched route with 404; register last. */
+  fallback(): this {
+    this.app.any('/*', (res, req) =>
+      this.handle(res, req, 'unmatched', () => {
+        throw new AppError('NOT_FOUND', `No route for ${req.getCaseSensitiveMethod()} ${req.getUrl()}`);
+      }, false),
+    );
+    return this;
+  }
+
+  /** From now on responses close their connection, so keep-alive clients move to other pods. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`; returns how many were left. */
+  async waitIdle(timeoutMs: number): Promise<number> {
+    if (this.inFlight === 0) return 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.inFlight;
+  }
+
+  private handle(res: HttpResponse, raw: HttpRequest, route: string, handler: Handler, hasBody: boolean): void {
+    const started = performance.now();
+    const state = { aborted: false, done: false };
+    this.inFlight++;
+    res.onAborted(() => {
+      state.aborted = true;
+      this.finish(route, method, 499, started);
+    });
+
+    // Copy everything off the stack-allocated request before any async work.
+    const method = raw.getCaseSensitiveMethod().toUpperCase();
+    const path = raw.getUrl();
+    const query = new URLSearchParams(raw.getQuery() ?? '');
+    const params: string[] = [];
+    for (let i = 0; route.includes(':') && i < 8; i++) {
+      const p = raw.getParameter(i);
+      if (p === undefined || p === '') break;
+      params.push(decodeURIComponent(p));
+    }
+    const headers: Record<string, string> = {};
+    raw.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const incomingId = headers['x-request-id'];
+    const reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+    const log = this.opts.log.child({ reqId });
+
+    const send = (status: number, reply: Reply): void => {
+      if (state.aborted || state.done) return;
+      state.done = true;
+      const { body, contentType } = encode(reply);
+      const closeConnection = this.draining;
+      res.cork(() => {
+        res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+        res.writeHeader('content-type', contentType);
+        res.writeHeader('x-request-id', reqId);
+        this.corsHeaders(res, headers.origin);
+        for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+        res.end(body, closeConnection);
+      });
+      this.finish(route, method, status, started);
+    };
+    const fail = (err: unknown): void => {
+      const e = toAppError(err);
+      if (e.status >= 500) log.error({ err: e.cause ?? e, route }, e.message);
+      else log.info({ code: e.code, route }, e.message);
+      send(e.status, { json: errorBody(e) });
+    };
+
+    const run = (body: Buffer): void => {
+      const request: Request = {
+        method, path, route, params, query, headers, body, reqId, log,
+        json: () => parseJson(body),
+      };
+      Promise.resolve()
+        .then(() => handler(request))
+        .then((reply) => send(reply.status ?? 200, reply), fail);
+    };
+
+    if (!hasBody) return run(EMPTY);
+
+    const declared = Number(headers['content-length'] ?? '0');
+    if (declared > this.bodyLimit) return this.tooLarge(res, state, route, method, started, headers.origin);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    res.onData((chunk, isLast) => {
+      if (state.done || state.aborted) return;
+      received += chunk.byteLength;
+      if (received > this.bodyLimit) return this.tooLarge(res, state, route, method, started, headers.origin);
+      chunks.push(Buffer.from(new Uint8Array(chunk))); // uWS neuters the ArrayBuffer on return
+      if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    });
+  }
+
+  private tooLarge(res: HttpResponse, state: { aborted: boolean; done: boolean }, route: string, method: string, started: number, origin?: string): void {
+    if (state.done || state.aborted) return;
+    state.done = true;
+    // The rest of the body is never read, so the connection cannot be reused.
+    res.cork(() => {
+      res.writeStatus('413 Payload Too Large').writeHeader('content-type', 'application/json');
+      this.corsHeaders(res, origin);
+      res.end(JSON.stringify(errorBody(new AppError('PAYLOAD_TOO_LARGE'))), true);
+    });
+    this.finish(route, method, 413, started);
+  }
+
+  private preflight(res: HttpResponse, req: HttpRequest): void {
+    const origin = req.getHeader('origin');
+    const allowed = this.allows(origin);
+    res.cork(() => {
+      if (!allowed) {
+        res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json');
+        res.end(JSON.stringify(errorBody(new AppError('CORS_ORIGIN_DENIED', `Origin ${origin || '(none)'} is not allowed`))));
+        return;
+      }
+      res.writeStatus('204 No Content');
+      this.corsHeaders(res, origin);
+      res.writeHeader('access-control-allow-methods', CORS_ALLOW_METHODS);
+      res.writeHeader('access-control-allow-headers', CORS_ALLOW_HEADERS);
+      res.writeHeader('access-control-max-age', '600');
+      res.endWithoutBody();
+    });
+  }
+
+  private corsHeaders(res: HttpResponse, origin: string | undefined): void {
+    if (!origin || !this.allows(origin)) return;
+    res.writeHeader('access-control-allow-origin', origin);
+    res.writeHeader('vary', 'origin');
+  }
+
+  private allows(origin: string): boolean {
+    return origin !== '' && (this.anyOrigin || this.opts.corsOrigins.includes(origin));
+  }
+
+  private finish(route: string, method: string, status: number, started: number): void {
+    this.opts.metrics.observeHttp(route, method, status, (performance.now() - started) / 1000);
+    this.inFlight--;
+    if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw new AppError('BAD_JSON', 'Body is empty; expected JSON');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new AppError('BAD_JSON', `Body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function encode(reply: Reply): { body: string; contentType: string } {
+  if (reply.text !== undefined) return { body: reply.text, contentType: reply.contentType ?? 'text/plain; charset=utf-8' };
+  return { body: JSON.stringify(reply.json ?? { status: 1 }), contentType: reply.contentType ?? 'application/json' };
+}

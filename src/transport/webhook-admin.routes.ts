@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { toNational } from '../domain/phone.ts';
+import { AppError } from '../infra/errors.ts';
+import { safeEqual } from '../infra/safe-equal.ts';
+import type { DocumentStore } from '../infra/store/store.ts';
+import { authenticate } from './auth.ts';
+import type { HttpRouter } from './http.ts';
+import { validate } from './validate.ts';
+
+export interface WebhookAdminDeps {
+  store: DocumentStore;
+  jwtSecret: string;
+  /** Unset: every verification attempt fails (CONTRACT.md). */
+  verifyToken: string | undefined;
+}
+
+const mobile = z.string().transform((v, ctx) => toNational(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a 10-digit Indian mobile number' }), z.NEVER));
+
+const userUpdate = z.object({
+  mobile,
+  documents_status: z.enum(['Approved', 'Pending', 'Rejected']).optional(),
+  dco_status: z.enum(['Active', 'Suspend', 'Inactive']).optional(),
+  in_journey_status: z.boolean().optional(),
+  name: z.string().max(200).optional(),
+});
+
+/** Spec FR-8: the Meta verification handshake and user profile updates from other OneWay.Cab systems. */
+export function registerWebhookAdminRoutes(router: HttpRouter, deps: WebhookAdminDeps): void {
+  router.get('/api/webhook/verify', (req) => {
+    const q = (name: string) => req.query.get(`hub.${name}`) ?? req.query.get(`hub_${name}`) ?? '';
+    const token = q('verify_token');
+    const mode = q('mode');
+    if ((mode === '' || mode === 'subscribe') && deps.verifyToken !== undefined && safeEqual(token, deps.verifyToken)) {
+      return { text: q('challenge') };
+    }
+    throw new AppError('VERIFY_TOKEN_MISMATCH');
+  });
+
+  router.post('/api/webhook/user/update', async (req) => {
+    authenticate(req, deps.jwtSecret, 'admin');
+    const { mobile: m, ...fields } = validate(userUpdate, req.json());
+    await deps.store
+      .collection('users')
+      .updateOne({ mobile: m }, { $set: { ...fields, customer: m, updated_at: new Date() }, $setOnInsert: { created_at: new Date() } }, { upsert: true });
+    return { json: { status: 1, data: { mobile: m } } };
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * One suite, every document-store driver: the memory driver and MongoDB (the
+ * wire-protocol test server) must answer the same operations the same way.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { StoreError, type DocumentStore } from '../../src/infra/store/store.ts';
+
+export function storeContract(driver: string, open: () => Promise<DocumentStore>): void {
+  describe(`document store contract: ${driver}`, () => {
+    let store: DocumentStore;
+    let n = 0;
+    /** A fresh collection name per test, so tests never see each other's documents. */
+    const fresh = () => store.collection(`c${++n}`);
+
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store.dropAll();
+      await store.close();
+    });
+
+    it('inserts with a generated string id and finds the document back with its dates', async () => {
+      const c = fresh();
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      const id = await c.insertOne({ customer: '9876543210', at, tags: ['a'] });
+      assert.match(id, /^[0-9a-f]{24}$/);
+      const doc = await c.findOne({ _id: id });
+      assert.deepEqual(doc, { _id: id, customer: '9876543210', at, tags: ['a'] });
+      assert.ok(doc?.at instanceof Date);
+    });
+
+    it('returns copies: changing a found document does not change the stored one', async () => {
+      const c = fresh();
+      const id = await c.insertOne({ n: 1, nested: { x: 1 } });
+      const doc = (await c.findOne({ _id: id }))!;
+      (doc.nested as { x: number }).x = 99;
+      assert.deepEqual((await c.findOne({ _id: id }))?.nested, { x: 1 });
+    });
+
+    it('finds with filter, sort, skip, limit and projection, and counts', async () => {
+      const c = fresh();
+      for (let i = 0; i < 10; i++) await c.insertOne({ _id: `id${i}`, i, even: i % 2 === 0, name: `Name ${i}` });
+      const page = await c.find({ even: true }, { sort: { i: -1 }, skip: 1, limit: 2, projection: { i: 1 } });
+      assert.deepEqual(page, [{ _id: 'id6', i: 6 }, { _id: 'id4', i: 4 }]);
+      assert.equal(await c.countDocuments({ even: false }), 5);
+      assert.equal(await c.countDocuments(), 10);
+      assert.deepEqual((await c.find({ name: { $regex: 'name 3', $options: 'i' } })).map((d) => d._id), ['id3']);
+      assert.deepEqual((await c.find({ i: { $in: [1, 2] } }, { sort: { i: 1 } })).map((d) => d.i), [1, 2]);
+    });
+
+    it('answers a missing key with null, zero matches and zero deletions', async () => {
+      const c = fresh();
+      assert.equal(await c.findOne({ _id: 'nope' }), null);
+      assert.deepEqual(await c.updateOne({ _id: 'nope' }, { $set: { a: 1 } }), { matched: 0, modified: 0 });
+      assert.equal(await c.findOneAndUpdate({ _id: 'nope' }, { $set: { a: 1 } }), null);
+      assert.equal(await c.deleteOne({ _id: 'nope' }), 0);
+      assert.deepEqual(await c.find({ a: 1 }), []);
+    });
+
+    it('updates with $set, $inc and $max, reporting matched and modified', async () => {
+      const c = fresh();
+      const id = await c.insertOne({ count: 1, best: 5 });
+      assert.deepEqual(await c.updateOne({ _id: id }, { $inc: { count: 2 }, $set: { label: 'x' }, $max: { best: 3 } }), { matched: 1, modified: 1 });
+      assert.deepEqual(await c.findOne({ _id: id }), { _id: id, count: 3, best: 5, label: 'x' });
+      assert.deepEqual(await c.updateOne({ _id: id }, { $set: { label: 'x' } }), { matched: 1, modified: 0 });
+      assert.deepEqual(await c.updateMany({ count: { $gte: 0 } }, { $inc: { count: 1 } }), { matched: 1, modified: 1 });
+    });
+
+    it('upserts from the filter and $setOnInsert, applying $setOnInsert only on insert', async () => {
+      const c = fresh();
+      const first = await c.updateOne({ customer: '9000000001' }, { $set: { status: 'active' }, $setOnInsert: { created: 1 } }, { upsert: true });
+      assert.equal(first.matched, 0);
+      assert.match(first.upsertedId ?? '', /^[0-9a-f]{24}$/);
+      await c.updateOne({ customer: '9000000001' }, { $set: { status: 'resolved' }, $setOnInsert: { created: 2 } }, { upsert: true });
+      const docs = await c.find({ customer: '9000000001' });
+      assert.equal(docs.length, 1);
+      assert.deepEqual({ ...docs[0], _id: 'x' }, { _id: 'x', customer: '9000000001', status: 'resolved', created: 1 });
+    });
+
+    it('findOneAndUpdate returns the document before or after, and upserts', async () => {
+      const c = fresh();
+      const id = await c.insertOne({ seq: 1 });
+      assert.deepEqual(await c.findOneAndUpdate({ _id: id }, { $inc: { seq: 1 } }), { _id: id, seq: 1 });
+      assert.deepEqual(await c.findOneAndUpdate({ _id: id }, { $inc: { seq: 1 } }, { returnDocument: 'after' }), { _id: id, seq: 3 });
+      const made = await c.findOneAndUpdate({ _id: 'counter' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
+      assert.deepEqual(made, { _id: 'counter', seq: 1 });
+    });
+
+    it('refuses a duplicate on a unique index, on insert and on update, leaving data unchanged', async () => {
+      const name = `u${++n}`;
+      await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);
+      const c = store.collection(name);
+      await c.insertOne({ _id: 'a', customer: '1' });
+      const b = await c.insertOne({ _id: 'b', customer: '2' });
+      await assert.rejects(c.insertOne({ customer: '1' }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+      await assert.rejects(c.updateOne({ _id: b }, { $set: { customer: '1' } }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+      assert.deepEqual(await c.findOne({ _id: 'b' }), { _id: 'b', customer: '2' });
+      await assert.rejects(c.insertOne({ _id: 'a', customer: '3' }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+      assert.equal(await c.countDocuments(), 2);
+    });
+
+    it('lets a sparse unique index hold many documents without the field', async () => {
+      const name = `s${++n}`;
+      await store.ensureIndexes([{ collection: name, name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true }]);
+      const c = store.collection(name);
+      await c.insertOne({ other: 1 });
+      await c.insertOne({ other: 2 });
+      await c.insertOne({ mobile: '9' });
+      await assert.rejects(c.insertOne({ mobile: '9' }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+    });
+
+    it('deletes one or many', async () => {
+      const c = fresh();
+      for (let i = 0; i < 5; i++) await c.insertOne({ i });
+      assert.equal(await c.deleteOne({ i: { $gte: 3 } }), 1);
+      assert.equal(await c.deleteMany({ i: { $lt: 2 } }), 2);
+      assert.equal(await c.countDocuments(), 2);
+    });
+
+    it('aggregates with $lookup, $unwind, $addFields, $filter, $size, $facet and $count', async () => {
+      const chats = fresh();
+      const users = fresh();
+      await users.insertOne({ mobile: '1', dco_status: 'Active' });
+      await chats.insertOne({ _id: 'c1', customer: '1', reads: [1, 5, 7] });
+      await chats.insertOne({ _id: 'c2', customer: '2', reads: [] });
+      const usersName = `c${n}`;
+      const [result] = await chats.aggregate<{ total: { n: number }[]; rows: Record<string, unknown>[] }>([
+        { $lookup: { from: usersName, localField: 'customer', foreignField: 'mobile', as: 'user' } },
+        { $unwind: { path: '$user', preserveNullAndEmptyArrays: true } },
+        { $addFields: { late: { $size: { $filter: { input: '$reads', as: 'r', cond: { $gt: ['$$r', 2] } } } } } },
+        { $sort: { _id: 1 } },
+        { $facet: { total: [{ $count: 'n' }], rows: [{ $project: { _id: 1, late: 1, status: '$user.dco_status' } }] } },
+      ]);
+      assert.deepEqual(result, { total: [{ n: 2 }], rows: [{ _id: 'c1', late: 2, status: 'Active' }, { _id: 'c2', late: 0 }] });
+    });
+
+    it('rejects a malformed filter, update or pipeline with a bad_query error', async () => {
+      const c = fresh();
+      await c.insertOne({ a: 1 });
+      const badQuery = (e: unknown) => e instanceof StoreError && e.kind === 'bad_query';
+      await assert.rejects(c.find({ a: { $bogus: 1 } }), badQuery);
+      await assert.rejects(c.updateOne({ a: 1 }, { $bogus: { a: 2 } }), badQuery);
+      await assert.rejects(c.aggregate([{ $bogusStage: {} }]), badQuery);
+      await assert.rejects(c.updateOne({ a: 1 }, { $inc: { a: 'x' } }), badQuery);
+    });
+  });
+
+  describe(`document store contract: ${driver}, once closed`, () => {
+    it('rejects every operation with a closed error instead of hanging', async () => {
+      const store = await open();
+      await store.collection('x').insertOne({ a: 1 });
+      await store.dropAll();
+      await store.close();
+      await assert.rejects(store.collection('x').find({}), (e: unknown) => e instanceof StoreError && e.kind === 'closed');
+      await assert.rejects(store.ping(500), (e: unknown) => e instanceof StoreError && e.kind === 'closed');
+    });
+  });
+}
