@@ -16,8 +16,9 @@ export interface RedisServerHandle {
   pause(paused: boolean): void;
 }
 
-export async function startRedisServer(): Promise<RedisServerHandle> {
-  const external = process.env['TEST_REDIS_URL'];
+/** `private: true` always starts a new server (for tests that pause or stop it). */
+export async function startRedisServer(opts: { private?: boolean } = {}): Promise<RedisServerHandle> {
+  const external = opts.private ? undefined : process.env['TEST_REDIS_URL'];
   if (external) return { url: external, port: Number(new URL(external).port || 6379), stop: async () => {}, pause: () => {} };
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
