@@ -80,6 +80,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       server.stopAccepting();
       const left = await server.router.waitIdle(config.SHUTDOWN_GRACE_MS);
       if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
+      // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
+      await new Promise((r) => setTimeout(r, 50));
       await Promise.allSettled([kv.close(), store.close()]);
       log.info('stopped');
     })());

@@ -28,19 +28,23 @@ const integer = (min: number, max: number, fallback: number) =>
       return n;
     });
 
+/** Adds an issue unless `v` is a URL with one of `protocols`. */
+function checkUrl(v: string, protocols: readonly string[], ctx: z.RefinementCtx): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: "${redactUrl(v)}"` });
+    return;
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    ctx.addIssue({ code: 'custom', message: `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"` });
+  }
+}
+
 const url = (protocols: readonly string[]) =>
   optionalText.superRefine((v, ctx) => {
-    if (v === undefined) return;
-    let parsed: URL;
-    try {
-      parsed = new URL(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `not a URL: "${redactUrl(v)}"` });
-      return;
-    }
-    if (!protocols.includes(parsed.protocol)) {
-      ctx.addIssue({ code: 'custom', message: `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"` });
-    }
+    if (v !== undefined) checkUrl(v, protocols, ctx);
   });
 
 const origin = (fallback: string) =>
@@ -82,8 +86,12 @@ const envSchema = z.object({
     .string()
     .trim()
     .optional()
-    .transform((v) => (v === undefined ? 'https://communicationmaster.oneway.cab/webhook' : v === '' ? undefined : v))
-    .pipe(url(['https:', 'http:'])),
+    .transform((v, ctx) => {
+      if (v === undefined) return 'https://communicationmaster.oneway.cab/webhook';
+      if (v === '') return undefined;
+      checkUrl(v, ['https:', 'http:'], ctx);
+      return v;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: optionalText.transform((v, ctx) => {
     if (v === undefined) return [] as string[];

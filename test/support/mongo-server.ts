@@ -84,8 +84,9 @@ function unrefChild(child: ChildProcess): void {
   }
 }
 
-export async function startMongoServer(): Promise<MongoServerHandle> {
-  const external = process.env['TEST_MONGO_URL'];
+/** `private: true` always starts a new server (for tests that stop it). */
+export async function startMongoServer(opts: { private?: boolean } = {}): Promise<MongoServerHandle> {
+  const external = opts.private ? undefined : process.env['TEST_MONGO_URL'];
   if (external) {
     return { url: external, stop: async () => {} };
   }

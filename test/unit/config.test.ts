@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, redactUrl } from '../../src/infra/config.ts';
+
+const bad = (env: Record<string, string>, pattern: RegExp) =>
+  assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('\n'));
+
+describe('configuration', () => {
+  it('has the contract defaults with an empty environment', () => {
+    const c = loadConfig({});
+    assert.equal(c.PORT, 5000);
+    assert.equal(c.HOST, '0.0.0.0');
+    assert.equal(c.MONGO_URL, undefined);
+    assert.equal(c.MONGO_DB, 'chat_system');
+    assert.equal(c.REDIS_URL, undefined);
+    assert.match(c.POD_ID, /^[0-9a-f-]{36}$/);
+    assert.equal(c.PINBOT_ORIGIN, 'https://partners.pinbot.ai');
+    assert.equal(c.PINBOT_V3_ORIGIN, 'https://partnersv1.pinbot.ai');
+    assert.equal(c.COMMUNICATION_MASTER_URL, 'https://communicationmaster.oneway.cab/webhook');
+    assert.equal(c.LOG_LEVEL, 'info');
+    assert.deepEqual(c.CORS_ORIGINS, []);
+    assert.equal(c.jwtSecretGenerated, true);
+    assert.ok(c.AGENT_JWT_SECRET.length >= 32);
+  });
+
+  it('treats blank values as unset, but an empty COMMUNICATION_MASTER_URL disables forwarding', () => {
+    const c = loadConfig({ MONGO_URL: '', REDIS_URL: ' ', COMMUNICATION_MASTER_URL: '' });
+    assert.equal(c.MONGO_URL, undefined);
+    assert.equal(c.REDIS_URL, undefined);
+    assert.equal(c.COMMUNICATION_MASTER_URL, undefined);
+  });
+
+  it('parses every setting it is given', () => {
+    const c = loadConfig({
+      PORT: '8080', MONGO_URL: 'mongodb://db:27017', REDIS_URL: 'redis://cache:6379', POD_ID: 'pod-1',
+      AGENT_JWT_SECRET: 'a-secret-of-enough-length', CORS_ORIGINS: 'https://a.example, https://b.example',
+      PINBOT_ORIGIN: 'http://127.0.0.1:9999/', UWS_ALLOW_FALLBACK: 'true', LOG_LEVEL: 'debug',
+    });
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.POD_ID, 'pod-1');
+    assert.equal(c.jwtSecretGenerated, false);
+    assert.deepEqual(c.CORS_ORIGINS, ['https://a.example', 'https://b.example']);
+    assert.equal(c.PINBOT_ORIGIN, 'http://127.0.0.1:9999');
+    assert.equal(c.UWS_ALLOW_FALLBACK, true);
+  });
+
+  it('names the variable in a one-line error for each bad value', () => {
+    bad({ PORT: 'abc' }, /^invalid configuration: PORT: expected an integer/);
+    bad({ PORT: '70000' }, /PORT/);
+    bad({ MONGO_URL: 'http://db' }, /^invalid configuration: MONGO_URL: expected a mongodb: or mongodb\+srv: URL/);
+    bad({ REDIS_URL: 'not a url' }, /REDIS_URL: not a URL/);
+    bad({ LOG_LEVEL: 'loud' }, /LOG_LEVEL/);
+    bad({ NODE_ENV: 'staging' }, /NODE_ENV/);
+    bad({ CORS_ORIGINS: 'https://a.example/path' }, /CORS_ORIGINS/);
+    bad({ AGENT_JWT_SECRET: 'short' }, /AGENT_JWT_SECRET: at least 16/);
+    bad({ UWS_ALLOW_FALLBACK: 'maybe' }, /UWS_ALLOW_FALLBACK/);
+    bad({ MONGO_DB: 'bad name!' }, /MONGO_DB/);
+  });
+
+  it('refuses production without an agent token secret', () => {
+    bad({ NODE_ENV: 'production' }, /AGENT_JWT_SECRET: required when NODE_ENV=production/);
+    assert.equal(loadConfig({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32) }).jwtSecretGenerated, false);
+  });
+
+  it('never prints credentials of a bad URL', () => {
+    assert.equal(redactUrl('mongodb://user:pw@db:27017/x'), 'mongodb://***@db:27017/x');
+    assert.throws(() => loadConfig({ REDIS_URL: 'redis//user:pw@x' }), (e: unknown) => e instanceof Error && !e.message.includes('pw'));
+  });
+});
