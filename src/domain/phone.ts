@@ -1,18 +1,19 @@
 /**
  * Customer numbers are stored and shown as the 10-digit national number
- * (CONTRACT.md); WhatsApp's `wa_id` carries the `91` country code.
+ * (CONTRACT.md): the webhook's `wa_id` without India's `91`. Numbers from
+ * other countries (Meta's own examples use US numbers) keep all their digits.
  */
-const NATIONAL = /^[6-9]\d{9}$/;
 
-/** The 10-digit national form of an Indian mobile number, or null if it is not one. */
-export function toNational(input: string): string | null {
-  const digits = input.replace(/[\s+()-]/g, '');
-  if (!/^\d+$/.test(digits)) return null;
-  const national = digits.length === 12 && digits.startsWith('91') ? digits.slice(2) : digits.length === 11 && digits.startsWith('0') ? digits.slice(1) : digits;
-  return NATIONAL.test(national) ? national : null;
+/** The stored form of a phone number, or null when it is not one. */
+export function normalizeNumber(input: string): string | null {
+  const digits = input.trim().replace(/[\s+()-]/g, '');
+  if (!/^\d{8,15}$/.test(digits)) return null;
+  if (digits.length === 12 && digits.startsWith('91')) return digits.slice(2);
+  if (digits.length === 11 && digits.startsWith('0')) return digits.slice(1);
+  return digits;
 }
 
-/** The international form WhatsApp sends to: `91` + national number. */
-export function toWhatsApp(national: string): string {
-  return `91${national}`;
+/** The form WhatsApp sends to: `91` + a 10-digit national number, other numbers as they are. */
+export function toWhatsApp(stored: string): string {
+  return stored.length === 10 ? `91${stored}` : stored;
 }

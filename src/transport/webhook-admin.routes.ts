@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toNational } from '../domain/phone.ts';
+import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
 import type { DocumentStore } from '../infra/store/store.ts';
@@ -14,7 +14,7 @@ export interface WebhookAdminDeps {
   verifyToken: string | undefined;
 }
 
-const mobile = z.string().transform((v, ctx) => toNational(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a 10-digit Indian mobile number' }), z.NEVER));
+const mobile = z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10-digit national, or with country code)' }), z.NEVER));
 
 const userUpdate = z.object({
   mobile,
