@@ -15,6 +15,20 @@ import { registerHealthRoutes, type ReadinessCheck } from './transport/health.ro
 import { Server } from './transport/server.ts';
 import { uwsIsNative } from './transport/uws.ts';
 import { registerWebhookAdminRoutes } from './transport/webhook-admin.routes.ts';
+import { registerWebhookRoutes } from './transport/webhook.routes.ts';
+import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
+import { WsHub } from './transport/ws-hub.ts';
+import { agentEventHandler } from './transport/ws-events.ts';
+import { ActorHost } from './actors/host.ts';
+import { chatKind } from './actors/chat.kind.ts';
+import { chatEffects } from './actors/chat.effects.ts';
+import { ChatService, type ActorRouter } from './actors/chat-service.ts';
+import { ChatQueries } from './actors/chat.queries.ts';
+import { DashboardCounters } from './actors/dashboard-counters.ts';
+import { DryRunSender } from './actors/outbound.ts';
+import { Inbox } from './actors/inbox.ts';
+import { Scheduler } from './actors/scheduler.ts';
+import { Forwarder } from './infra/forwarder.ts';
 import type { DestinationStream } from 'pino';
 
 export interface RunningApp {
@@ -22,6 +36,10 @@ export interface RunningApp {
   readonly log: Logger;
   readonly store: DocumentStore;
   readonly kv: KeyValueStore;
+  readonly host: ActorHost;
+  readonly inbox: Inbox;
+  readonly counters: DashboardCounters;
+  readonly scheduler: Scheduler;
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -50,9 +68,29 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     { name: 'mongodb', check: () => readiness(store.kind === 'memory', () => store.ping(READY_PING_MS)) },
     { name: 'redis', check: () => readiness(kv.kind === 'memory', () => kv.ping(READY_PING_MS)) },
   ];
+  const hub = new WsHub(server.app, { log, jwtSecret: config.AGENT_JWT_SECRET });
+  const counters = new DashboardCounters(kv, store, hub, log);
+  const outbound = new DryRunSender(store, log);
+  const host = new ActorHost([chatKind(store, chatEffects({ store, rooms: hub, counters, outbound, log }))], { log, idleMs: config.ACTOR_IDLE_MS });
+  const route: ActorRouter = (kind, key, event) => host.send(kind, key, event);
+  const inbox = new Inbox(store, async (item) => void (await route(item.kind, item.key, item.event)), log);
+  const chats = new ChatService(store, inbox, route);
+  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
+  const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
+
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
   registerWebhookAdminRoutes(server.router, { store, jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
+  registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
+  registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
   server.router.fallback();
+
+  const scheduler = new Scheduler(kv, config.POD_ID, log);
+  const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => counters.resync() };
+  await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
+  scheduler.every(resync);
+  // Events acknowledged but not applied (a crash, a failed delivery) are applied on the next pass.
+  scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
+  scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
 
   let port: number;
   try {
@@ -80,13 +118,18 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       server.stopAccepting();
       const left = await server.router.waitIdle(config.SHUTDOWN_GRACE_MS);
       if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
+      await scheduler.stop();
+      hub.closeAll();
+      await host.stop();
+      await forwarder?.close();
+      await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
       await new Promise((r) => setTimeout(r, 50));
       await Promise.allSettled([kv.close(), store.close()]);
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {

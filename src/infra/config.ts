@@ -109,6 +109,8 @@ const envSchema = z.object({
   /** Allow uWebSockets.js's slow pure-JS fallback (never in production). */
   UWS_ALLOW_FALLBACK: flag,
   SHUTDOWN_GRACE_MS: integer(0, 120_000, 10_000),
+  /** Resident actors idle this long are dropped from memory (their state is already stored). */
+  ACTOR_IDLE_MS: integer(1000, 86_400_000, 300_000),
   STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),
 });
 

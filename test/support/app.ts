@@ -13,7 +13,7 @@ export interface TestApp extends RunningApp {
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', AGENT_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', ...env });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', AGENT_JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', COMMUNICATION_MASTER_URL: '', ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

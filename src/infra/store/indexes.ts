@@ -10,6 +10,10 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'chats', name: 'last_message_time', keys: { last_message_time: -1 } },
   { collection: 'messages', name: 'chat_seq_unique', keys: { chat_id: 1, seq: -1 }, unique: true },
   { collection: 'messages', name: 'chat_datetime', keys: { chat_id: 1, datetime: -1 } },
+  { collection: 'messages', name: 'chat_idempotency', keys: { chat_id: 1, idempotency_id: 1 } },
+  { collection: 'messages', name: 'chat_wa_message', keys: { chat_id: 1, wa_message_id: 1 } },
+  { collection: 'inbox', name: 'state_received', keys: { state: 1, received_at: 1 } },
+  { collection: 'socket_collection', name: 'pod', keys: { pod: 1 } },
   { collection: 'users', name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true },
   { collection: 'socket_collection', name: 'chat_id', keys: { chat_id: 1 } },
 ];

@@ -1,0 +1,55 @@
+import type { AnyStateMachine, EventObject, StateValue } from 'xstate';
+
+/** Every event an actor receives carries an idempotency id and the time it happened (epoch ms). */
+export interface ActorEvent extends EventObject {
+  id: string;
+  at: number;
+}
+
+/** A delayed transition XState asked for (`after`), kept as data so it survives passivation and restarts. */
+export interface Deadline {
+  id: string;
+  event: EventObject;
+  due: number;
+}
+
+export interface TransitionRecord {
+  at: number;
+  event: string;
+  from: StateValue;
+  to: StateValue;
+}
+
+/** What is persisted for one actor: its state plus the runtime's bookkeeping, versioned. */
+export interface ActorRecord {
+  /** Snapshot schema version, so a future machine change can migrate old records. */
+  schema: number;
+  /** Bumped on every save; saves are conditional on it (optimistic concurrency / fencing). */
+  version: number;
+  state: { value: StateValue; context: unknown };
+  /** Ids of the most recent events applied, so a redelivered event is applied once. */
+  applied: string[];
+  /** Effects of the last event, kept until they have run, to be run again after a crash. */
+  pending: unknown[];
+  deadlines: Deadline[];
+  history: TransitionRecord[];
+}
+
+/**
+ * One kind of actor (chat, discount): its machine, where its records live and
+ * how its effects are carried out. The host (`host.ts`) does the rest.
+ */
+export interface ActorKind<E extends ActorEvent = ActorEvent> {
+  readonly name: string;
+  readonly machine: AnyStateMachine;
+  readonly schema: number;
+  /** Input for a new actor, made when the first event for `key` arrives. */
+  input(key: string, event: E): unknown;
+  load(key: string): Promise<ActorRecord | null>;
+  /** Writes `record` only if the stored version is `expected` (0: none stored). False on conflict. */
+  save(key: string, record: ActorRecord, expected: number): Promise<boolean>;
+  /** Carries out one event's effects in order. Idempotent: after a crash they may run again. */
+  execute(key: string, effects: readonly unknown[], context: unknown): Promise<void>;
+  /** Keys of stored actors with a deadline due by `now` (to wake passivated actors). */
+  dueKeys?(now: number, limit: number): Promise<string[]>;
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, CustomerType } from '../domain/channels.ts';
+import type { WebhookEvent } from '../domain/webhook.ts';
+import { AppError } from '../infra/errors.ts';
+import type { DocumentStore } from '../infra/store/store.ts';
+import type { ChatContext, ChatEvent, ChatStatus } from '../machines/chat.machine.ts';
+import type { ActorEvent } from './actor-kind.ts';
+import { chatOut, messageOut, type Doc } from './chat-views.ts';
+import type { Delivery } from './host.ts';
+import type { Inbox, InboxItem } from './inbox.ts';
+
+/** Delivers an event to an actor wherever it lives (this pod now; the owner pod with many pods). */
+export type ActorRouter = (kind: string, key: string, event: ActorEvent) => Promise<Delivery>;
+
+/** Typed construction of a chat event (excess fields are caught here, not lost). */
+const chatEvent = (e: ChatEvent): ActorEvent => e;
+
+/** Most chat-id → customer lookups kept in memory (the mapping never changes). */
+const CHAT_ID_CACHE = 10_000;
+
+/**
+ * What the webhooks and the agent WebSocket ask of chats: inbound events go
+ * through the durable inbox to the chat actors; agent commands go straight to
+ * the actors (the WebSocket reply waits for the stored result).
+ */
+export class ChatService {
+  private readonly chatIds = new Map<string, string>();
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly inbox: Inbox,
+    private readonly route: ActorRouter,
+  ) {}
+
+  /** Makes a webhook's events durable; resolves once they are, then applies them in the background. */
+  async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
+    const items = events.map((e) => inboxItem(channel, e));
+    const fresh = await this.inbox.accept(items);
+    void this.inbox.process(fresh);
+    return { accepted: fresh.length, duplicates: items.length - fresh.length };
+  }
+
+  /** `new_chat`: the chat with this customer, opened if it did not exist. */
+  async openChat(agent: string, customer: string, customerType: CustomerType, channel: string): Promise<Doc> {
+    const d = await this.route('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel, customerType }));
+    return chatOut(await this.chatDoc((d.context as ChatContext).chatId));
+  }
+
+  /** `send_message`: stored, pushed to the room, handed to WhatsApp. Same `requestId` → applied once. */
+  async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string): Promise<Doc> {
+    const customer = await this.customerOf(chatId);
+    const id = `agent:${agent}:${requestId}`;
+    const d = await this.route('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body: { kind: 'text', text } }));
+    const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
+    if (!message) throw new AppError('INTERNAL', `message ${id} was not stored (state ${String(d.value)})`);
+    return messageOut(message);
+  }
+
+  /** `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. */
+  async setStatus(agent: string, customer: string, status: ChatStatus): Promise<Doc> {
+    const existing = await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } });
+    if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}`);
+    await this.route('chat', customer, chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
+    return chatOut(await this.chatDoc(String(existing._id)));
+  }
+
+  /** Marks everything in the chat as seen by `agent` (opening a chat does this). */
+  async markRead(agent: string, chatId: string): Promise<void> {
+    const customer = await this.customerOf(chatId);
+    await this.route('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent }));
+  }
+
+  /** The customer a chat id belongs to; NOT_FOUND for an unknown id. */
+  async customerOf(chatId: string): Promise<string> {
+    const cached = this.chatIds.get(chatId);
+    if (cached) return cached;
+    const doc = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { customer: 1 } });
+    if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
+    if (this.chatIds.size >= CHAT_ID_CACHE) this.chatIds.delete(this.chatIds.keys().next().value!);
+    this.chatIds.set(chatId, String(doc.customer));
+    return String(doc.customer);
+  }
+
+  private async chatDoc(chatId: string): Promise<Doc> {
+    const doc = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { actor: 0 } });
+    if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
+    return doc;
+  }
+}
+
+/** A webhook event as a durable inbox item addressed to the customer's chat actor. */
+export function inboxItem(channel: Channel, e: WebhookEvent): InboxItem {
+  const at = e.timestamp.getTime();
+  if (e.kind === 'status') {
+    const error = e.errors?.[0] ? [e.errors[0].code, e.errors[0].title ?? e.errors[0].message].filter(Boolean).join(' ') : undefined;
+    const event: ChatEvent = { type: 'DELIVERY', id: `status:${e.waMessageId}:${e.status}`, at, waMessageId: e.waMessageId, status: e.status, ...(error ? { error } : {}) };
+    return { id: event.id, kind: 'chat', key: e.recipient, event };
+  }
+  const { kind: _k, waMessageId, from: _f, waFrom: _w, name, timestamp: _t, type, text, media, businessNumber: _b, ...extra } = e;
+  const event: ChatEvent = {
+    type: 'CUSTOMER_MESSAGE',
+    id: `msg:${waMessageId}`,
+    at,
+    channel: channel.id,
+    customerType: channel.customerType,
+    ...(name ? { name } : {}),
+    body: { kind: type, text, waMessageId, ...(media ? { media: { ...media } } : {}), ...(Object.keys(extra).length ? { extra } : {}) },
+  };
+  return { id: event.id, kind: 'chat', key: e.from, event };
+}

@@ -1,0 +1,85 @@
+import type { ChatContext, ChatMessage } from '../machines/chat.machine.ts';
+
+/**
+ * Stored documents and the shapes agents see (spec §5.1, FR-3), in one place.
+ * Times are stored as UTC dates and shown as ISO strings plus IST text (spec §8.4).
+ */
+
+export type Doc = Record<string, unknown>;
+
+/** The chat's summary fields, written together with its actor record. */
+export function chatSummary(c: ChatContext, status: string): Doc {
+  return {
+    customer: c.customer,
+    customer_name: c.customerName,
+    customer_type: c.customerType,
+    channel: c.channel,
+    status,
+    last_msg_by: c.lastMsgBy,
+    last_message: c.lastMessage,
+    last_message_time: date(c.lastMessageAt),
+    last_customer_message_at: date(c.lastCustomerMessageAt),
+    status_updated_by: c.statusUpdatedBy,
+    status_updated_at: date(c.statusUpdatedAt),
+    created_at: date(c.createdAt),
+    last_seq: c.lastSeq,
+    read_cursors: c.reads,
+  };
+}
+
+export function messageDoc(chatId: string, m: ChatMessage): Doc {
+  const media = m.body.media as { type?: string } | undefined;
+  return {
+    _id: `${chatId}:${m.seq}`,
+    chat_id: chatId,
+    seq: m.seq,
+    idempotency_id: m.id,
+    sender: m.sender,
+    type: m.type,
+    message: m.body.text,
+    message_type: m.body.kind,
+    channel: m.channel,
+    datetime: new Date(m.at),
+    ...(m.body.waMessageId ? { wa_message_id: m.body.waMessageId } : {}),
+    ...(media ? { media_type: media.type, media } : {}),
+    ...(m.body.extra ? { extra: m.body.extra } : {}),
+  };
+}
+
+/** A message as agents receive it (push and history). `seen_by` comes from the chat's read cursors. */
+export function messageOut(d: Doc): Doc {
+  const { _id, idempotency_id: _i, datetime, ...rest } = d;
+  return { _id, ...rest, datetime: iso(datetime), datetime_ist: ist(datetime), seen_by: d.seen_by ?? [] };
+}
+
+/** A chat as agents receive it in lists and `room_update*` pushes. */
+export function chatOut(d: Doc): Doc {
+  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, ...rest } = d;
+  return {
+    ...rest,
+    chat_id: d._id,
+    last_message_time: iso(d.last_message_time),
+    last_message_time_ist: ist(d.last_message_time),
+    status_updated_at: iso(d.status_updated_at),
+    created_at: iso(d.created_at),
+  };
+}
+
+function date(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+function iso(v: unknown): string | null {
+  return v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : null;
+}
+
+const IST = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Kolkata',
+  year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+});
+
+/** "28/11/2026, 06:30:00" in India Standard Time, as the dashboard shows it. */
+export function ist(v: unknown): string | null {
+  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : null;
+  return d && !Number.isNaN(d.getTime()) ? IST.format(d) : null;
+}

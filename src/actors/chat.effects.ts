@@ -1,0 +1,79 @@
+import { agentReplySendType, roomUpdateEvent } from '../domain/channels.ts';
+import { toWhatsApp } from '../domain/phone.ts';
+import type { Logger } from '../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
+import type { ChatContext, ChatEffect } from '../machines/chat.machine.ts';
+import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
+import type { DashboardCounters } from './dashboard-counters.ts';
+import type { OutboundSender } from './outbound.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from './room-publisher.ts';
+
+export interface ChatEffectDeps {
+  store: DocumentStore;
+  rooms: RoomPublisher;
+  counters: DashboardCounters;
+  outbound: OutboundSender;
+  log: Logger;
+}
+
+/**
+ * Carries out what the chat machine emitted, after its new state is stored.
+ * Every step is idempotent (deterministic ids, duplicate keys ignored), since
+ * effects left pending by a crash run again on the next activation.
+ */
+export function chatEffects(deps: ChatEffectDeps) {
+  const messages = deps.store.collection('messages');
+  const resolveLog = deps.store.collection('chat_resolve_log');
+
+  return async function execute(_key: string, effects: readonly unknown[], ctx: unknown): Promise<void> {
+    const context = ctx as ChatContext;
+    const chatId = context.chatId;
+    for (const effect of effects as ChatEffect[]) {
+      switch (effect.type) {
+        case 'chat.opened':
+          await deps.counters.change({ active: 1 });
+          break;
+        case 'message.appended': {
+          const doc = messageDoc(chatId, effect.message);
+          await ignoreDuplicate(messages.insertOne(doc));
+          deps.rooms.publish(chatId, 'new_message', messageOut(doc));
+          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, 'active') }));
+          break;
+        }
+        case 'status.changed': {
+          const resolved = effect.to === 'resolved';
+          await deps.counters.change({ active: resolved ? -1 : 1, resolved: resolved ? 1 : -1 });
+          if (resolved) {
+            await ignoreDuplicate(resolveLog.insertOne({ _id: `${chatId}:${effect.at}`, chat_id: chatId, customer: context.customer, customer_type: context.customerType, resolved_by: effect.by, resolved_at: new Date(effect.at) }));
+          }
+          deps.rooms.publish(chatId, 'chat_status_updated', {
+            chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,
+            status_updated_by: effect.by, status_updated_at: new Date(effect.at).toISOString(),
+          });
+          break;
+        }
+        case 'reply.requested':
+          await deps.outbound.send({
+            key: `chat:${chatId}:${effect.message.id}`,
+            chatId,
+            to: toWhatsApp(context.customer),
+            sendType: agentReplySendType(context.customerType),
+            message: { type: 'text', text: { preview_url: false, body: effect.message.body.text } },
+          });
+          break;
+        case 'delivery.recorded':
+          await messages.updateMany({ chat_id: chatId, wa_message_id: effect.waMessageId }, { $set: { delivery_status: effect.status, delivery_updated_at: new Date(effect.at), ...(effect.error ? { delivery_error: effect.error } : {}) } });
+          deps.rooms.publish(chatId, 'message_status', { chat_id: chatId, wa_message_id: effect.waMessageId, status: effect.status, at: new Date(effect.at).toISOString() });
+          break;
+      }
+    }
+  };
+}
+
+async function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}

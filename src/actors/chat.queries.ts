@@ -1,0 +1,95 @@
+import type { CustomerType } from '../domain/channels.ts';
+import { AppError } from '../infra/errors.ts';
+import type { DocumentStore } from '../infra/store/store.ts';
+import type { ReadCursor } from '../machines/chat.machine.ts';
+import { chatOut, messageOut, type Doc } from './chat-views.ts';
+
+/** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */
+export const SPECIAL_FILTERS: Record<string, Doc> = {
+  Active_Approved: { 'user.documents_status': 'Approved', 'user.dco_status': 'Active' },
+  Pending: { 'user.documents_status': 'Pending' },
+  InJourney: { 'user.in_journey_status': true },
+  Suspend: { 'user.dco_status': 'Suspend' },
+};
+
+export interface Page {
+  page: number;
+  page_size: number;
+}
+
+export interface ChatListFilter extends Page {
+  status?: 'active' | 'resolved';
+  customer_type?: CustomerType;
+  search?: string;
+}
+
+/**
+ * The agent-facing reads, each one database query: filtering, the `users`
+ * join, paging, the total and each agent's unseen count all happen in
+ * MongoDB (or the memory store's evaluation of the same pipeline).
+ */
+export class ChatQueries {
+  constructor(private readonly store: DocumentStore) {}
+
+  /** `fetch_all_chats`: newest activity first, with `unseen_count` for `agent`. */
+  async listChats(agent: string, f: ChatListFilter): Promise<{ chats: Doc[]; total: number; page: number; page_size: number }> {
+    const match: Doc = {};
+    if (f.status) match.status = f.status;
+    if (f.customer_type) match.customer_type = f.customer_type;
+    const search = f.search?.trim();
+    const special = search ? SPECIAL_FILTERS[search] : undefined;
+    if (search && !special) {
+      const pattern = { $regex: escapeRegex(search), $options: 'i' };
+      match.$or = [{ customer: pattern }, { customer_name: pattern }];
+    }
+    const [result] = await this.store.collection('chats').aggregate<{ total: { n: number }[]; chats: Doc[] }>([
+      { $match: match },
+      ...(special ? [{ $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } }, { $match: special }] : []),
+      { $sort: { last_message_time: -1, _id: -1 } },
+      {
+        $facet: {
+          total: [{ $count: 'n' }],
+          chats: [{ $skip: (f.page - 1) * f.page_size }, { $limit: f.page_size }, { $project: { actor: 0, user: 0 } }, { $addFields: { unseen_count: unseenCount(agent) } }],
+        },
+      },
+    ]);
+    return { chats: (result?.chats ?? []).map(chatOut), total: result?.total[0]?.n ?? 0, page: f.page, page_size: f.page_size };
+  }
+
+  /** `fetch_chats_by_user`: the chat and one page of its messages, newest first, each with `seen_by`. */
+  async history(chatId: string, p: Page): Promise<{ chat: Doc; messages: Doc[]; total: number; page: number; page_size: number }> {
+    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { actor: 0 } });
+    if (!chat) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
+    const cursors = (chat.read_cursors ?? []) as ReadCursor[];
+    const messages = this.store.collection('messages');
+    const [page, total] = await Promise.all([
+      messages.aggregate<Doc>([
+        { $match: { chat_id: chatId } },
+        { $sort: { seq: -1 } },
+        { $skip: (p.page - 1) * p.page_size },
+        { $limit: p.page_size },
+        { $addFields: { seen_by: { $map: { input: { $filter: { input: { $literal: cursors }, as: 'r', cond: { $gte: ['$$r.seq', '$seq'] } } }, as: 'r', in: '$$r.agent' } } } },
+      ]),
+      messages.countDocuments({ chat_id: chatId }),
+    ]);
+    return { chat: chatOut(chat), messages: page.map(messageOut), total, page: p.page, page_size: p.page_size };
+  }
+
+  /** `search_chat`: the chat of one customer number, or null. */
+  async byCustomer(customer: string): Promise<Doc | null> {
+    const chat = await this.store.collection('chats').findOne({ customer }, { projection: { actor: 0 } });
+    return chat ? chatOut(chat) : null;
+  }
+}
+
+/** Messages after `agent`'s read cursor (its own replies move its cursor, so they never count). */
+function unseenCount(agent: string): Doc {
+  const cursor = {
+    $ifNull: [{ $arrayElemAt: [{ $map: { input: { $filter: { input: { $ifNull: ['$read_cursors', []] }, as: 'r', cond: { $eq: ['$$r.agent', agent] } } }, as: 'r', in: '$$r.seq' } }, 0] }, 0],
+  };
+  return { $max: [0, { $subtract: [{ $ifNull: ['$last_seq', 0] }, cursor] }] };
+}
+
+function escapeRegex(s: string): string {
+  return s.slice(0, 100).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

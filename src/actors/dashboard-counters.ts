@@ -1,0 +1,67 @@
+import type { KeyValueStore } from '../infra/kv/kv.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { DocumentStore } from '../infra/store/store.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from './room-publisher.ts';
+
+export interface DashboardStats {
+  active: number;
+  resolved: number;
+  pending: number;
+}
+
+const ACTIVE = 'dashboard::count::active';
+const RESOLVED = 'dashboard::count::resolved';
+/** Spec FR-6: the HTTP answer is cached 60 s; every change drops the cache so it is never stale. */
+const CACHE = 'dashboard::stats';
+const CACHE_TTL_MS = 60_000;
+
+/**
+ * The live active/resolved counts (spec FR-6): atomic counters in Redis (or in
+ * process), changed on every chat transition, pushed to every dashboard, and
+ * resynchronised from MongoDB by a background job against drift.
+ */
+export class DashboardCounters {
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly store: DocumentStore,
+    private readonly rooms: RoomPublisher,
+    private readonly log: Logger,
+  ) {}
+
+  async change(delta: { active?: number; resolved?: number }): Promise<void> {
+    await Promise.all([
+      delta.active ? this.kv.incrBy(ACTIVE, delta.active) : undefined,
+      delta.resolved ? this.kv.incrBy(RESOLVED, delta.resolved) : undefined,
+    ]);
+    await this.kv.del(CACHE);
+    this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', await this.read());
+  }
+
+  /** The counts as `GET /api/dashboard/stats` answers them (cached up to 60 s, dropped on change). */
+  async stats(): Promise<DashboardStats> {
+    const cached = await this.kv.get(CACHE);
+    if (cached) return JSON.parse(cached) as DashboardStats;
+    const stats = await this.read();
+    await this.kv.set(CACHE, JSON.stringify(stats), { ttlMs: CACHE_TTL_MS });
+    return stats;
+  }
+
+  /** Recounts from MongoDB and overwrites the counters (the drift protection of spec §8.3). */
+  async resync(): Promise<DashboardStats> {
+    const chats = this.store.collection('chats');
+    const [active, resolved] = await Promise.all([chats.countDocuments({ status: 'active' }), chats.countDocuments({ status: 'resolved' })]);
+    const before = await this.read();
+    await Promise.all([this.kv.set(ACTIVE, String(active)), this.kv.set(RESOLVED, String(resolved)), this.kv.del(CACHE)]);
+    const after = { active, resolved, pending: 0 };
+    if (before.active !== active || before.resolved !== resolved) {
+      this.log.info({ before, after }, 'dashboard counters resynchronised');
+      this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', after);
+    }
+    return after;
+  }
+
+  private async read(): Promise<DashboardStats> {
+    const [a, r] = await this.kv.getMany([ACTIVE, RESOLVED]);
+    return { active: Number(a ?? 0), resolved: Number(r ?? 0), pending: 0 };
+  }
+}

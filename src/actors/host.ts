@@ -1,0 +1,265 @@
+import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import type { Logger } from '../infra/logger.ts';
+import type { ActorEvent, ActorKind, ActorRecord, Deadline } from './actor-kind.ts';
+
+/** The outcome of delivering one event. */
+export interface Delivery {
+  /** False when the current state has no transition for the event (nothing was stored). */
+  handled: boolean;
+  /** True when an event with the same id was already applied (nothing was done). */
+  duplicate: boolean;
+  /** The actor's context after the event. */
+  context: unknown;
+  value: unknown;
+  effects: readonly unknown[];
+}
+
+export class MailboxFullError extends Error {
+  override readonly name = 'MailboxFullError';
+}
+/** Another writer stored a newer version: this pod's copy is stale (fenced). */
+export class ActorConflictError extends Error {
+  override readonly name = 'ActorConflictError';
+}
+
+export interface ActorHostOptions {
+  log: Logger;
+  /** Resident actors idle this long are dropped from memory (their record is already stored). */
+  idleMs: number;
+  /** Events waiting per actor before further ones are refused. */
+  maxMailbox?: number;
+  /** How many applied event ids each actor remembers for deduplication. */
+  appliedWindow?: number;
+  now?: () => number;
+}
+
+interface Job {
+  event: ActorEvent;
+  resolve: (d: Delivery) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Resident {
+  kind: ActorKind;
+  key: string;
+  snapshot: AnyMachineSnapshot | undefined;
+  record: ActorRecord | undefined;
+  queue: Job[];
+  busy: boolean;
+  lastUsed: number;
+  timers: Map<string, NodeJS.Timeout>;
+}
+
+const HISTORY = 20;
+
+/**
+ * Hosts actors in this process: made on first use, one event at a time per
+ * actor (a mailbox), every new state stored before its effects run, idle ones
+ * passivated, delayed transitions kept as stored deadlines. Transitions are
+ * XState's pure `transition()`: no live interpreter per actor, so a resident
+ * actor costs one snapshot object.
+ */
+export class ActorHost {
+  private readonly residents = new Map<string, Resident>();
+  private readonly kinds = new Map<string, ActorKind>();
+  private readonly maxMailbox: number;
+  private readonly appliedWindow: number;
+  private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    kinds: readonly ActorKind[],
+    private readonly opts: ActorHostOptions,
+  ) {
+    for (const k of kinds) this.kinds.set(k.name, k);
+    this.maxMailbox = opts.maxMailbox ?? 1000;
+    this.appliedWindow = opts.appliedWindow ?? 64;
+    this.now = opts.now ?? Date.now;
+    this.sweeper = setInterval(() => void this.passivateIdle(), Math.max(1000, Math.min(opts.idleMs, 30_000))).unref();
+  }
+
+  /** Delivers `event` to actor `kind/key`, in order after every event sent to it before. */
+  send(kindName: string, key: string, event: ActorEvent): Promise<Delivery> {
+    if (this.stopped) return Promise.reject(new Error('actor host is stopped'));
+    const kind = this.kinds.get(kindName);
+    if (!kind) return Promise.reject(new Error(`unknown actor kind ${kindName}`));
+    const id = `${kindName}/${key}`;
+    let r = this.residents.get(id);
+    if (!r) {
+      r = { kind, key, snapshot: undefined, record: undefined, queue: [], busy: false, lastUsed: this.now(), timers: new Map() };
+      this.residents.set(id, r);
+    }
+    if (r.queue.length >= this.maxMailbox) return Promise.reject(new MailboxFullError(`mailbox of ${id} is full`));
+    const resident = r;
+    return new Promise((resolve, reject) => {
+      resident.queue.push({ event, resolve, reject });
+      if (!resident.busy) void this.drain(id, resident);
+    });
+  }
+
+  /** The stored record of an actor, resident or not (for inspection). */
+  async inspect(kindName: string, key: string): Promise<ActorRecord | null> {
+    const r = this.residents.get(`${kindName}/${key}`);
+    if (r?.record) return r.record;
+    const kind = this.kinds.get(kindName);
+    return kind ? kind.load(key) : null;
+  }
+
+  get residentCount(): number {
+    return this.residents.size;
+  }
+
+  /** Wakes stored actors whose deadlines are due (after passivation or a restart). */
+  async fireDueDeadlines(limit = 100): Promise<number> {
+    let fired = 0;
+    for (const kind of this.kinds.values()) {
+      if (!kind.dueKeys) continue;
+      for (const key of await kind.dueKeys(this.now(), limit)) {
+        const record = this.residents.get(`${kind.name}/${key}`)?.record ?? (await kind.load(key));
+        for (const d of record?.deadlines ?? []) {
+          if (d.due > this.now()) continue;
+          fired++;
+          this.send(kind.name, key, deadlineEvent(d)).catch((err: unknown) => this.opts.log.warn({ err, key }, 'deadline delivery failed'));
+        }
+      }
+    }
+    return fired;
+  }
+
+  /** Stops taking events, lets queued ones finish (bounded), and drops every resident actor. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweeper);
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.residents.values()].some((r) => r.busy || r.queue.length) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const r of this.residents.values()) for (const t of r.timers.values()) clearTimeout(t);
+    this.residents.clear();
+  }
+
+  private async drain(id: string, r: Resident): Promise<void> {
+    r.busy = true;
+    try {
+      for (let job = r.queue.shift(); job; job = r.queue.shift()) {
+        try {
+          job.resolve(await this.apply(r, job.event));
+        } catch (err) {
+          // The stored record is the truth: forget this copy so the next event reloads it.
+          this.evict(id, r);
+          job.reject(err);
+        }
+      }
+    } finally {
+      r.busy = false;
+      r.lastUsed = this.now();
+    }
+  }
+
+  private async apply(r: Resident, event: ActorEvent): Promise<Delivery> {
+    const { kind } = r;
+    if (!r.snapshot || !r.record) await this.activate(r, event);
+    const snapshot = r.snapshot!;
+    const record = r.record!;
+    if (record.applied.includes(event.id)) {
+      return { handled: true, duplicate: true, context: snapshot.context, value: snapshot.value, effects: [] };
+    }
+    const [next, actions] = transition(kind.machine, snapshot, event);
+    if (next === snapshot) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [] };
+
+    const effects: unknown[] = [];
+    let deadlines = record.deadlines;
+    for (const a of actions as { type: string; params?: Record<string, unknown> }[]) {
+      if (a.type === 'xstate.emit') effects.push(a.params?.event);
+      else if (a.type === 'xstate.raise' && typeof a.params?.delay === 'number') {
+        const d: Deadline = { id: String(a.params.id), event: a.params.event as EventObject, due: event.at + a.params.delay };
+        deadlines = [...deadlines.filter((x) => x.id !== d.id), d];
+      } else if (a.type === 'xstate.cancel') deadlines = deadlines.filter((x) => x.id !== a.params?.sendId);
+    }
+    const stored: ActorRecord = {
+      schema: kind.schema,
+      version: record.version + 1,
+      state: { value: next.value, context: next.context },
+      applied: [...record.applied, event.id].slice(-this.appliedWindow),
+      pending: effects,
+      deadlines: next.status === 'done' ? [] : deadlines,
+      history: [...record.history, { at: event.at, event: event.type, from: snapshot.value, to: next.value }].slice(-HISTORY),
+    };
+    if (!(await kind.save(r.key, stored, record.version))) {
+      throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
+    }
+    r.snapshot = next;
+    r.record = stored;
+    this.armDeadlines(r);
+    await kind.execute(r.key, effects, next.context);
+    return { handled: true, duplicate: false, context: next.context, value: next.value, effects };
+  }
+
+  /** Loads the stored record, or makes a new actor; re-runs effects a crash left pending. */
+  private async activate(r: Resident, first: ActorEvent): Promise<void> {
+    const { kind } = r;
+    const stored = await kind.load(r.key);
+    if (stored) {
+      r.snapshot = kind.machine.resolveState(stored.state as { value: never; context: never });
+      r.record = stored;
+      if (stored.pending.length) {
+        await kind.execute(r.key, stored.pending, r.snapshot.context);
+        const cleared = { ...stored, pending: [], version: stored.version + 1 };
+        if (!(await kind.save(r.key, cleared, stored.version))) throw new ActorConflictError(`${kind.name}/${r.key}: changed while activating`);
+        r.record = cleared;
+      }
+    } else {
+      r.snapshot = initialTransition(kind.machine, kind.input(r.key, first))[0];
+      r.record = { schema: kind.schema, version: 0, state: { value: r.snapshot.value, context: r.snapshot.context }, applied: [], pending: [], deadlines: [], history: [] };
+    }
+    this.armDeadlines(r);
+  }
+
+  private armDeadlines(r: Resident): void {
+    const wanted = new Set(r.record?.deadlines.map((d) => d.id));
+    for (const [id, t] of r.timers) {
+      if (!wanted.has(id)) {
+        clearTimeout(t);
+        r.timers.delete(id);
+      }
+    }
+    for (const d of r.record?.deadlines ?? []) {
+      if (r.timers.has(d.id)) continue;
+      const timer = setTimeout(() => {
+        r.timers.delete(d.id);
+        this.send(r.kind.name, r.key, deadlineEvent(d)).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'deadline delivery failed'));
+      }, Math.max(0, d.due - this.now()));
+      timer.unref();
+      r.timers.set(d.id, timer);
+    }
+  }
+
+  private async passivateIdle(): Promise<void> {
+    const cutoff = this.now() - this.opts.idleMs;
+    for (const [id, r] of this.residents) {
+      if (r.busy || r.queue.length || r.lastUsed > cutoff) continue;
+      this.evict(id, r);
+      // Effects already ran; clear them so a later activation does not run them again.
+      if (r.record?.pending.length) {
+        const cleared = { ...r.record, pending: [], version: r.record.version + 1 };
+        await r.kind.save(r.key, cleared, r.record.version).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'clearing pending effects failed'));
+      }
+    }
+  }
+
+  private evict(id: string, r: Resident): void {
+    for (const t of r.timers.values()) clearTimeout(t);
+    r.timers.clear();
+    if (this.residents.get(id) === r && r.queue.length === 0) this.residents.delete(id);
+    else {
+      r.snapshot = undefined;
+      r.record = undefined;
+    }
+  }
+}
+
+/** The event a deadline delivers: its id is stable, so a deadline fires once even if woken twice. */
+function deadlineEvent(d: Deadline): ActorEvent {
+  return { ...d.event, id: `deadline:${d.id}:${d.due}`, at: d.due };
+}

@@ -1,0 +1,81 @@
+import type { Logger } from '../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
+import type { ActorEvent } from './actor-kind.ts';
+
+/** One inbound event made durable before the webhook is acknowledged. */
+export interface InboxItem {
+  /** Stable id from WhatsApp (`msg:<wamid>`, `status:<wamid>:<status>`): a redelivery hits the unique `_id`. */
+  id: string;
+  kind: string;
+  key: string;
+  event: ActorEvent;
+}
+
+export type Deliver = (item: InboxItem) => Promise<void>;
+
+/** Attempts before an item is set aside as `failed` (and logged) instead of retried forever. */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * The durable inbox (DESIGN.md §5): webhooks are acknowledged only once their
+ * events are stored here; delivery to actors happens afterwards, and a
+ * recovery pass re-delivers whatever a crash or an error left pending.
+ */
+export class Inbox {
+  private readonly items;
+
+  constructor(
+    store: DocumentStore,
+    private readonly deliver: Deliver,
+    private readonly log: Logger,
+  ) {
+    this.items = store.collection('inbox');
+  }
+
+  /** Stores the items; returns those that are new (a redelivered id is dropped here). */
+  async accept(items: readonly InboxItem[]): Promise<InboxItem[]> {
+    const fresh: InboxItem[] = [];
+    for (const item of items) {
+      try {
+        await this.items.insertOne({ _id: item.id, kind: item.kind, key: item.key, event: item.event, state: 'pending', attempts: 0, received_at: new Date() });
+        fresh.push(item);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    return fresh;
+  }
+
+  /** Delivers accepted items in order, each marked applied once its actor has it. */
+  async process(items: readonly InboxItem[]): Promise<void> {
+    for (const item of items) {
+      try {
+        await this.deliver(item);
+        await this.items.updateOne({ _id: item.id }, { $set: { state: 'applied', applied_at: new Date() } });
+      } catch (err) {
+        this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
+        await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Re-delivers items still pending after `olderThanMs` (the pod that took them
+   * crashed, or delivery failed), oldest first, at most `limit` per call.
+   */
+  async recover(olderThanMs: number, limit = 100): Promise<number> {
+    const cutoff = new Date(Date.now() - olderThanMs);
+    const stale = await this.items.find({ state: 'pending', received_at: { $lt: cutoff } }, { sort: { received_at: 1 }, limit });
+    const retry: InboxItem[] = [];
+    for (const doc of stale) {
+      if (Number(doc.attempts ?? 0) >= MAX_ATTEMPTS) {
+        await this.items.updateOne({ _id: doc._id }, { $set: { state: 'failed' } });
+        this.log.error({ id: doc._id }, `inbox item failed ${MAX_ATTEMPTS} times; set aside`);
+        continue;
+      }
+      retry.push({ id: String(doc._id), kind: String(doc.kind), key: String(doc.key), event: doc.event as ActorEvent });
+    }
+    await this.process(retry);
+    return retry.length;
+  }
+}

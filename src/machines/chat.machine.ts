@@ -1,0 +1,214 @@
+import { assign, emit, setup } from 'xstate';
+
+/**
+ * One customer conversation (spec FR-4, FR-5). Pure: no I/O and no imports
+ * from infra or transport, so it loads in the Stately visualizer as is. Every
+ * side effect leaves as an emitted event (`message.appended`,
+ * `status.changed`, …) that the actor runtime (`src/actors`) carries out
+ * after the new state is persisted. Time comes in on events (`at`, epoch ms).
+ */
+
+export type CustomerType = 'Partner' | 'Customer' | 'Vendor' | 'SRDP';
+export type ChatStatus = 'active' | 'resolved';
+
+export interface MessageBody {
+  /** WhatsApp message kind (`text`, `image`, `button`, …); agent messages are `text` or `template`. */
+  kind: string;
+  text: string;
+  waMessageId?: string;
+  media?: Record<string, unknown>;
+  extra?: Record<string, unknown>;
+}
+
+export interface ChatMessage {
+  seq: number;
+  /** Idempotency id: the WhatsApp message id, or the agent frame's id. */
+  id: string;
+  sender: string;
+  type: 'Customer' | 'Agent';
+  channel: string;
+  at: number;
+  body: MessageBody;
+}
+
+export interface ChatContext {
+  chatId: string;
+  customer: string;
+  customerName: string | null;
+  customerType: CustomerType;
+  /** The webhook channel the customer last wrote on. */
+  channel: string;
+  createdAt: number;
+  lastSeq: number;
+  lastMessage: string | null;
+  lastMessageAt: number | null;
+  lastMsgBy: string | null;
+  /** Start of WhatsApp's 24-hour customer-service window. */
+  lastCustomerMessageAt: number | null;
+  statusUpdatedBy: string | null;
+  statusUpdatedAt: number | null;
+  /** Per-agent read cursors: the highest seq each agent has seen. */
+  reads: ReadCursor[];
+}
+
+export interface ReadCursor {
+  agent: string;
+  seq: number;
+}
+
+export interface ChatInput {
+  chatId: string;
+  customer: string;
+  customerType: CustomerType;
+  channel: string;
+  at: number;
+}
+
+export type ChatEvent =
+  | { type: 'CUSTOMER_MESSAGE'; id: string; at: number; channel: string; customerType: CustomerType; name?: string; body: MessageBody }
+  | { type: 'AGENT_MESSAGE'; id: string; at: number; agent: string; body: MessageBody }
+  | { type: 'OPEN'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
+  | { type: 'SET_STATUS'; id: string; at: number; by: string; status: ChatStatus }
+  | { type: 'READ'; id: string; at: number; agent: string }
+  | { type: 'DELIVERY'; id: string; at: number; waMessageId: string; status: 'sent' | 'delivered' | 'read' | 'failed'; error?: string };
+
+export type ChatEffect =
+  | { type: 'chat.opened'; at: number }
+  | { type: 'message.appended'; message: ChatMessage }
+  | { type: 'status.changed'; from: ChatStatus; to: ChatStatus; by: string; at: number }
+  | { type: 'reply.requested'; message: ChatMessage }
+  | { type: 'delivery.recorded'; waMessageId: string; status: string; at: number; error?: string };
+
+/** Read cursors kept per chat; the oldest readers are dropped past this. */
+export const MAX_READERS = 200;
+
+/** The message just recorded: called after the assign that advanced `lastSeq`. */
+const recorded = (context: ChatContext, sender: string, type: ChatMessage['type'], e: { id: string; at: number; body: MessageBody }): ChatMessage => ({
+  seq: context.lastSeq,
+  id: e.id,
+  sender,
+  type,
+  channel: context.channel,
+  at: e.at,
+  body: e.body,
+});
+
+function withReader(reads: ReadCursor[], agent: string, seq: number): ReadCursor[] {
+  const current = reads.find((r) => r.agent === agent);
+  if (current && current.seq >= seq) return reads;
+  const next = [...reads.filter((r) => r.agent !== agent), { agent, seq }];
+  // Past the bound, forget the reader who has read least.
+  return next.length > MAX_READERS ? next.sort((a, b) => b.seq - a.seq).slice(0, MAX_READERS) : next;
+}
+
+export const chatMachine = setup({
+  types: {
+    context: {} as ChatContext,
+    events: {} as ChatEvent,
+    input: {} as ChatInput,
+    emitted: {} as ChatEffect,
+  },
+  actions: {
+    recordCustomerMessage: assign(({ context, event }) => {
+      if (event.type !== 'CUSTOMER_MESSAGE') return {};
+      return {
+        lastSeq: context.lastSeq + 1,
+        channel: event.channel,
+        customerType: event.customerType,
+        customerName: event.name ?? context.customerName,
+        lastMessage: event.body.text,
+        lastMessageAt: event.at,
+        lastMsgBy: context.customer,
+        lastCustomerMessageAt: event.at,
+      };
+    }),
+    emitCustomerMessage: emit(({ context, event }) => {
+      if (event.type !== 'CUSTOMER_MESSAGE') throw new Error('emitCustomerMessage needs CUSTOMER_MESSAGE');
+      return { type: 'message.appended' as const, message: recorded(context, context.customer, 'Customer', event) };
+    }),
+    recordAgentMessage: assign(({ context, event }) => {
+      if (event.type !== 'AGENT_MESSAGE') return {};
+      const seq = context.lastSeq + 1;
+      return {
+        lastSeq: seq,
+        lastMessage: event.body.text,
+        lastMessageAt: event.at,
+        lastMsgBy: event.agent,
+        reads: withReader(context.reads, event.agent, seq),
+      };
+    }),
+    emitAgentMessage: emit(({ context, event }) => {
+      if (event.type !== 'AGENT_MESSAGE') throw new Error('emitAgentMessage needs AGENT_MESSAGE');
+      return { type: 'message.appended' as const, message: recorded(context, event.agent, 'Agent', event) };
+    }),
+    requestReply: emit(({ context, event }) => {
+      if (event.type !== 'AGENT_MESSAGE') throw new Error('requestReply needs AGENT_MESSAGE');
+      return { type: 'reply.requested' as const, message: recorded(context, event.agent, 'Agent', event) };
+    }),
+    markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, context.lastSeq) } : {})),
+    emitOpened: emit(({ event }) => ({ type: 'chat.opened' as const, at: event.at })),
+    auditStatus: assign(({ context, event }) => {
+      const by = event.type === 'SET_STATUS' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
+      return by === null ? {} : { statusUpdatedBy: by, statusUpdatedAt: event.at };
+    }),
+    emitResolved: emit(({ context }) => ({ type: 'status.changed' as const, from: 'active' as const, to: 'resolved' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0 })),
+    emitReopened: emit(({ context }) => ({ type: 'status.changed' as const, from: 'resolved' as const, to: 'active' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0 })),
+    emitDelivery: emit(({ event }) => {
+      if (event.type !== 'DELIVERY') throw new Error('emitDelivery needs DELIVERY');
+      return { type: 'delivery.recorded' as const, waMessageId: event.waMessageId, status: event.status, at: event.at, ...(event.error ? { error: event.error } : {}) };
+    }),
+  },
+  guards: {
+    resolving: ({ event }) => event.type === 'SET_STATUS' && event.status === 'resolved',
+    reopening: ({ event }) => event.type === 'SET_STATUS' && event.status === 'active',
+  },
+}).createMachine({
+  id: 'chat',
+  description: 'A customer conversation: opened by the first message (or an agent), resolved by an agent, reopened by the customer or an agent.',
+  initial: 'new',
+  context: ({ input }) => ({
+    chatId: input.chatId,
+    customer: input.customer,
+    customerName: null,
+    customerType: input.customerType,
+    channel: input.channel,
+    createdAt: input.at,
+    lastSeq: 0,
+    lastMessage: null,
+    lastMessageAt: null,
+    lastMsgBy: null,
+    lastCustomerMessageAt: null,
+    statusUpdatedBy: null,
+    statusUpdatedAt: null,
+    reads: [],
+  }),
+  states: {
+    new: {
+      description: 'No conversation yet: nothing is stored until something opens it.',
+      on: {
+        CUSTOMER_MESSAGE: { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        OPEN: { target: 'active', actions: ['emitOpened'] },
+      },
+    },
+    active: {
+      description: 'Shown in the agents’ Active tab; messages flow both ways.',
+      on: {
+        CUSTOMER_MESSAGE: { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
+        AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
+        READ: { actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+    resolved: {
+      description: 'Shown in the Resolved tab. A customer message or an agent reopens it.',
+      on: {
+        CUSTOMER_MESSAGE: { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
+        READ: { actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+  },
+});

@@ -1,0 +1,11 @@
+import type { DashboardCounters } from '../actors/dashboard-counters.ts';
+import { authenticate } from './auth.ts';
+import type { HttpRouter } from './http.ts';
+
+/** `GET /api/dashboard/stats` (spec FR-6): read from the counters, never from a MongoDB aggregation. */
+export function registerDashboardRoutes(router: HttpRouter, deps: { counters: DashboardCounters; jwtSecret: string }): void {
+  router.get('/api/dashboard/stats', async (req) => {
+    authenticate(req, deps.jwtSecret);
+    return { json: { status: 1, data: await deps.counters.stats() } };
+  });
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, errorBody, toAppError } from '../infra/errors.ts';
+import type { Identity } from '../infra/jwt.ts';
+import type { Logger } from '../infra/logger.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/room-publisher.ts';
+import { authenticate } from './auth.ts';
+import type { TemplatedApp, WebSocket } from './uws.ts';
+
+/** Frames over this size close the connection (CONTRACT.md). */
+export const MAX_FRAME = 64 * 1024;
+/** A client this far behind on reading is dropped rather than buffered without bound. */
+export const MAX_BACKPRESSURE = 1024 * 1024;
+/** Per-connection rate limit: a bucket of 40 frames refilled at 20 per second. */
+const BURST = 40;
+const PER_SECOND = 20;
+
+export const CLOSE_GOING_AWAY = 1001;
+
+export interface Connection {
+  readonly id: string;
+  readonly identity: Identity;
+  readonly rooms: Set<string>;
+  /** Set once the socket is gone: nothing may be sent on it after that. */
+  closed: boolean;
+  tokens: number;
+  refilledAt: number;
+  chatId?: string;
+}
+
+export interface Frame {
+  event: string;
+  data: unknown;
+  id: string | number | null;
+}
+
+export type FrameHandler = (conn: Connection, frame: Frame) => Promise<unknown>;
+
+/**
+ * The agent WebSocket (`/ws`, `/ws/{chat_id}`): token-checked upgrades, rooms
+ * as uWS topics (fan-out happens in native code), one JSON frame in → one
+ * reply out with the same id, coded errors that never close the connection,
+ * a per-connection rate limit, and a bound on what a slow reader may pile up.
+ */
+export class WsHub implements RoomPublisher {
+  private readonly sockets = new Map<string, WebSocket<Connection>>();
+  private handler: FrameHandler = async () => {
+    throw new AppError('UNKNOWN_EVENT');
+  };
+  /** Called with (conn, room) when a connection leaves a room or closes (presence bookkeeping). */
+  onLeave: (conn: Connection, room: string) => void = () => undefined;
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly opts: { log: Logger; jwtSecret: string },
+  ) {
+    for (const pattern of ['/ws', '/ws/:chat_id']) {
+      app.ws<Connection>(pattern, {
+        maxPayloadLength: MAX_FRAME,
+        maxBackpressure: MAX_BACKPRESSURE,
+        closeOnBackpressureLimit: 1,
+        idleTimeout: 120,
+        sendPingsAutomatically: true,
+        upgrade: (res, req, context) => {
+          const url = req.getUrl();
+          const headers = { authorization: req.getHeader('authorization') };
+          const query = new URLSearchParams(req.getQuery() ?? '');
+          const key = req.getHeader('sec-websocket-key');
+          const protocol = req.getHeader('sec-websocket-protocol');
+          const extensions = req.getHeader('sec-websocket-extensions');
+          let identity: Identity;
+          try {
+            identity = authenticate({ headers, query }, opts.jwtSecret);
+          } catch (err) {
+            const e = toAppError(err);
+            res.cork(() => res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e))));
+            return;
+          }
+          const chatId = url.startsWith('/ws/') ? decodeURIComponent(url.slice(4)).slice(0, 64) : undefined;
+          const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
+          res.upgrade(conn, key, protocol, extensions, context);
+        },
+        open: (ws) => {
+          const conn = ws.getUserData();
+          this.sockets.set(conn.id, ws);
+          this.join(ws, DASHBOARD_ROOM);
+          if (conn.chatId) this.join(ws, conn.chatId);
+        },
+        message: (ws, message) => {
+          const conn = ws.getUserData();
+          const text = Buffer.from(message).toString('utf8'); // copied: uWS neuters the buffer on return
+          void this.onFrame(ws, conn, text);
+        },
+        close: (ws) => {
+          const conn = ws.getUserData();
+          conn.closed = true;
+          this.sockets.delete(conn.id);
+          for (const room of conn.rooms) this.onLeave(conn, room);
+        },
+      });
+    }
+  }
+
+  /** Sets the function that answers frames (the agent events). */
+  handle(handler: FrameHandler): void {
+    this.handler = handler;
+  }
+
+  publish(room: string, event: string, data: unknown): void {
+    this.app.publish(topic(room), JSON.stringify({ event, data }));
+  }
+
+  /** Subscribes the connection with `connId` to a room. */
+  joinRoom(conn: Connection, room: string): void {
+    const ws = this.find(conn);
+    if (ws) this.join(ws, room);
+  }
+
+  leaveRoom(conn: Connection, room: string): void {
+    const ws = this.find(conn);
+    if (!ws || !conn.rooms.delete(room)) return;
+    ws.unsubscribe(topic(room));
+    this.onLeave(conn, room);
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes every connection with `code` (1001 on shutdown), so dashboards reconnect to another pod. */
+  closeAll(code = CLOSE_GOING_AWAY, reason = 'server shutting down'): void {
+    for (const ws of [...this.sockets.values()]) ws.end(code, reason);
+  }
+
+  private join(ws: WebSocket<Connection>, room: string): void {
+    const conn = ws.getUserData();
+    if (conn.rooms.has(room)) return;
+    conn.rooms.add(room);
+    ws.subscribe(topic(room));
+  }
+
+  private find(conn: Connection): WebSocket<Connection> | undefined {
+    return conn.closed ? undefined : this.sockets.get(conn.id);
+  }
+
+  private async onFrame(ws: WebSocket<Connection>, conn: Connection, text: string): Promise<void> {
+    let frame: Frame = { event: 'error', data: undefined, id: null };
+    try {
+      const raw = parseJson(text);
+      frame.id = frameId(raw);
+      frame = toFrame(raw, frame.id);
+      if (!this.take(conn)) throw new AppError('RATE_LIMITED', `More than ${PER_SECOND} frames per second`);
+      const data = await this.handler(conn, frame);
+      this.send(ws, conn, { event: frame.event, id: frame.id, data });
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.status >= 500) this.opts.log.error({ err: e.cause ?? e, event: frame.event, conn: conn.id }, e.message);
+      this.send(ws, conn, { event: 'error', id: frame.id, error: errorBody(e).error });
+    }
+  }
+
+  private send(ws: WebSocket<Connection>, conn: Connection, payload: unknown): void {
+    if (conn.closed) return;
+    ws.cork(() => ws.send(JSON.stringify(payload)));
+  }
+
+  private take(conn: Connection): boolean {
+    const now = Date.now();
+    conn.tokens = Math.min(BURST, conn.tokens + ((now - conn.refilledAt) / 1000) * PER_SECOND);
+    conn.refilledAt = now;
+    if (conn.tokens < 1) return false;
+    conn.tokens -= 1;
+    return true;
+  }
+}
+
+function topic(room: string): string {
+  return `room:${room}`;
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'Frame is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AppError('VALIDATION_FAILED', 'Frame must be a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+function frameId(raw: Record<string, unknown>): Frame['id'] {
+  const { id } = raw;
+  return (typeof id === 'string' && id.length <= 128) || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+}
+
+function toFrame(raw: Record<string, unknown>, id: Frame['id']): Frame {
+  if (typeof raw.event !== 'string' || raw.event === '') throw new AppError('VALIDATION_FAILED', 'event: expected a non-empty string');
+  return { event: raw.event, data: raw.data ?? {}, id };
+}
