@@ -88,6 +88,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => counters.resync() };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
   scheduler.every(resync);
+  await inbox.recover(0); // what a crashed predecessor acknowledged but never applied
   // Events acknowledged but not applied (a crash, a failed delivery) are applied on the next pass.
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
@@ -155,7 +156,7 @@ async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {
     if (Date.now() - lastLogged > 10_000) log.warn({ err: err.message }, 'redis connection error');
     lastLogged = Date.now();
   };
-  return connectWithRetry('Redis', config.STARTUP_CONNECT_ATTEMPTS, () => RedisKv.connect({ url, onError }), log);
+  return connectWithRetry('Redis', config.STARTUP_CONNECT_ATTEMPTS, () => RedisKv.connect({ url, onError, prefix: config.REDIS_PREFIX }), log);
 }
 
 async function readiness(embedded: boolean, ping: () => Promise<void>): Promise<'ok' | 'embedded'> {

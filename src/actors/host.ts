@@ -166,7 +166,8 @@ export class ActorHost {
       return { handled: true, duplicate: true, context: snapshot.context, value: snapshot.value, effects: [] };
     }
     const [next, actions] = transition(kind.machine, snapshot, event);
-    if (next === snapshot) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [] };
+    // XState returns the same snapshot for an event no transition takes (an emit-only one has actions).
+    if (next === snapshot && actions.length === 0) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [] };
 
     const effects: unknown[] = [];
     let deadlines = record.deadlines;

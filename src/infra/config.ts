@@ -71,6 +71,8 @@ const envSchema = z.object({
     .transform((v) => v ?? 'chat_system')
     .pipe(z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or - only (1-63)')),
   REDIS_URL: url(['redis:', 'rediss:']),
+  /** Prepended to every Redis key and channel, so environments (or test runs) can share one Redis. */
+  REDIS_PREFIX: optionalText.transform((v) => v ?? '').pipe(z.string().regex(/^[A-Za-z0-9_:.-]{0,64}$/, 'letters, digits and _ : . - only')),
   POD_ID: optionalText
     .transform((v) => v ?? randomUUID())
     .pipe(z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only')),

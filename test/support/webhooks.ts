@@ -1,0 +1,43 @@
+/** Realistic Meta webhook bodies for tests, built on the shared fixtures' shape. */
+let counter = 0;
+
+export function textWebhook(from: string, text: string, opts: { name?: string; id?: string; at?: number } = {}): object {
+  const id = opts.id ?? `wamid.test.${Date.now()}.${++counter}`;
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{
+      id: '102290129340398',
+      changes: [{
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: '919638106888', phone_number_id: '106540352242922' },
+          contacts: [{ profile: { name: opts.name ?? 'Test Customer' }, wa_id: from }],
+          messages: [{ from, id, timestamp: String(Math.floor((opts.at ?? Date.now()) / 1000)), type: 'text', text: { body: text } }],
+        },
+      }],
+    }],
+  };
+}
+
+export function statusWebhook(recipient: string, waMessageId: string, status: 'sent' | 'delivered' | 'read' | 'failed'): object {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '919638106888', phone_number_id: '1' }, statuses: [{ id: waMessageId, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient }] } }] }],
+  };
+}
+
+export async function postWebhook(baseUrl: string, channel: string, body: object | string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${baseUrl}/api/chats/whatsapp_chat/${channel}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** Polls `check` until it returns a truthy value (or fails after `timeoutMs`). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { MAX_READERS, chatMachine, type ChatContext, type ChatEvent } from '../../src/machines/chat.machine.ts';
+
+const input = { chatId: 'c1', customer: '9876543210', customerType: 'Customer' as const, channel: '8000247247', at: 1000 };
+const customer = (id: string, at: number, text = 'hi'): ChatEvent => ({ type: 'CUSTOMER_MESSAGE', id, at, channel: '8000247247', customerType: 'Customer', name: 'Asha', body: { kind: 'text', text, waMessageId: id } });
+const agent = (id: string, at: number, who = 'agent-1'): ChatEvent => ({ type: 'AGENT_MESSAGE', id, at, agent: who, body: { kind: 'text', text: `reply ${id}` } });
+const status = (s: 'active' | 'resolved', at: number, by = 'agent-1'): ChatEvent => ({ type: 'SET_STATUS', id: `s${at}`, at, by, status: s });
+
+/** Runs events through pure transitions, collecting every emitted effect. */
+function run(events: ChatEvent[], from?: AnyMachineSnapshot) {
+  let snap = from ?? initialTransition(chatMachine, input)[0];
+  const effects: { type: string; [k: string]: unknown }[] = [];
+  for (const e of events) {
+    const [next, actions] = transition(chatMachine, snap, e);
+    for (const a of actions as { type: string; params?: unknown }[]) if (a.type === 'xstate.emit') effects.push((a.params as { event: { type: string } }).event);
+    snap = next;
+  }
+  return { snap, ctx: snap.context as ChatContext, effects };
+}
+
+describe('chat machine', () => {
+  it('stays new and emits nothing until a message or an agent opens it', () => {
+    const { snap, effects } = run([status('resolved', 2000), { type: 'READ', id: 'r', at: 2000, agent: 'a' }]);
+    assert.equal(snap.value, 'new');
+    assert.deepEqual(effects, []);
+  });
+
+  it('opens on the first customer message, recording it as seq 1', () => {
+    const { snap, ctx, effects } = run([customer('m1', 2000, 'Need a cab')]);
+    assert.equal(snap.value, 'active');
+    assert.equal(ctx.lastSeq, 1);
+    assert.equal(ctx.customerName, 'Asha');
+    assert.equal(ctx.lastCustomerMessageAt, 2000);
+    assert.deepEqual(effects.map((e) => e.type), ['chat.opened', 'message.appended']);
+    assert.deepEqual(effects[1], { type: 'message.appended', message: { seq: 1, id: 'm1', sender: '9876543210', type: 'Customer', channel: '8000247247', at: 2000, body: { kind: 'text', text: 'Need a cab', waMessageId: 'm1' } } });
+  });
+
+  it('numbers messages from both sides in order and asks WhatsApp to carry agent replies', () => {
+    const { ctx, effects } = run([customer('m1', 1), agent('a1', 2), customer('m2', 3)]);
+    const appended = effects.filter((e) => e.type === 'message.appended').map((e) => (e.message as { seq: number; type: string }));
+    assert.deepEqual(appended.map((m) => [m.seq, m.type]), [[1, 'Customer'], [2, 'Agent'], [3, 'Customer']]);
+    assert.equal(effects.filter((e) => e.type === 'reply.requested').length, 1);
+    assert.equal(ctx.lastMsgBy, '9876543210');
+    assert.deepEqual(ctx.reads, [{ agent: 'agent-1', seq: 2 }], 'an agent has read what it replied to');
+  });
+
+  it('resolves with audit fields, and the customer reopens it', () => {
+    const resolved = run([customer('m1', 1), status('resolved', 5, 'lead')]);
+    assert.equal(resolved.snap.value, 'resolved');
+    assert.equal(resolved.ctx.statusUpdatedBy, 'lead');
+    assert.equal(resolved.ctx.statusUpdatedAt, 5);
+    assert.deepEqual(resolved.effects.at(-1), { type: 'status.changed', from: 'active', to: 'resolved', by: 'lead', at: 5 });
+
+    const reopened = run([customer('m2', 9)], resolved.snap);
+    assert.equal(reopened.snap.value, 'active');
+    assert.equal(reopened.ctx.statusUpdatedBy, '9876543210');
+    assert.deepEqual(reopened.effects.map((e) => e.type), ['status.changed', 'message.appended']);
+    assert.equal(reopened.effects[0]?.to, 'active');
+  });
+
+  it('lets an agent reopen a resolved chat, and ignores setting the status it already has', () => {
+    const r = run([customer('m1', 1), status('active', 2), status('resolved', 3), status('resolved', 4), status('active', 5)]);
+    assert.equal(r.snap.value, 'active');
+    assert.deepEqual(r.effects.filter((e) => e.type === 'status.changed').map((e) => e.to), ['resolved', 'active']);
+  });
+
+  it('keeps an agent reply on a resolved chat resolved', () => {
+    const r = run([customer('m1', 1), status('resolved', 2), agent('a1', 3)]);
+    assert.equal(r.snap.value, 'resolved');
+    assert.equal(r.ctx.lastSeq, 2);
+  });
+
+  it('moves read cursors forward only, and bounds how many it keeps', () => {
+    const base = run([customer('m1', 1), customer('m2', 2)]);
+    const read = run([{ type: 'READ', id: 'r1', at: 3, agent: 'x' }], base.snap);
+    assert.deepEqual(read.ctx.reads, [{ agent: 'x', seq: 2 }]);
+    const many = run(Array.from({ length: MAX_READERS + 5 }, (_, i): ChatEvent => ({ type: 'READ', id: `r${i}`, at: 4, agent: `agent-${i}` })), read.snap);
+    assert.equal(many.ctx.reads.length, MAX_READERS);
+  });
+
+  it('reports delivery statuses as effects without changing state', () => {
+    const base = run([customer('m1', 1)]);
+    const r = run([{ type: 'DELIVERY', id: 'd', at: 2, waMessageId: 'wamid.X', status: 'read' }], base.snap);
+    assert.equal(r.snap.value, 'active');
+    assert.deepEqual(r.effects, [{ type: 'delivery.recorded', waMessageId: 'wamid.X', status: 'read', at: 2 }]);
+  });
+
+  it('is pure data that survives JSON: a restored snapshot continues where it stopped', () => {
+    const r = run([customer('m1', 1), status('resolved', 2)]);
+    const stored = JSON.parse(JSON.stringify({ value: r.snap.value, context: r.snap.context }));
+    const restored = chatMachine.resolveState(stored);
+    const next = run([customer('m2', 3)], restored);
+    assert.equal(next.snap.value, 'active');
+    assert.equal(next.ctx.lastSeq, 2);
+  });
+});
