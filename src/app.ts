@@ -40,6 +40,7 @@ export interface RunningApp {
   readonly inbox: Inbox;
   readonly counters: DashboardCounters;
   readonly scheduler: Scheduler;
+  readonly hub: WsHub;
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -130,7 +131,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {
