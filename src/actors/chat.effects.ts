@@ -31,7 +31,7 @@ export function chatEffects(deps: ChatEffectDeps) {
     for (const effect of effects as ChatEffect[]) {
       switch (effect.type) {
         case 'chat.opened':
-          await deps.counters.change({ active: 1 });
+          await deps.counters.change({ active: 1 }, `${chatId}:opened`);
           break;
         case 'message.appended': {
           const doc = messageDoc(chatId, effect.message);
@@ -42,9 +42,9 @@ export function chatEffects(deps: ChatEffectDeps) {
         }
         case 'status.changed': {
           const resolved = effect.to === 'resolved';
-          await deps.counters.change({ active: resolved ? -1 : 1, resolved: resolved ? 1 : -1 });
+          await deps.counters.change({ active: resolved ? -1 : 1, resolved: resolved ? 1 : -1 }, `${chatId}:${effect.eventId}`);
           if (resolved) {
-            await ignoreDuplicate(resolveLog.insertOne({ _id: `${chatId}:${effect.at}`, chat_id: chatId, customer: context.customer, customer_type: context.customerType, resolved_by: effect.by, resolved_at: new Date(effect.at) }));
+            await ignoreDuplicate(resolveLog.insertOne({ _id: `${chatId}:${effect.eventId}`, chat_id: chatId, customer: context.customer, customer_type: context.customerType, resolved_by: effect.by, resolved_at: new Date(effect.at) }));
           }
           deps.rooms.publish(chatId, 'chat_status_updated', {
             chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,

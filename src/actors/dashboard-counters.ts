@@ -14,6 +14,9 @@ const RESOLVED = 'dashboard::count::resolved';
 /** Spec FR-6: the HTTP answer is cached 60 s; every change drops the cache so it is never stale. */
 const CACHE = 'dashboard::stats';
 const CACHE_TTL_MS = 60_000;
+/** Markers of applied changes; a crashed pod's effects are re-run within minutes, so a day is ample. */
+const ONCE = 'dashboard::once::';
+const ONCE_TTL_MS = 24 * 3600_000;
 
 /**
  * The live active/resolved counts (spec FR-6): atomic counters in Redis (or in
@@ -28,7 +31,12 @@ export class DashboardCounters {
     private readonly log: Logger,
   ) {}
 
-  async change(delta: { active?: number; resolved?: number }): Promise<void> {
+  /**
+   * Applies a change once per `onceKey`: effects may run again after a crash,
+   * and a counter must not count the same transition twice.
+   */
+  async change(delta: { active?: number; resolved?: number }, onceKey: string): Promise<void> {
+    if (!(await this.kv.set(`${ONCE}${onceKey}`, '1', { onlyIfAbsent: true, ttlMs: ONCE_TTL_MS }))) return;
     await Promise.all([
       delta.active ? this.kv.incrBy(ACTIVE, delta.active) : undefined,
       delta.resolved ? this.kv.incrBy(RESOLVED, delta.resolved) : undefined,

@@ -135,7 +135,11 @@ export class ActorHost {
     while ([...this.residents.values()].some((r) => r.busy || r.queue.length) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    for (const r of this.residents.values()) for (const t of r.timers.values()) clearTimeout(t);
+    for (const [id, r] of [...this.residents]) {
+      const record = r.record;
+      this.evict(id, r);
+      await this.clearPending({ ...r, record });
+    }
     this.residents.clear();
   }
 
@@ -240,13 +244,18 @@ export class ActorHost {
     const cutoff = this.now() - this.opts.idleMs;
     for (const [id, r] of this.residents) {
       if (r.busy || r.queue.length || r.lastUsed > cutoff) continue;
+      const record = r.record;
       this.evict(id, r);
-      // Effects already ran; clear them so a later activation does not run them again.
-      if (r.record?.pending.length) {
-        const cleared = { ...r.record, pending: [], version: r.record.version + 1 };
-        await r.kind.save(r.key, cleared, r.record.version).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'clearing pending effects failed'));
-      }
+      await this.clearPending({ ...r, record });
     }
+  }
+
+  /** Effects of the last event already ran; clear them so a later activation does not run them again. */
+  private async clearPending(r: Resident): Promise<void> {
+    const record = r.record;
+    if (!record?.pending.length) return;
+    const cleared = { ...record, pending: [], version: record.version + 1 };
+    await r.kind.save(r.key, cleared, record.version).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'clearing pending effects failed'));
   }
 
   private evict(id: string, r: Resident): void {

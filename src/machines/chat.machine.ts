@@ -75,7 +75,7 @@ export type ChatEvent =
 export type ChatEffect =
   | { type: 'chat.opened'; at: number }
   | { type: 'message.appended'; message: ChatMessage }
-  | { type: 'status.changed'; from: ChatStatus; to: ChatStatus; by: string; at: number }
+  | { type: 'status.changed'; from: ChatStatus; to: ChatStatus; by: string; at: number; eventId: string }
   | { type: 'reply.requested'; message: ChatMessage }
   | { type: 'delivery.recorded'; waMessageId: string; status: string; at: number; error?: string };
 
@@ -151,8 +151,8 @@ export const chatMachine = setup({
       const by = event.type === 'SET_STATUS' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
       return by === null ? {} : { statusUpdatedBy: by, statusUpdatedAt: event.at };
     }),
-    emitResolved: emit(({ context }) => ({ type: 'status.changed' as const, from: 'active' as const, to: 'resolved' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0 })),
-    emitReopened: emit(({ context }) => ({ type: 'status.changed' as const, from: 'resolved' as const, to: 'active' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0 })),
+    emitResolved: emit(({ context, event }) => ({ type: 'status.changed' as const, from: 'active' as const, to: 'resolved' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0, eventId: event.id })),
+    emitReopened: emit(({ context, event }) => ({ type: 'status.changed' as const, from: 'resolved' as const, to: 'active' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0, eventId: event.id })),
     emitDelivery: emit(({ event }) => {
       if (event.type !== 'DELIVERY') throw new Error('emitDelivery needs DELIVERY');
       return { type: 'delivery.recorded' as const, waMessageId: event.waMessageId, status: event.status, at: event.at, ...(event.error ? { error: event.error } : {}) };

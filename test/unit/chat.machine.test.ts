@@ -51,7 +51,7 @@ describe('chat machine', () => {
     assert.equal(resolved.snap.value, 'resolved');
     assert.equal(resolved.ctx.statusUpdatedBy, 'lead');
     assert.equal(resolved.ctx.statusUpdatedAt, 5);
-    assert.deepEqual(resolved.effects.at(-1), { type: 'status.changed', from: 'active', to: 'resolved', by: 'lead', at: 5 });
+    assert.deepEqual(resolved.effects.at(-1), { type: 'status.changed', from: 'active', to: 'resolved', by: 'lead', at: 5, eventId: 's5' });
 
     const reopened = run([customer('m2', 9)], resolved.snap);
     assert.equal(reopened.snap.value, 'active');

@@ -1,0 +1,116 @@
+/** Counters under load, and nothing lost across a crash or a restart (real Redis, MongoDB-compatible server). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { Inbox } from '../../src/actors/inbox.ts';
+import { inboxItem } from '../../src/actors/chat-service.ts';
+import { channelById } from '../../src/domain/channels.ts';
+import { parseWebhook } from '../../src/domain/webhook.ts';
+import { MongoStore } from '../../src/infra/store/store.mongo.ts';
+import { AgentClient } from '../support/agent-client.ts';
+import { startTestApp } from '../support/app.ts';
+import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
+import { eventually, postWebhook, textWebhook } from '../support/webhooks.ts';
+
+const services = () => ({ MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('dur'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('dur')}:` });
+
+describe('dashboard counters', () => {
+  it('equal a recount from MongoDB after a burst of 1,000 mixed events', async () => {
+    const app = await startTestApp(services());
+    const agents = await Promise.all([AgentClient.connect(app.url, 'lead-1'), AgentClient.connect(app.url, 'lead-2')]);
+    try {
+      const customers = Array.from({ length: 100 }, (_, i) => `97${String(10000000 + i)}`);
+      const channels = ['8000247247', '9099039188', '9726724247', '9586924247'];
+      let events = 0;
+      const written = new Set<string>();
+      // 1,000 events: customer messages (opening and reopening chats) interleaved with agents resolving and reopening.
+      for (let round = 0; events < 1000; round++) {
+        const batch: Promise<unknown>[] = [];
+        for (let i = 0; i < 50 && events < 1000; i++, events++) {
+          const c = customers[(round * 50 + i * 7) % customers.length]!;
+          if (i % 5 === 4 && round > 0) {
+            const agent = agents[i % 2]!;
+            batch.push(agent.request('update_chat_status', { customer_number: c, status: i % 10 === 4 ? 'resolved' : 'active' }));
+          } else {
+            written.add(c);
+            batch.push(postWebhook(app.url, channels[i % channels.length]!, textWebhook(`91${c}`, `r${round} e${i}`)));
+          }
+        }
+        await Promise.all(batch);
+      }
+      const chats = app.store.collection('chats');
+      await eventually(async () => (await app.store.collection('inbox').countDocuments({ state: 'pending' })) === 0, 10_000, 'inbox drained');
+      const recount = { active: await chats.countDocuments({ status: 'active' }), resolved: await chats.countDocuments({ status: 'resolved' }) };
+      assert.equal(recount.active + recount.resolved, written.size);
+      assert.ok(recount.resolved > 0, 'the burst resolved some chats');
+      const live = await app.counters.stats();
+      assert.deepEqual({ active: live.active, resolved: live.resolved }, recount);
+      const pushed = agents[0]!.pushes.filter((f) => f.event === 'dashboard_stats').at(-1);
+      assert.deepEqual({ active: pushed?.data.active, resolved: pushed?.data.resolved }, recount, 'the last push agrees');
+    } finally {
+      await Promise.all(agents.map((a) => a.close()));
+      await app.stop();
+    }
+  });
+});
+
+describe('nothing acknowledged is lost', () => {
+  it('applies, after a restart, an event that was made durable but never processed (a crash between ack and processing)', async () => {
+    const env = services();
+    // The state a crash leaves behind: the webhook's event stored in the inbox (and acknowledged), not applied.
+    const store = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
+    const parsed = parseWebhook(textWebhook('919850000001', 'sent just before the crash', { id: 'wamid.crash.1' }));
+    assert.ok(parsed.ok);
+    const never = new Inbox(store, async () => {
+      throw new Error('the pod died');
+    }, pino({ level: 'silent' }));
+    await never.accept(parsed.events.map((e) => inboxItem(channelById('8000247247')!, e)));
+    await store.close();
+
+    const app = await startTestApp(env);
+    try {
+      const chat = await eventually(() => app.store.collection('chats').findOne({ customer: '9850000001' }), 5000, 'chat restored');
+      const msgs = await app.store.collection('messages').find({ chat_id: chat._id });
+      assert.deepEqual(msgs.map((m) => m.message), ['sent just before the crash']);
+      assert.equal((await app.store.collection('inbox').findOne({ _id: 'msg:wamid.crash.1' }))?.state, 'applied');
+      // Pinbot redelivering it after the restart changes nothing.
+      await postWebhook(app.url, '8000247247', textWebhook('919850000001', 'sent just before the crash', { id: 'wamid.crash.1' }));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await app.store.collection('messages').countDocuments({ chat_id: chat._id }), 1);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('keeps every chat across a restart: state, sequence, read cursors and counters continue', async () => {
+    const env = services();
+    const first = await startTestApp(env);
+    const agent = await AgentClient.connect(first.url, 'agent-r');
+    for (let i = 0; i < 3; i++) await postWebhook(first.url, '8000247247', textWebhook('919850000002', `before ${i}`));
+    const chat = await eventually(async () => {
+      const c = await first.store.collection('chats').findOne({ customer: '9850000002' });
+      return c?.last_seq === 3 ? c : undefined;
+    });
+    await agent.request('fetch_chats_by_user', { chat_id: chat._id });
+    await agent.request('update_chat_status', { customer_number: '9850000002', status: 'resolved' });
+    await agent.close();
+    await first.stop();
+
+    const second = await startTestApp(env);
+    try {
+      await postWebhook(second.url, '8000247247', textWebhook('919850000002', 'after restart'));
+      const reopened = await eventually(async () => {
+        const c = await second.store.collection('chats').findOne({ customer: '9850000002' });
+        return c?.last_seq === 4 ? c : undefined;
+      });
+      assert.equal(reopened.status, 'active', 'the restored resolved chat was reopened by the customer');
+      assert.deepEqual(reopened.read_cursors, [{ agent: 'agent-r', seq: 3 }]);
+      const seqs = (await second.store.collection('messages').find({ chat_id: chat._id }, { sort: { seq: 1 } })).map((m) => m.seq);
+      assert.deepEqual(seqs, [1, 2, 3, 4]);
+      // Effects (the counter change) run just after the chat document is stored.
+      await eventually(async () => JSON.stringify(await second.counters.stats()) === JSON.stringify({ active: 1, resolved: 0, pending: 0 }), 3000, 'counters after reopening');
+    } finally {
+      await second.stop();
+    }
+  });
+});
