@@ -59,6 +59,7 @@ export function chatEffects(deps: ChatEffectDeps) {
             to: toWhatsApp(context.customer),
             sendType: agentReplySendType(context.customerType),
             message: { type: 'text', text: { preview_url: false, body: effect.message.body.text } },
+            messageId: messageDoc(chatId, effect.message)._id as string,
           });
           break;
         case 'delivery.recorded':

@@ -10,6 +10,8 @@ export interface OutboundRequest {
   sendType: string;
   /** The Cloud API message body (without `messaging_product`, `recipient_type`, `to`). */
   message: Record<string, unknown>;
+  /** The stored chat message this send carries (it gets WhatsApp's message id once sent). */
+  messageId?: string;
 }
 
 export interface OutboundSender {
