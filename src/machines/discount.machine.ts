@@ -1,0 +1,175 @@
+import { assign, emit, setup } from 'xstate';
+
+/**
+ * The automated discount conversation on the discount channel (spec FR-2,
+ * §14.4): one actor per customer. Pure and self-contained (it loads in the
+ * Stately visualizer as is): the runtime classifies each WhatsApp message into
+ * one of the events below (matching routes against the catalogue), and
+ * carries out what the machine emits (`offer.send`, `code.send`, …) after the
+ * new state is stored. Every waiting state times out after IDLE_TIMEOUT; the
+ * conversation then ends, and a later message starts it again from `ended`.
+ */
+
+export interface DiscountRoute {
+  id: string;
+  name: string;
+  price: number;
+  code: string;
+  /** False when the route is disabled or outside its validity dates at the time of the message. */
+  available: boolean;
+}
+
+export type DiscountReason = 'bad_service' | 'prices_high' | 'other';
+export type PredefinedKey = 'textMsg' | 'care_job' | 'unlock_diya';
+
+export interface DiscountContext {
+  customer: string;
+  /** The route last offered (or sent), used when "Yes, Send Discount Code" names none. */
+  lastRoute: DiscountRoute | null;
+  idleTimeoutMs: number;
+  conversations: number;
+}
+
+export interface DiscountInput {
+  customer: string;
+  idleTimeoutMs: number;
+}
+
+export type DiscountEvent =
+  /** The customer asked for a route's discount ("Need Discount Code - Pune to Mumbai Airport @ 2199"). */
+  | { type: 'ROUTE_REQUESTED'; id: string; at: number; route: DiscountRoute }
+  /** "Yes, Send Discount Code": the route named in the button payload, else the default campaign route. */
+  | { type: 'ACCEPTED'; id: string; at: number; route: DiscountRoute | null; campaignRoute: DiscountRoute | null }
+  /** "I don't need discount". */
+  | { type: 'DECLINED'; id: string; at: number }
+  /** One of the reason buttons. */
+  | { type: 'REASON_GIVEN'; id: string; at: number; reason: DiscountReason; text: string }
+  /** A keyword with a predefined answer, or a non-text message (`textMsg`). */
+  | { type: 'KEYWORD'; id: string; at: number; key: PredefinedKey }
+  /** Anything else. */
+  | { type: 'UNRECOGNISED'; id: string; at: number; text: string };
+
+export type DiscountEffect =
+  | { type: 'offer.send'; route: DiscountRoute; eventId: string }
+  | { type: 'code.send'; route: DiscountRoute; eventId: string }
+  | { type: 'reasons.ask'; eventId: string }
+  | { type: 'reason.log'; reason: DiscountReason; text: string; at: number; eventId: string }
+  | { type: 'care.send'; eventId: string }
+  | { type: 'predefined.send'; key: PredefinedKey; eventId: string };
+
+/** What "Yes, Send Discount Code" resolves to: the payload's route, else the last offered, else the campaign's. */
+function acceptedRoute(context: DiscountContext, event: DiscountEvent): DiscountRoute | null {
+  if (event.type !== 'ACCEPTED') return null;
+  return event.route ?? context.lastRoute ?? event.campaignRoute;
+}
+
+/**
+ * What every waiting state answers. Answers that keep the conversation where it
+ * is re-enter `self`, so the idle timer counts from the customer's last message.
+ */
+const answers = (self: string) => ({
+  ROUTE_REQUESTED: [
+    { guard: 'routeAvailable', target: '#discount.conversation.offered', reenter: true, actions: ['rememberRoute', 'sendOffer'] },
+    { target: self, reenter: true, actions: 'sendCare' },
+  ],
+  ACCEPTED: [
+    { guard: 'acceptedRouteAvailable', target: '#discount.conversation.codeSent', reenter: true, actions: ['rememberAcceptedRoute', 'sendCode'] },
+    { target: self, reenter: true, actions: 'sendCare' },
+  ],
+  DECLINED: { target: '#discount.conversation.askedReason', reenter: true, actions: 'askReasons' },
+  REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: 'logReason' },
+  KEYWORD: { target: self, reenter: true, actions: 'sendPredefined' },
+  UNRECOGNISED: { target: self, reenter: true, actions: 'sendCare' },
+}) as const;
+
+export const discountMachine = setup({
+  types: {
+    context: {} as DiscountContext,
+    events: {} as DiscountEvent,
+    input: {} as DiscountInput,
+    emitted: {} as DiscountEffect,
+  },
+  delays: {
+    IDLE_TIMEOUT: ({ context }) => context.idleTimeoutMs,
+  },
+  guards: {
+    routeAvailable: ({ event }) => event.type === 'ROUTE_REQUESTED' && event.route.available,
+    acceptedRouteAvailable: ({ context, event }) => acceptedRoute(context, event)?.available === true,
+  },
+  actions: {
+    rememberRoute: assign({ lastRoute: ({ context, event }) => (event.type === 'ROUTE_REQUESTED' ? event.route : context.lastRoute) }),
+    rememberAcceptedRoute: assign({ lastRoute: ({ context, event }) => acceptedRoute(context, event) ?? context.lastRoute }),
+    countConversation: assign({ conversations: ({ context }) => context.conversations + 1 }),
+    sendOffer: emit(({ event }) => {
+      if (event.type !== 'ROUTE_REQUESTED') throw new Error('sendOffer needs ROUTE_REQUESTED');
+      return { type: 'offer.send' as const, route: event.route, eventId: event.id };
+    }),
+    sendCode: emit(({ context, event }) => ({ type: 'code.send' as const, route: acceptedRoute(context, event)!, eventId: event.id })),
+    askReasons: emit(({ event }) => ({ type: 'reasons.ask' as const, eventId: event.id })),
+    logReason: emit(({ event }) => {
+      if (event.type !== 'REASON_GIVEN') throw new Error('logReason needs REASON_GIVEN');
+      return { type: 'reason.log' as const, reason: event.reason, text: event.text, at: event.at, eventId: event.id };
+    }),
+    sendCare: emit(({ event }) => ({ type: 'care.send' as const, eventId: event.id })),
+    sendPredefined: emit(({ event }) => {
+      if (event.type !== 'KEYWORD') throw new Error('sendPredefined needs KEYWORD');
+      return { type: 'predefined.send' as const, key: event.key, eventId: event.id };
+    }),
+  },
+}).createMachine({
+  id: 'discount',
+  description: 'Discount campaign on WhatsApp 919638120888: offer → accept (code) or decline (reason), with a care path for anything else.',
+  initial: 'ended',
+  context: ({ input }) => ({ customer: input.customer, lastRoute: null, idleTimeoutMs: input.idleTimeoutMs, conversations: 0 }),
+  states: {
+    ended: {
+      description: 'No conversation in progress (never started, or timed out). Any message starts one.',
+      on: {
+        ROUTE_REQUESTED: [
+          { guard: 'routeAvailable', target: 'conversation.offered', actions: ['countConversation', 'rememberRoute', 'sendOffer'] },
+          { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+        ],
+        ACCEPTED: [
+          { guard: 'acceptedRouteAvailable', target: 'conversation.codeSent', actions: ['countConversation', 'rememberAcceptedRoute', 'sendCode'] },
+          { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+        ],
+        DECLINED: { target: 'conversation.askedReason', actions: ['countConversation', 'askReasons'] },
+        REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'logReason'] },
+        KEYWORD: { target: 'conversation.waiting', actions: ['countConversation', 'sendPredefined'] },
+        UNRECOGNISED: { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+      },
+    },
+    conversation: {
+      initial: 'waiting',
+      onDone: { target: 'ended' },
+      states: {
+        waiting: {
+          description: 'Waiting for a route request (after a care or predefined answer).',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: answers('#discount.conversation.waiting'),
+        },
+        offered: {
+          description: 'The route’s discount text and the app link were sent.',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: answers('#discount.conversation.offered'),
+        },
+        codeSent: {
+          description: 'The discount code was sent. Pressing "Yes" again is answered once, not twice.',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: { ...answers('#discount.conversation.codeSent'), ACCEPTED: [] },
+        },
+        askedReason: {
+          description: 'Asked why: Bad Service / Prices are High / Other Reason.',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: { ...answers('#discount.conversation.askedReason'), DECLINED: [] },
+        },
+        reasonRecorded: {
+          description: 'The reason is logged to no_discount_log. A second press is ignored.',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: { ...answers('#discount.conversation.reasonRecorded'), DECLINED: [], REASON_GIVEN: [] },
+        },
+        timedOut: { type: 'final', description: 'No message for IDLE_TIMEOUT: the conversation ends.' },
+      },
+    },
+  },
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { classify, matchRoute, normalize, routeTemplateSchema, toDiscountRoute } from '../../src/domain/discount-catalogue.ts';
+
+const seed = JSON.parse(readFileSync(join(import.meta.dirname, '../../data/discount-routes.seed.json'), 'utf8')) as { default_campaign_route: string; routes: unknown[] };
+const routes = seed.routes.map((r) => routeTemplateSchema.parse(r));
+const at = Date.parse('2026-11-28T10:00:00Z');
+const msg = (text: string, extra: Record<string, string> = {}) => ({ id: 'm', at, kind: 'text', text, ...extra });
+
+describe('discount catalogue', () => {
+  it('seeds the 14 routes of FR-2, TRUST4111 for Pune–Mumbai, the rest marked as sample codes', () => {
+    assert.equal(routes.length, 14);
+    assert.equal(routes.find((r) => r.route === 'Pune to Mumbai Airport')?.code, 'TRUST4111');
+    assert.equal(routes.find((r) => r.route === 'Pune to Mumbai')?.code, 'TRUST4111');
+    for (const r of routes.filter((r) => r.code !== 'TRUST4111')) assert.equal(r.sample_code, true, r.route);
+    for (const r of routes) assert.equal(r.footer, 'Inter-City Experts');
+    assert.ok(routes.some((r) => r._id === seed.default_campaign_route));
+  });
+
+  it('matches every route from its campaign text, tolerating case, spacing and currency marks', () => {
+    for (const r of routes) {
+      const variants = [
+        `Need Discount Code - ${r.from} to ${r.to} @ ${r.price}`,
+        `need discount code - ${r.from.toUpperCase()}   to ${r.to.toLowerCase()} @ ₹${r.price}`,
+        `Need Discount Code-${r.from} to ${r.to}@ Rs ${r.price}`,
+        `Need Discount Code - ${r.from} to ${r.to} @ Rs.${r.price.toLocaleString('en-IN')}/-`,
+      ];
+      for (const v of variants) assert.equal(matchRoute(v, routes)?._id, r._id, v);
+    }
+  });
+
+  it('prefers the longest route name, and matches whole words only', () => {
+    assert.equal(matchRoute('Pune to Mumbai Airport', routes)?._id, 'pune-mumbai-airport');
+    assert.equal(matchRoute('Pune to Mumbai', routes)?._id, 'pune-mumbai');
+    assert.equal(matchRoute('Punes to Mumbaikar', routes), null);
+    assert.equal(matchRoute('hello', routes), null);
+  });
+
+  it('normalises text the same way everywhere', () => {
+    assert.equal(normalize('  Need Discount Code - Pune to Mumbai Airport @ ₹2,199 '), 'need discount code pune to mumbai airport @ 2199');
+  });
+
+  it('makes a route unavailable when disabled or outside its validity dates', () => {
+    const r = routes[0]!;
+    assert.equal(toDiscountRoute(r, at).available, true);
+    assert.equal(toDiscountRoute({ ...r, enabled: false }, at).available, false);
+    assert.equal(toDiscountRoute({ ...r, valid_until: new Date(at - 1) }, at).available, false);
+    assert.equal(toDiscountRoute({ ...r, valid_from: new Date(at + 1) }, at).available, false);
+  });
+
+  it('classifies route requests, buttons, reasons, media, keywords and anything else', () => {
+    const c = (m: Parameters<typeof classify>[0]) => classify(m, routes, seed.default_campaign_route);
+    assert.equal(c(msg('Need Discount Code - Nagpur to Raipur @ 3499'))?.type, 'ROUTE_REQUESTED');
+    const yes = c({ ...msg('Yes, Send Discount Code'), kind: 'button', buttonPayload: 'Yes, Send Discount Code' });
+    assert.equal(yes?.type, 'ACCEPTED');
+    assert.equal(yes?.type === 'ACCEPTED' && yes.route, null);
+    assert.equal(yes?.type === 'ACCEPTED' && yes.campaignRoute?.id, 'pune-mumbai-airport');
+    const named = c({ ...msg('Yes, Send Discount Code'), kind: 'button', buttonPayload: 'yes_send_code:nashik-mumbai-airport' });
+    assert.equal(named?.type === 'ACCEPTED' && named.route?.id, 'nashik-mumbai-airport');
+    const replied = c({ ...msg('Yes, Send Discount Code'), kind: 'interactive', interactiveReplyId: 'yes_send_code' });
+    assert.equal(replied?.type, 'ACCEPTED');
+    assert.equal(c({ ...msg("I don't need discount"), kind: 'button', buttonPayload: "I don't need discount" })?.type, 'DECLINED');
+    assert.equal(c(msg('i dont need discount'))?.type, 'DECLINED');
+    const why = c({ ...msg('Prices are High'), kind: 'interactive', interactiveReplyId: 'prices_high' });
+    assert.deepEqual(why?.type === 'REASON_GIVEN' && [why.reason, why.text], ['prices_high', 'prices_high']);
+    assert.deepEqual(c({ ...msg(''), kind: 'image' }), { id: 'm', at, type: 'KEYWORD', key: 'textMsg' });
+    assert.deepEqual(c(msg('Any jobs for drivers?')), { id: 'm', at, type: 'KEYWORD', key: 'care_job' });
+    assert.deepEqual(c(msg('Unlock Diya offer')), { id: 'm', at, type: 'KEYWORD', key: 'unlock_diya' });
+    assert.deepEqual(c(msg('नमस्ते')), { id: 'm', at, type: 'UNRECOGNISED', text: 'नमस्ते' });
+    assert.equal(c({ ...msg('👍'), kind: 'reaction' }), null);
+  });
+});
