@@ -17,6 +17,7 @@ import { uwsIsNative } from './transport/uws.ts';
 import { registerWebhookAdminRoutes } from './transport/webhook-admin.routes.ts';
 import { registerWebhookRoutes } from './transport/webhook.routes.ts';
 import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
+import { registerMachineRoutes } from './transport/machines.routes.ts';
 import { WsHub } from './transport/ws-hub.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
 import { ActorHost } from './actors/host.ts';
@@ -83,6 +84,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerWebhookAdminRoutes(server.router, { store, jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
   registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
+  registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
   server.router.fallback();
 
   const scheduler = new Scheduler(kv, config.POD_ID, log);

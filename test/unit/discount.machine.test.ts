@@ -27,7 +27,7 @@ class Conversation {
     this.apply(actions as Action[]);
   }
 
-  send(e: Omit<DiscountEvent, 'id' | 'at'> & { id?: string }): this {
+  send(e: Unstamped): this {
     const event = { id: `e${++this.n}`, at: this.now, ...e } as DiscountEvent;
     const [snap, actions] = transition(discountMachine, this.snap, event);
     this.snap = snap;
@@ -66,6 +66,8 @@ class Conversation {
   }
 }
 type Action = { type: string; params: Record<string, unknown> };
+/** An event before the conversation stamps its id and time. */
+type Unstamped = DiscountEvent extends infer T ? (T extends DiscountEvent ? Omit<T, 'id' | 'at'> : never) : never;
 
 const route = (r: DiscountRoute) => ({ type: 'ROUTE_REQUESTED' as const, route: r });
 const accept = (r: DiscountRoute | null = null, campaign: DiscountRoute | null = pune) => ({ type: 'ACCEPTED' as const, route: r, campaignRoute: campaign });
