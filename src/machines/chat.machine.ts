@@ -67,6 +67,8 @@ export interface ChatInput {
 export type ChatEvent =
   | { type: 'CUSTOMER_MESSAGE'; id: string; at: number; channel: string; customerType: CustomerType; name?: string; body: MessageBody }
   | { type: 'AGENT_MESSAGE'; id: string; at: number; agent: string; body: MessageBody }
+  /** An automated reply already sent by another flow (the discount bot): recorded, not sent again. */
+  | { type: 'BOT_MESSAGE'; id: string; at: number; bot: string; body: MessageBody }
   | { type: 'OPEN'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
   | { type: 'SET_STATUS'; id: string; at: number; by: string; status: ChatStatus }
   | { type: 'READ'; id: string; at: number; agent: string }
@@ -138,8 +140,12 @@ export const chatMachine = setup({
       };
     }),
     emitAgentMessage: emit(({ context, event }) => {
-      if (event.type !== 'AGENT_MESSAGE') throw new Error('emitAgentMessage needs AGENT_MESSAGE');
-      return { type: 'message.appended' as const, message: recorded(context, event.agent, 'Agent', event) };
+      if (event.type !== 'AGENT_MESSAGE' && event.type !== 'BOT_MESSAGE') throw new Error('emitAgentMessage needs AGENT_MESSAGE or BOT_MESSAGE');
+      return { type: 'message.appended' as const, message: recorded(context, event.type === 'AGENT_MESSAGE' ? event.agent : event.bot, 'Agent', event) };
+    }),
+    recordBotMessage: assign(({ context, event }) => {
+      if (event.type !== 'BOT_MESSAGE') return {};
+      return { lastSeq: context.lastSeq + 1, lastMessage: event.body.text, lastMessageAt: event.at, lastMsgBy: event.bot };
     }),
     requestReply: emit(({ context, event }) => {
       if (event.type !== 'AGENT_MESSAGE') throw new Error('requestReply needs AGENT_MESSAGE');
@@ -195,6 +201,7 @@ export const chatMachine = setup({
       on: {
         CUSTOMER_MESSAGE: { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
         AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
         READ: { actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
@@ -205,6 +212,7 @@ export const chatMachine = setup({
       on: {
         CUSTOMER_MESSAGE: { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
         AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
         READ: { actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },

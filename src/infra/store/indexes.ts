@@ -14,6 +14,8 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'messages', name: 'chat_wa_message', keys: { chat_id: 1, wa_message_id: 1 } },
   { collection: 'inbox', name: 'state_received', keys: { state: 1, received_at: 1 } },
   { collection: 'socket_collection', name: 'pod', keys: { pod: 1 } },
+  { collection: 'actor_snapshots', name: 'kind_deadline', keys: { kind: 1, deadline_at: 1 } },
+  { collection: 'no_discount_log', name: 'sender_created', keys: { sender: 1, created_at: -1 } },
   { collection: 'users', name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true },
   { collection: 'socket_collection', name: 'chat_id', keys: { chat_id: 1 } },
 ];
