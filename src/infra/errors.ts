@@ -14,11 +14,14 @@ export const ERRORS = {
   VERIFY_TOKEN_MISMATCH: { status: 403, message: 'Verification token does not match' },
   NOT_FOUND: { status: 404, message: 'Not found' },
   UNKNOWN_CHANNEL: { status: 404, message: 'Unknown WhatsApp channel' },
+  OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  UPSTREAM_REJECTED: { status: 502, message: 'WhatsApp (Pinbot) refused the message' },
   STORE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable' },
   NOT_READY: { status: 503, message: 'Service is not ready' },
+  UPSTREAM_UNAVAILABLE: { status: 503, message: 'WhatsApp (Pinbot) is unavailable' },
   SHUTTING_DOWN: { status: 503, message: 'Service is shutting down' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -46,5 +49,7 @@ export function errorBody(err: AppError): { status: 0; error: { code: ErrorCode;
 /** Any thrown value as an AppError; unknown failures become INTERNAL (details stay in the log). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // Message builders (src/domain/messages.ts) refuse input with MessageBuildError; matched by name to keep infra free of domain imports.
+  if (err instanceof Error && err.name === 'MessageBuildError') return new AppError('VALIDATION_FAILED', err.message, { cause: err });
   return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
 }
