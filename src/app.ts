@@ -20,14 +20,12 @@ import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
 import { registerMachineRoutes } from './transport/machines.routes.ts';
 import { WsHub } from './transport/ws-hub.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
-import { ActorHost } from './actors/host.ts';
-import { chatKind } from './actors/chat.kind.ts';
-import { chatEffects } from './actors/chat.effects.ts';
-import { ChatService, type ActorRouter } from './actors/chat-service.ts';
+import type { ActorHost } from './actors/host.ts';
+import { Runtime } from './actors/runtime.ts';
 import { ChatQueries } from './actors/chat.queries.ts';
 import { DashboardCounters } from './actors/dashboard-counters.ts';
 import { DryRunSender } from './actors/outbound.ts';
-import { Inbox } from './actors/inbox.ts';
+import type { Inbox } from './actors/inbox.ts';
 import { Scheduler } from './actors/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
 import type { DestinationStream } from 'pino';
@@ -42,6 +40,7 @@ export interface RunningApp {
   readonly counters: DashboardCounters;
   readonly scheduler: Scheduler;
   readonly hub: WsHub;
+  readonly runtime: Runtime;
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -73,10 +72,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const hub = new WsHub(server.app, { log, jwtSecret: config.AGENT_JWT_SECRET });
   const counters = new DashboardCounters(kv, store, hub, log);
   const outbound = new DryRunSender(store, log);
-  const host = new ActorHost([chatKind(store, chatEffects({ store, rooms: hub, counters, outbound, log }))], { log, idleMs: config.ACTOR_IDLE_MS });
-  const route: ActorRouter = (kind, key, event) => host.send(kind, key, event);
-  const inbox = new Inbox(store, async (item) => void (await route(item.kind, item.key, item.event)), log);
-  const chats = new ChatService(store, inbox, route);
+  const runtime = await Runtime.create({ config, log, store, kv, rooms: hub, counters, outbound });
+  const { host, inbox, chats } = runtime;
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
 
@@ -87,6 +84,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
   server.router.fallback();
 
+  await runtime.start();
   const scheduler = new Scheduler(kv, config.POD_ID, log);
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => counters.resync() };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
@@ -124,7 +122,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
       await scheduler.stop();
       hub.closeAll();
-      await host.stop();
+      await runtime.stop();
       await forwarder?.close();
       await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
@@ -133,7 +131,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, hub, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {

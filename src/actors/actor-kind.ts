@@ -33,6 +33,12 @@ export interface ActorRecord {
   pending: unknown[];
   deadlines: Deadline[];
   history: TransitionRecord[];
+  /**
+   * The fencing token (shard epoch) of the pod that wrote it. Saves require
+   * the stored one to be no larger, so a former owner cannot overwrite a
+   * newer owner's state.
+   */
+  fence?: number;
 }
 
 /**

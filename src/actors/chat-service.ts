@@ -34,7 +34,7 @@ export class ChatService {
 
   /** Makes a webhook's events durable; resolves once they are, then applies them in the background. */
   async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
-    const items = events.map((e) => inboxItem(channel, e));
+    const items = events.flatMap((e) => inboxItems(channel, e));
     const fresh = await this.inbox.accept(items);
     void this.inbox.process(fresh);
     return { accepted: fresh.length, duplicates: items.length - fresh.length };
@@ -86,6 +86,17 @@ export class ChatService {
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     return doc;
   }
+}
+
+/**
+ * A webhook event as durable inbox items: one for the customer's chat actor
+ * and, on the automated discount channel, one for their discount actor.
+ */
+export function inboxItems(channel: Channel, e: WebhookEvent): InboxItem[] {
+  const chat = inboxItem(channel, e);
+  if (!channel.automated || e.kind !== 'message') return [chat];
+  const event = { type: 'INBOUND', id: `discount:${e.waMessageId}`, at: chat.event.at, kind: e.type, text: e.text, buttonPayload: e.buttonPayload, interactiveReplyId: e.interactiveReplyId };
+  return [chat, { id: event.id, kind: 'discount', key: e.from, event }];
 }
 
 /** A webhook event as a durable inbox item addressed to the customer's chat actor. */

@@ -5,6 +5,11 @@ import { chatSummary } from './chat-views.ts';
 
 export const CHAT_SCHEMA = 1;
 
+/** The save condition that refuses a writer whose fencing token is older than the stored one. */
+export function notFencedOut(record: ActorRecord, path: string): Record<string, unknown> {
+  return { $or: [{ [path]: { $exists: false } }, { [path]: { $lte: record.fence ?? 0 } }] };
+}
+
 /**
  * Chat actors live in the `chats` collection: one document per customer with
  * the summary fields agents query and, beside them, the actor record. Both are
@@ -43,7 +48,7 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
           throw err;
         }
       }
-      const r = await chats.updateOne({ _id: context.chatId, 'actor.version': expected }, { $set: fields });
+      const r = await chats.updateOne({ _id: context.chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, { $set: fields });
       return r.matched === 1;
     },
     execute,

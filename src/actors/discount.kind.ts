@@ -1,6 +1,7 @@
 import { discountMachine } from '../machines/discount.machine.ts';
 import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
 import type { ActorKind, ActorRecord } from './actor-kind.ts';
+import { notFencedOut } from './chat.kind.ts';
 
 export const DISCOUNT_SCHEMA = 1;
 
@@ -33,7 +34,7 @@ export function discountKind(store: DocumentStore, opts: { idleTimeoutMs: number
           throw err;
         }
       }
-      return (await snapshots.updateOne({ _id: id(key), version: expected }, { $set: fields })).matched === 1;
+      return (await snapshots.updateOne({ _id: id(key), version: expected, ...notFencedOut(record, 'record.fence') }, { $set: fields })).matched === 1;
     },
     execute: opts.execute,
     async dueKeys(now, limit) {

@@ -31,6 +31,11 @@ export interface ActorHostOptions {
   /** How many applied event ids each actor remembers for deduplication. */
   appliedWindow?: number;
   now?: () => number;
+  /**
+   * The fencing token this pod holds for an actor's shard, or null when it does
+   * not own it (any more). Unset: one pod owns everything.
+   */
+  fence?: (kind: string, key: string) => number | null;
 }
 
 interface Job {
@@ -127,6 +132,27 @@ export class ActorHost {
     return fired;
   }
 
+  /**
+   * Drops the resident actors `which` selects once their mailboxes are empty
+   * (bounded wait), clearing effects that already ran: used when this pod hands
+   * a shard to another.
+   */
+  async passivateWhere(which: (kind: string, key: string) => boolean, timeoutMs = 5000): Promise<void> {
+    const chosen = [...this.residents].filter(([, r]) => which(r.kind.name, r.key));
+    const deadline = Date.now() + timeoutMs;
+    while (chosen.some(([, r]) => r.busy || r.queue.length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const [id, r] of chosen) {
+      const record = r.record;
+      this.evict(id, r);
+      await this.clearPending({ ...r, record });
+    }
+  }
+
+  /** Forgets resident actors `which` selects at once, without writing (their shard is already lost). */
+  forgetWhere(which: (kind: string, key: string) => boolean): void {
+    for (const [id, r] of [...this.residents]) if (which(r.kind.name, r.key)) this.evict(id, r);
+  }
+
   /** Stops taking events, lets queued ones finish (bounded), and drops every resident actor. */
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
@@ -182,7 +208,10 @@ export class ActorHost {
         deadlines = [...deadlines.filter((x) => x.id !== d.id), d];
       } else if (a.type === 'xstate.cancel') deadlines = deadlines.filter((x) => x.id !== a.params?.sendId);
     }
+    const fence = this.opts.fence ? this.opts.fence(kind.name, r.key) : 0;
+    if (fence === null) throw new ActorConflictError(`${kind.name}/${r.key}: this pod no longer owns its shard`);
     const stored: ActorRecord = {
+      fence,
       schema: kind.schema,
       version: record.version + 1,
       state: { value: next.value, context: next.context },

@@ -81,6 +81,16 @@ const envSchema = z.object({
   WEBHOOK_SECRET: optionalText,
   WA_API_KEY_1: optionalText,
   WA_API_KEY_2: optionalText,
+  // Per-channel Pinbot keys (WA_API_KEY_<SEND TYPE>), overriding the shared key of that send type's route.
+  WA_API_KEY_DISCOUNT: optionalText,
+  WA_API_KEY_CHAT: optionalText,
+  WA_API_KEY_CUSTOMER_CHAT: optionalText,
+  WA_API_KEY_SRDP_CHAT: optionalText,
+  WA_API_KEY_VENDOR_CHAT: optionalText,
+  WA_API_KEY_CUSTOMER_CHAT_NEW: optionalText,
+  WA_API_KEY_DCO_NEW: optionalText,
+  WA_API_KEY_VENDOR_ALT: optionalText,
+  WA_API_KEY_SRDP_ALT: optionalText,
   PINBOT_ORIGIN: origin('https://partners.pinbot.ai'),
   PINBOT_V3_ORIGIN: origin('https://partnersv1.pinbot.ai'),
   // Unset → the spec's default; set to empty → forwarding disabled.
@@ -111,6 +121,10 @@ const envSchema = z.object({
   /** Allow uWebSockets.js's slow pure-JS fallback (never in production). */
   UWS_ALLOW_FALLBACK: flag,
   SHUTDOWN_GRACE_MS: integer(0, 120_000, 10_000),
+  /** The route "Yes, Send Discount Code" falls back to (an `_id` of discount_code_template). */
+  DISCOUNT_CAMPAIGN_ROUTE: optionalText.transform((v) => v ?? 'pune-mumbai-airport'),
+  /** A discount conversation with no message for this long ends (the machine's IDLE_TIMEOUT). */
+  DISCOUNT_IDLE_TIMEOUT_MS: integer(1000, 7 * 86_400_000, 30 * 60_000),
   /** Resident actors idle this long are dropped from memory (their state is already stored). */
   ACTOR_IDLE_MS: integer(1000, 86_400_000, 300_000),
   STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),

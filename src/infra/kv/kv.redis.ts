@@ -25,8 +25,19 @@ export class RedisKv implements KeyValueStore {
   private constructor(
     private readonly redis: Redis,
     private readonly opts: RedisKvOptions,
-    private readonly prefix: string,
+    readonly prefix: string,
   ) {}
+
+  /**
+   * A new connection with the same settings, for Redis features this interface
+   * does not cover (the cluster layer's leases and streams). Its owner closes it.
+   * Keys on it are not prefixed: use `prefix`.
+   */
+  async connection(opts: { commandTimeoutMs?: number } = {}): Promise<Redis> {
+    const client = createClient({ ...this.opts, ...opts });
+    await client.connect();
+    return client;
+  }
 
   /** Connects and pings; rejects with KvError('unavailable') when Redis does not answer. */
   static async connect(opts: RedisKvOptions): Promise<RedisKv> {
@@ -184,7 +195,8 @@ function createClient(opts: RedisKvOptions): Redis {
   const client = new Redis(opts.url, {
     lazyConnect: true,
     connectTimeout: 2000,
-    commandTimeout: opts.commandTimeoutMs ?? 2000,
+    // 0 = no bound, for a connection that blocks on purpose (XREADGROUP BLOCK).
+    ...(opts.commandTimeoutMs === 0 ? {} : { commandTimeout: opts.commandTimeoutMs ?? 2000 }),
     maxRetriesPerRequest: 1,
     // Keep reconnecting in the background (capped backoff); commands fail fast meanwhile.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),

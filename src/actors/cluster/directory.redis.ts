@@ -1,0 +1,159 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../infra/logger.ts';
+import { SHARDS, type ShardDirectory } from './directory.ts';
+
+export interface RedisDirectoryOptions {
+  redis: Redis;
+  prefix: string;
+  pod: string;
+  log: Logger;
+  shards?: number;
+  /** A lease lapses this long after its last renewal (a dead pod's shards move after it). */
+  leaseMs?: number;
+  /** Heartbeat, renewal and rebalancing period. */
+  heartbeatMs?: number;
+}
+
+// Grant (SET NX PX, then the next epoch) or renew one's own lease; returns the epoch, or false.
+const ACQUIRE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return tonumber(redis.call('GET', KEYS[2])) end
+return false`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+type Listener = (c: { shard: number; owned: boolean; epoch: number }) => void;
+
+/**
+ * Shard ownership in Redis: `shard:{n}:owner` holds the owning pod with a
+ * lease (PX), `shard:{n}:epoch` the fencing token, `pods` the heartbeats.
+ * Each round a pod renews what it owns, gives up shards above its fair share
+ * (at most two per round, drained first) and takes free ones up to it.
+ */
+export class RedisDirectory implements ShardDirectory {
+  readonly shards: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  /** shard → { epoch, valid until (monotonic ms) } */
+  private readonly mine = new Map<number, { epoch: number; until: number }>();
+  private readonly listeners: Listener[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private stopped = false;
+  private drain: ((shard: number) => Promise<void>) | undefined;
+
+  constructor(private readonly opts: RedisDirectoryOptions) {
+    this.shards = opts.shards ?? SHARDS;
+    this.leaseMs = opts.leaseMs ?? 5000;
+    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
+  }
+
+  /** Drains shards given up in rebalancing (set by the router before start). */
+  setDrain(drain: (shard: number) => Promise<void>): void {
+    this.drain = drain;
+  }
+
+  fence(shard: number): number | null {
+    const m = this.mine.get(shard);
+    return m && performance.now() < m.until ? m.epoch : null;
+  }
+
+  owned(): ReadonlyMap<number, number> {
+    const out = new Map<number, number>();
+    for (const [s, m] of this.mine) if (performance.now() < m.until) out.set(s, m.epoch);
+    return out;
+  }
+
+  async livePods(): Promise<string[]> {
+    return this.opts.redis.zrangebyscore(this.key('pods'), Date.now() - this.leaseMs, '+inf');
+  }
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  async stop(drain?: (shard: number) => Promise<void>): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.round;
+    for (const shard of [...this.mine.keys()]) await this.release(shard, drain ?? this.drain);
+    await this.opts.redis.zrem(this.key('pods'), this.opts.pod).catch(() => undefined);
+  }
+
+  /** One round: heartbeat, renew, shed, take. Rounds never overlap. */
+  private tick(): Promise<void> {
+    if (this.round || this.stopped) return this.round ?? Promise.resolve();
+    this.round = this.runRound()
+      .catch((err: unknown) => this.opts.log.warn({ err }, 'shard directory round failed'))
+      .finally(() => {
+        this.round = undefined;
+      });
+    return this.round;
+  }
+
+  private async runRound(): Promise<void> {
+    const { redis, pod } = this.opts;
+    const started = performance.now();
+    const now = Date.now();
+    await redis.pipeline().zadd(this.key('pods'), now, pod).zremrangebyscore(this.key('pods'), '-inf', now - this.leaseMs).exec();
+    const pods = await this.livePods();
+
+    // Renew what we hold; a lease we could not renew is gone (another pod may own it now).
+    for (const shard of [...this.mine.keys()]) {
+      const epoch = await this.grant(shard);
+      if (epoch === null) this.lose(shard);
+      else this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
+    }
+
+    const fair = Math.ceil(this.shards / Math.max(1, pods.length));
+    const excess = this.mine.size - fair;
+    if (excess > 0 && !this.stopped) {
+      // Bounded: two shards per round, so a joining pod's share moves over gradually.
+      for (const shard of [...this.mine.keys()].slice(-Math.min(excess, 2))) await this.release(shard, this.drain);
+    }
+
+    if (this.mine.size >= fair || this.stopped) return;
+    const owners = await redis.mget(Array.from({ length: this.shards }, (_, s) => this.key(`shard:${s}:owner`)));
+    const offset = hash(pod) % this.shards; // pods start looking at different places
+    for (let i = 0; i < this.shards && this.mine.size < fair; i++) {
+      const shard = (offset + i) % this.shards;
+      if (owners[shard] !== null || this.mine.has(shard)) continue;
+      const epoch = await this.grant(shard);
+      if (epoch === null) continue;
+      this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
+      for (const l of this.listeners) l({ shard, owned: true, epoch });
+    }
+  }
+
+  private async grant(shard: number): Promise<number | null> {
+    const r = await this.opts.redis.eval(ACQUIRE, 2, this.key(`shard:${shard}:owner`), this.key(`shard:${shard}:epoch`), this.opts.pod, this.leaseMs);
+    return typeof r === 'number' ? r : null;
+  }
+
+  private async release(shard: number, drain?: (shard: number) => Promise<void>): Promise<void> {
+    await drain?.(shard).catch((err: unknown) => this.opts.log.warn({ err, shard }, 'draining a shard failed'));
+    this.lose(shard);
+    await this.opts.redis.eval(RELEASE, 1, this.key(`shard:${shard}:owner`), this.opts.pod).catch(() => undefined);
+  }
+
+  private lose(shard: number): void {
+    const m = this.mine.get(shard);
+    if (!m) return;
+    this.mine.delete(shard);
+    for (const l of this.listeners) l({ shard, owned: false, epoch: m.epoch });
+  }
+
+  private key(k: string): string {
+    return `${this.opts.prefix}${k}`;
+  }
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h;
+}

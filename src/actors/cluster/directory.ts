@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Which pod owns which shard of actors (DESIGN.md §6). Actors are spread over
+ * a fixed number of shards; each shard has at most one live owner, granted a
+ * lease with a fencing token (epoch) that grows with every grant.
+ * `directory.local.ts` (one pod owns everything) and `directory.redis.ts`
+ * (leases in Redis) pass `test/contract/directory.contract.ts`.
+ */
+export interface ShardDirectory {
+  readonly shards: number;
+  /** Starts heartbeats and rebalancing; resolves after the first round. */
+  start(): Promise<void>;
+  /** The shard's fencing token if this pod owns it and its lease is still valid by the local clock; else null. */
+  fence(shard: number): number | null;
+  /** Shards this pod owns now, with their tokens. */
+  owned(): ReadonlyMap<number, number>;
+  /** Live pods (heartbeat within one lease), this one included. */
+  livePods(): Promise<string[]>;
+  /** Called when this pod gains a shard (after the grant) or loses it (lease lapsed, taken, or released). */
+  onChange(listener: (change: { shard: number; owned: boolean; epoch: number }) => void): void;
+  /** Releases every shard after `drain(shard)` resolves for it, stops heartbeating, leaves the pod list. */
+  stop(drain?: (shard: number) => Promise<void>): Promise<void>;
+}
+
+/** Default number of shards: enough to spread over a few dozen pods, few enough to scan every round. */
+export const SHARDS = 64;
+
+/** The shard an actor belongs to: a stable hash of its kind and key. */
+export function shardOf(kind: string, key: string, shards = SHARDS): number {
+  return createHash('sha1').update(`${kind}/${key}`).digest().readUInt32BE(0) % shards;
+}

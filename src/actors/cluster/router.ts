@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
+import type { Logger } from '../../infra/logger.ts';
+import type { ActorEvent } from '../actor-kind.ts';
+import type { ActorRouter } from '../chat-service.ts';
+import type { ActorHost, Delivery } from '../host.ts';
+import { shardOf, type ShardDirectory } from './directory.ts';
+
+export interface RouterStats {
+  routedLocal: number;
+  routedRemote: number;
+  consumed: number;
+  claimed: number;
+}
+
+export interface StreamRouterOptions {
+  host: ActorHost;
+  directory: ShardDirectory;
+  kv: KeyValueStore;
+  /** Commands (XADD, XACK, …) and a second connection that may block on XREADGROUP. */
+  redis: Redis;
+  blocking: Redis;
+  prefix: string;
+  pod: string;
+  log: Logger;
+  /** How long a caller waits for the owner's answer. */
+  replyTimeoutMs?: number;
+  /** Entries kept per shard stream (approximate trim), a bound on Redis memory. */
+  maxStreamLength?: number;
+}
+
+const GROUP = 'owners';
+
+/**
+ * Delivers actor events to the pod that owns their shard (DESIGN.md §6): to
+ * the local host when this pod holds a valid lease, else appended to the
+ * shard's Redis stream, which the owner reads through a consumer group. An
+ * entry is acknowledged only after the actor applied it; when a pod dies, the
+ * next owner claims its pending entries and applies them (the actor's applied
+ * ids make a second application a no-op). The caller gets the owner's answer
+ * over Pub/Sub (`reply:{pod}`).
+ */
+export class StreamRouter {
+  readonly stats: RouterStats = { routedLocal: 0, routedRemote: 0, consumed: 0, claimed: 0 };
+  private readonly waiting = new Map<string, { resolve: (d: Delivery) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly claimedShards = new Set<number>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(private readonly opts: StreamRouterOptions) {
+    opts.directory.onChange(({ shard, owned }) => {
+      if (!owned) this.claimedShards.delete(shard);
+    });
+  }
+
+  readonly route: ActorRouter = (kind, key, event) => {
+    const shard = shardOf(kind, key, this.opts.directory.shards);
+    if (this.opts.directory.fence(shard) !== null) {
+      this.stats.routedLocal++;
+      return this.opts.host.send(kind, key, event);
+    }
+    this.stats.routedRemote++;
+    return this.remote(shard, kind, key, event);
+  };
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.opts.kv.subscribe(`reply:${this.opts.pod}`, (m) => this.onReply(m));
+    this.running = true;
+    this.loop = this.consume();
+  }
+
+  /** Stops reading; in-flight entries finish (their acks are sent) before this resolves. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.opts.blocking.disconnect(); // ends a blocked XREADGROUP at once
+    await this.loop;
+    await this.unsubscribe?.();
+    for (const [, w] of this.waiting) {
+      clearTimeout(w.timer);
+      w.reject(new Error('router stopped'));
+    }
+    this.waiting.clear();
+  }
+
+  /** Entries waiting in the streams of the shards this pod owns (queue lag, for /metrics). */
+  async backlog(): Promise<number> {
+    let total = 0;
+    for (const shard of this.opts.directory.owned().keys()) {
+      const info = (await this.opts.redis.xpending(this.stream(shard), GROUP).catch(() => [0])) as [number];
+      total += Number(info[0] ?? 0);
+    }
+    return total;
+  }
+
+  private remote(shard: number, kind: string, key: string, event: ActorEvent): Promise<Delivery> {
+    const corr = randomUUID();
+    return new Promise<Delivery>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(corr);
+        reject(new Error(`no answer from the owner of shard ${shard} within ${this.opts.replyTimeoutMs ?? 15_000} ms`));
+      }, this.opts.replyTimeoutMs ?? 15_000);
+      this.waiting.set(corr, { resolve, reject, timer });
+      this.opts.redis
+        .xadd(this.stream(shard), 'MAXLEN', '~', this.opts.maxStreamLength ?? 100_000, '*', 'k', kind, 'key', key, 'e', JSON.stringify(event), 'r', this.opts.pod, 'c', corr)
+        .catch((err: Error) => {
+          clearTimeout(timer);
+          this.waiting.delete(corr);
+          reject(err);
+        });
+    });
+  }
+
+  private onReply(message: string): void {
+    const r = JSON.parse(message) as { c: string; d?: Delivery; error?: string };
+    const w = this.waiting.get(r.c);
+    if (!w) return;
+    this.waiting.delete(r.c);
+    clearTimeout(w.timer);
+    if (r.d) w.resolve(r.d);
+    else w.reject(new Error(r.error ?? 'owner failed'));
+  }
+
+  /** The consumer loop: claim what a previous owner left, then read new entries, for every owned shard. */
+  private async consume(): Promise<void> {
+    while (this.running) {
+      const owned = [...this.opts.directory.owned().keys()];
+      if (owned.length === 0) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      try {
+        for (const shard of owned) if (!this.claimedShards.has(shard)) await this.takeOver(shard);
+        const streams = owned.map((s) => this.stream(s));
+        const res = (await this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'))) as [string, [string, string[]][]][] | null;
+        for (const [stream, entries] of res ?? []) await this.apply(Number(stream.slice(stream.lastIndexOf(':') + 1)), entries);
+      } catch (err) {
+        if (!this.running) break;
+        this.opts.log.warn({ err: (err as Error).message }, 'stream consumer error; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** A newly owned shard: make its group, then apply every entry a previous owner read but never acknowledged. */
+  private async takeOver(shard: number): Promise<void> {
+    const stream = this.stream(shard);
+    await this.opts.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!/BUSYGROUP/.test(err.message)) throw err;
+    });
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await this.opts.redis.xautoclaim(stream, GROUP, this.opts.pod, 0, cursor, 'COUNT', 200)) as [string, [string, string[]][]];
+      cursor = next;
+      this.stats.claimed += entries.length;
+      await this.apply(shard, entries);
+    } while (cursor !== '0-0' && this.running);
+    this.claimedShards.add(shard);
+  }
+
+  /** Applies entries in order (each actor's mailbox keeps its order), answers callers, acknowledges. */
+  private async apply(shard: number, entries: [string, string[]][]): Promise<void> {
+    if (this.opts.directory.fence(shard) === null) return; // not ours (any more): leave them for the owner
+    const jobs = entries.map(([id, fields]) => {
+      const f = fieldsOf(fields);
+      const delivery = this.opts.host.send(f.k ?? '', f.key ?? '', JSON.parse(f.e ?? '{}') as ActorEvent);
+      return { id, f, delivery };
+    });
+    const acks: string[] = [];
+    for (const { id, f, delivery } of jobs) {
+      try {
+        const d = await delivery;
+        acks.push(id);
+        this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
+      } catch (err) {
+        // Not acknowledged: it stays pending and is applied again on the next takeover of this shard.
+        this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed');
+        this.reply(f, { c: f.c, error: (err as Error).message });
+      }
+    }
+    this.stats.consumed += acks.length;
+    if (acks.length) await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, ...acks).xdel(this.stream(shard), ...acks).exec();
+  }
+
+  private reply(f: Record<string, string>, body: unknown): void {
+    if (!f.r || !f.c) return;
+    if (f.r === this.opts.pod) return this.onReply(JSON.stringify(body));
+    void this.opts.kv.publish(`reply:${f.r}`, JSON.stringify(body)).catch(() => undefined);
+  }
+
+  private stream(shard: number): string {
+    return `${this.opts.prefix}stream:shard:${shard}`;
+  }
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}

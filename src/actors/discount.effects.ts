@@ -1,0 +1,94 @@
+import { REASONS } from '../domain/discount-catalogue.ts';
+import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, type CloudMessage } from '../domain/messages.ts';
+import { PREDEFINED_RESPONSES } from '../domain/responses.ts';
+import { toWhatsApp } from '../domain/phone.ts';
+import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
+import type { ChatContext, ChatEvent } from '../machines/chat.machine.ts';
+import type { DiscountContext, DiscountEffect, DiscountRoute } from '../machines/discount.machine.ts';
+import type { ActorEvent } from './actor-kind.ts';
+import type { ActorRouter } from './chat-service.ts';
+import type { DiscountRoutes } from './discount-routes.ts';
+import type { OutboundSender } from './outbound.ts';
+
+export const APP_URL = 'https://oneway.cab/app';
+export const FOOTER = 'Inter-City Experts';
+/** Shown as the sender of the bot's messages in the agents' chat history. */
+export const DISCOUNT_BOT = 'discount-bot';
+
+export interface DiscountEffectDeps {
+  store: DocumentStore;
+  routes: DiscountRoutes;
+  outbound: OutboundSender;
+  /** Records each bot message in the customer's chat, so agents can read the conversation. */
+  route: ActorRouter;
+}
+
+/**
+ * Carries out what the discount machine emitted: WhatsApp messages through the
+ * outbox (each with a key derived from the event, so a re-run sends nothing
+ * twice), each also stored in the customer's chat; reasons in `no_discount_log`.
+ */
+export function discountEffects(deps: DiscountEffectDeps) {
+  const noDiscountLog = deps.store.collection('no_discount_log');
+
+  async function send(customer: string, eventId: string, at: number, messages: CloudMessage[]): Promise<void> {
+    for (const [i, message] of messages.entries()) {
+      const key = `discount:${customer}:${eventId}:${i}`;
+      const event: ChatEvent = { type: 'BOT_MESSAGE', id: key, at, bot: DISCOUNT_BOT, body: { kind: String(message.type), text: summary(message) } };
+      const chat = await deps.route('chat', customer, event as ActorEvent);
+      const context = chat.context as ChatContext;
+      await deps.outbound.send({ key, chatId: context.chatId, to: toWhatsApp(customer), sendType: 'discount', message, messageId: `${context.chatId}:${context.lastSeq}` });
+    }
+  }
+
+  return async function execute(key: string, effects: readonly unknown[], ctx: unknown): Promise<void> {
+    const context = ctx as DiscountContext;
+    for (const effect of effects as DiscountEffect[]) {
+      const at = 'at' in effect ? effect.at : Date.now();
+      switch (effect.type) {
+        case 'offer.send':
+          await send(key, effect.eventId, at, await offer(deps.routes, effect.route));
+          break;
+        case 'code.send':
+          await send(key, effect.eventId, at, [codeMessage(effect.route)]);
+          break;
+        case 'reasons.ask':
+          await send(key, effect.eventId, at, [
+            replyButtonsMessage('Sorry to hear that. Could you tell us why?', Object.entries(REASONS).map(([id, title]) => ({ id, title })), { footer: FOOTER }),
+          ]);
+          break;
+        case 'reason.log':
+          try {
+            await noDiscountLog.insertOne({ _id: `${key}:${effect.eventId}`, sender: context.customer, text: effect.reason, created_at: new Date(effect.at) });
+          } catch (err) {
+            if (!isDuplicateKey(err)) throw err;
+          }
+          break;
+        case 'care.send':
+          await send(key, effect.eventId, at, [textMessage(PREDEFINED_RESPONSES.default), contactCardMessage()]);
+          break;
+        case 'predefined.send':
+          await send(key, effect.eventId, at, [textMessage(PREDEFINED_RESPONSES[effect.key])]);
+          break;
+      }
+    }
+  };
+}
+
+/** FR-2: the route's discount text (header, body with the code, footer), then the app link. */
+async function offer(routes: DiscountRoutes, route: DiscountRoute): Promise<CloudMessage[]> {
+  const t = (await routes.all()).find((r) => r._id === route.id);
+  const text = t ? `*${t.header}*\n\n${t.body}\n\n_${t.footer}_` : `${route.name} @ ₹${route.price}\nDiscount code: *${route.code}*\n\n_${FOOTER}_`;
+  return [textMessage(text), ctaUrlMessage(`Book ${route.name} in the OneWay.Cab app and apply your code at checkout.`, 'Open App', APP_URL, { footer: FOOTER })];
+}
+
+function codeMessage(route: DiscountRoute): CloudMessage {
+  return ctaUrlMessage(`🎟️ Your discount code for ${route.name} (₹${route.price}): *${route.code}*\nApply it at checkout in the app.`, 'Book Now', APP_URL, { header: 'Your discount code', footer: FOOTER });
+}
+
+/** What agents read in the chat for a bot message: its text, or its kind. */
+function summary(m: CloudMessage): string {
+  const text = (m.text as { body?: string } | undefined)?.body;
+  const interactive = (m.interactive as { body?: { text?: string } } | undefined)?.body?.text;
+  return text ?? interactive ?? `[${String(m.type)}]`;
+}

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { Config } from '../infra/config.ts';
+import type { KeyValueStore } from '../infra/kv/kv.ts';
+import { RedisKv } from '../infra/kv/kv.redis.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { DocumentStore } from '../infra/store/store.ts';
+import { classify, type DiscountInbound } from '../domain/discount-catalogue.ts';
+import { chatEffects } from './chat.effects.ts';
+import { chatKind } from './chat.kind.ts';
+import { ChatService, type ActorRouter } from './chat-service.ts';
+import { shardOf, type ShardDirectory } from './cluster/directory.ts';
+import { LocalDirectory } from './cluster/directory.local.ts';
+import { RedisDirectory } from './cluster/directory.redis.ts';
+import { StreamRouter } from './cluster/router.ts';
+import type { DashboardCounters } from './dashboard-counters.ts';
+import { DiscountRoutes } from './discount-routes.ts';
+import { discountEffects } from './discount.effects.ts';
+import { discountKind } from './discount.kind.ts';
+import { ActorHost } from './host.ts';
+import { Inbox, type InboxItem } from './inbox.ts';
+import type { OutboundSender } from './outbound.ts';
+import type { RoomPublisher } from './room-publisher.ts';
+
+export const DISCOUNT_SEED = join(import.meta.dirname, '../../data/discount-routes.seed.json');
+
+export interface RuntimeDeps {
+  config: Config;
+  log: Logger;
+  store: DocumentStore;
+  kv: KeyValueStore;
+  rooms: RoomPublisher;
+  counters: DashboardCounters;
+  outbound: OutboundSender;
+}
+
+/**
+ * The actor runtime: the host with its two kinds (chat, discount), shard
+ * ownership (every shard local without Redis; leases in Redis otherwise), the
+ * router that delivers events to the owning pod, the durable inbox, and the
+ * chat service the transports call.
+ */
+export class Runtime {
+  readonly host: ActorHost;
+  readonly directory: ShardDirectory;
+  readonly inbox: Inbox;
+  readonly chats: ChatService;
+  readonly discountRoutes: DiscountRoutes;
+  readonly router: StreamRouter | undefined;
+  readonly route: ActorRouter;
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  private constructor(deps: RuntimeDeps, cluster: { directory: ShardDirectory; redis?: { commands: import('ioredis').Redis; blocking: import('ioredis').Redis; kv: RedisKv } }) {
+    const { config, log, store } = deps;
+    this.directory = cluster.directory;
+    this.discountRoutes = new DiscountRoutes(store, log);
+    const route: ActorRouter = (kind, key, event) => this.route(kind, key, event);
+    const shards = this.directory.shards;
+    this.host = new ActorHost(
+      [
+        chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log })),
+        discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, routes: this.discountRoutes, outbound: deps.outbound, route }) }),
+      ],
+      { log, idleMs: config.ACTOR_IDLE_MS, fence: (kind, key) => this.directory.fence(shardOf(kind, key, shards)) },
+    );
+    if (cluster.redis) {
+      const { commands, blocking, kv } = cluster.redis;
+      this.router = new StreamRouter({ host: this.host, directory: this.directory, kv, redis: commands, blocking, prefix: kv.prefix, pod: config.POD_ID, log });
+      this.route = this.router.route;
+      this.closers.push(async () => void commands.disconnect());
+    } else {
+      this.route = (kind, key, event) => this.host.send(kind, key, event);
+    }
+    // A shard that moved away: its resident actors are stale from now on.
+    this.directory.onChange(({ shard, owned }) => {
+      if (!owned) this.host.forgetWhere((kind, key) => shardOf(kind, key, shards) === shard);
+    });
+    this.inbox = new Inbox(store, (item) => this.deliver(item, config.DISCOUNT_CAMPAIGN_ROUTE), log);
+    this.chats = new ChatService(store, this.inbox, route);
+  }
+
+  static async create(deps: RuntimeDeps): Promise<Runtime> {
+    if (!(deps.kv instanceof RedisKv)) return new Runtime(deps, { directory: new LocalDirectory(deps.config.POD_ID) });
+    const kv = deps.kv;
+    const commands = await kv.connection();
+    const blocking = await kv.connection({ commandTimeoutMs: 0 });
+    const directory = new RedisDirectory({ redis: commands, prefix: kv.prefix, pod: deps.config.POD_ID, log: deps.log });
+    return new Runtime(deps, { directory, redis: { commands, blocking, kv } });
+  }
+
+  /** Seeds the discount catalogue, takes shards, starts routing. */
+  async start(): Promise<void> {
+    await this.discountRoutes.seed(DISCOUNT_SEED);
+    if (this.directory instanceof RedisDirectory) this.directory.setDrain((shard) => this.drainShard(shard));
+    await this.directory.start();
+    await this.router?.start();
+  }
+
+  /** Hands every shard off (draining its actors first), stops routing, closes connections. */
+  async stop(): Promise<void> {
+    await this.directory.stop((shard) => this.drainShard(shard));
+    await this.router?.stop();
+    await this.host.stop();
+    for (const close of this.closers) await close();
+  }
+
+  private drainShard(shard: number): Promise<void> {
+    return this.host.passivateWhere((kind, key) => shardOf(kind, key, this.directory.shards) === shard);
+  }
+
+  /** Inbox items go to their actor; discount-channel messages are first classified against the route catalogue. */
+  private async deliver(item: InboxItem, campaignRoute: string): Promise<void> {
+    if (item.kind !== 'discount') {
+      await this.route(item.kind, item.key, item.event);
+      return;
+    }
+    const event = classify(item.event as unknown as DiscountInbound, await this.discountRoutes.all(), campaignRoute);
+    if (event) await this.route('discount', item.key, event);
+  }
+}
