@@ -117,6 +117,34 @@ export function kvContract(driver: string, open: () => Promise<KeyValueStore>): 
       await offB();
     });
 
+    it('token bucket: grants its capacity at once, then one token per refill interval, shared by every client', async () => {
+      const key = `bucket:${Math.random()}`;
+      const waits: number[] = [];
+      for (let i = 0; i < 5; i++) waits.push(await kv.takeToken(key, 5, 20));
+      assert.deepEqual(waits, [0, 0, 0, 0, 0], 'a full bucket grants its capacity');
+      const wait = await kv.takeToken(key, 5, 20);
+      assert.ok(wait > 0 && wait <= 50, `empty bucket asks to wait about 50 ms, got ${wait}`);
+      await sleep(wait + 15);
+      assert.equal(await kv.takeToken(key, 5, 20), 0, 'a token is due after the wait');
+      assert.ok((await kv.takeToken(key, 5, 20)) > 0, 'and only one');
+      assert.equal(await kv.takeToken(`${key}:other`, 5, 20), 0, 'buckets are independent');
+      await assert.rejects(kv.takeToken(key, 0, 20), isKind('bad_input'));
+      await assert.rejects(kv.takeToken(key, 5, 0), isKind('bad_input'));
+    });
+
+    it('token bucket: over one second grants about capacity + rate, never more', async () => {
+      const key = `bucket:${Math.random()}`;
+      const started = Date.now();
+      let granted = 0;
+      while (Date.now() - started < 500) {
+        if ((await kv.takeToken(key, 10, 40)) === 0) granted++;
+        else await sleep(2);
+      }
+      const elapsed = Date.now() - started;
+      assert.ok(granted <= 10 + Math.ceil((elapsed * 40) / 1000) + 1, `granted ${granted} in ${elapsed} ms`);
+      assert.ok(granted >= 10 + Math.floor(((elapsed - 100) * 40) / 1000), `granted only ${granted} in ${elapsed} ms`);
+    });
+
     it('rejects bad input with a bad_input error', async () => {
       await assert.rejects(kv.set('k:bad', 'v', { ttlMs: 0 }), isKind('bad_input'));
       await assert.rejects(kv.acquireLock('job2', 'pod', -1), isKind('bad_input'));

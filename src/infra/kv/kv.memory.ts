@@ -1,4 +1,4 @@
-import { KvError, assertTtl, fenceKey, lockKey, type KeyValueStore, type MessageHandler, type SetOptions } from './kv.ts';
+import { KvError, assertBucket, assertTtl, fenceKey, msUntilToken, lockKey, type KeyValueStore, type MessageHandler, type SetOptions } from './kv.ts';
 
 interface Entry {
   value: string;
@@ -59,6 +59,19 @@ export class MemoryKv implements KeyValueStore {
     let n = 0;
     for (const k of [...this.data.keys()]) if (k.startsWith(prefix) && this.entry(k) && this.data.delete(k)) n++;
     return n;
+  }
+
+  async takeToken(key: string, capacity: number, perSecond: number): Promise<number> {
+    assertBucket(capacity, perSecond);
+    const now = this.now();
+    const e = this.entry(key);
+    const [stored, at] = e ? (JSON.parse(e.value) as [number, number]) : [capacity, now];
+    let tokens = Math.min(capacity, stored + (Math.max(0, now - at) * perSecond) / 1000);
+    const wait = tokens >= 1 ? 0 : msUntilToken(tokens, perSecond);
+    if (wait === 0) tokens -= 1;
+    // A full bucket needs no record: it expires once it would have refilled.
+    this.data.set(key, { value: JSON.stringify([tokens, now]), expiresAt: now + Math.ceil((capacity * 1000) / perSecond) + 1000 });
+    return wait;
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<number | null> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { KvError, assertTtl, fenceKey, lockKey, type KeyValueStore, type MessageHandler, type SetOptions } from './kv.ts';
+import { KvError, assertBucket, assertTtl, fenceKey, lockKey, type KeyValueStore, type MessageHandler, type SetOptions } from './kv.ts';
 
 export interface RedisKvOptions {
   url: string;
@@ -14,6 +14,22 @@ export interface RedisKvOptions {
 const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return false`;
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+// Token bucket on Redis's own clock (one clock for every pod): refill, then take one token or report the wait.
+const TAKE_TOKEN = `
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or capacity
+local at = tonumber(b[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.max(1, math.ceil((1 - tokens) * 1000 / rate)) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
+return wait`;
 
 /** The key-value layer on Redis through ioredis: a command connection and a lazily made subscriber. */
 export class RedisKv implements KeyValueStore {
@@ -99,6 +115,11 @@ export class RedisKv implements KeyValueStore {
       if (keys.length) deleted += await this.run(() => this.redis.unlink(...keys));
     } while (cursor !== '0');
     return deleted;
+  }
+
+  async takeToken(key: string, capacity: number, perSecond: number): Promise<number> {
+    assertBucket(capacity, perSecond);
+    return Number(await this.run(() => this.redis.eval(TAKE_TOKEN, 1, this.k(key), capacity, perSecond)));
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<number | null> {

@@ -28,6 +28,13 @@ export interface KeyValueStore {
   deleteByPrefix(prefix: string): Promise<number>;
 
   /**
+   * Token bucket `key` (atomic, shared by every pod using the store): holds at
+   * most `capacity` tokens and refills `perSecond` a second. Takes one token
+   * and returns 0, or takes nothing and returns the ms until one is due.
+   */
+  takeToken(key: string, capacity: number, perSecond: number): Promise<number>;
+
+  /**
    * Takes the lock `name` for `owner` for `ttlMs` (`SET NX PX`). Returns a fencing
    * token, larger than every token issued for this name before, or null when held.
    */
@@ -61,6 +68,14 @@ export class KvError extends Error {
 /** Lock keys follow spec §6: `lock:scheduler:{name}`; the fence counter sits beside it. */
 export const lockKey = (name: string): string => `lock:scheduler:${name}`;
 export const fenceKey = (name: string): string => `lock:fence:${name}`;
+
+export function assertBucket(capacity: number, perSecond: number): void {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new KvError('bad_input', `bucket capacity must be a positive integer, got ${capacity}`);
+  if (!Number.isFinite(perSecond) || perSecond <= 0) throw new KvError('bad_input', `bucket refill rate must be positive, got ${perSecond}`);
+}
+
+/** Ms until a bucket holding `tokens` (< 1) has one, refilling `perSecond`. */
+export const msUntilToken = (tokens: number, perSecond: number): number => Math.max(1, Math.ceil(((1 - tokens) * 1000) / perSecond));
 
 export function assertTtl(ttlMs: number): void {
   if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new KvError('bad_input', `ttl must be a positive integer of ms, got ${ttlMs}`);

@@ -1,0 +1,17 @@
+import { PINBOT_ROUTES, overrideVar, type PinbotSettings } from '../../domain/pinbot-routes.ts';
+import type { Config } from '../config.ts';
+
+/** The Pinbot origins and keys of a configuration, for `PinbotDirectory`. */
+export function pinbotSettings(config: Config): PinbotSettings {
+  const env = config as unknown as Record<string, unknown>;
+  const overrides: Record<string, string> = {};
+  for (const r of PINBOT_ROUTES) {
+    const key = env[overrideVar(r.sendType)];
+    if (typeof key === 'string' && key !== '') overrides[r.sendType] = key;
+  }
+  return {
+    origins: { v1v2: config.PINBOT_ORIGIN, v3: config.PINBOT_V3_ORIGIN },
+    keys: { WA_API_KEY_1: config.WA_API_KEY_1, WA_API_KEY_2: config.WA_API_KEY_2 },
+    overrides,
+  };
+}
