@@ -22,9 +22,12 @@ import { WsHub } from './transport/ws-hub.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
 import type { ActorHost } from './actors/host.ts';
 import { Runtime } from './actors/runtime.ts';
+import { RedisFanout } from './actors/cluster/fanout.redis.ts';
 import { ChatQueries } from './actors/chat.queries.ts';
 import { DashboardCounters } from './actors/dashboard-counters.ts';
-import { DryRunSender } from './actors/outbound.ts';
+import { createOutbound } from './actors/outbox-setup.ts';
+import type { Outbox } from './actors/outbox.ts';
+import { registerOutboundRoutes } from './transport/outbound.routes.ts';
 import type { Inbox } from './actors/inbox.ts';
 import { Scheduler } from './actors/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
@@ -41,6 +44,7 @@ export interface RunningApp {
   readonly scheduler: Scheduler;
   readonly hub: WsHub;
   readonly runtime: Runtime;
+  readonly outbox: Outbox;
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,8 +75,9 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   ];
   const hub = new WsHub(server.app, { log, jwtSecret: config.AGENT_JWT_SECRET });
   const counters = new DashboardCounters(kv, store, hub, log);
-  const outbound = new DryRunSender(store, log);
-  const runtime = await Runtime.create({ config, log, store, kv, rooms: hub, counters, outbound });
+  const outbound = createOutbound({ config, store, kv, rooms: hub, log });
+  if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
+  const runtime = await Runtime.create({ config, log, store, kv, rooms: hub, counters, outbound: outbound.outbox });
   const { host, inbox, chats } = runtime;
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
@@ -82,9 +87,18 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
   registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
   registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
+  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, jwtSecret: config.AGENT_JWT_SECRET });
   server.router.fallback();
 
   await runtime.start();
+  metrics.gauge('actors_resident', 'Actors held in memory on this pod', () => host.residentCount);
+  metrics.gauge('cluster_owned_shards', 'Shards this pod owns', () => runtime.directory.owned().size);
+  metrics.gauge('cluster_routed_local_total', 'Events delivered to actors on this pod', () => runtime.router?.stats.routedLocal ?? 0);
+  metrics.gauge('cluster_routed_remote_total', 'Events sent to the owning pod through its shard stream', () => runtime.router?.stats.routedRemote ?? 0);
+  metrics.gauge('cluster_consumed_total', 'Stream entries applied by this pod as owner', () => runtime.router?.stats.consumed ?? 0);
+  metrics.gauge('cluster_takeover_claimed_total', 'Pending entries claimed from a previous owner', () => runtime.router?.stats.claimed ?? 0);
+  metrics.gauge('cluster_queue_lag', 'Entries read but not yet applied in owned shard streams', () => runtime.router?.backlog() ?? 0);
+  metrics.gauge('ws_connections', 'Agent WebSocket connections on this pod', () => hub.connectionCount);
   const scheduler = new Scheduler(kv, config.POD_ID, log);
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => counters.resync() };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
@@ -93,6 +107,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   // Events acknowledged but not applied (a crash, a failed delivery) are applied on the next pass.
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
+  await outbound.outbox.recover(); // sends a crash left in flight become `uncertain` (never re-sent); pending ones are queued
+  scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });
 
   let port: number;
   try {
@@ -123,6 +139,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       await scheduler.stop();
       hub.closeAll();
       await runtime.stop();
+      await outbound.close(Math.min(config.SHUTDOWN_GRACE_MS, 5_000));
       await forwarder?.close();
       await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
@@ -131,7 +148,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, outbox: outbound.outbox, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {

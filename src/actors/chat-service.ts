@@ -9,11 +9,17 @@ import { chatOut, messageOut, type Doc } from './chat-views.ts';
 import type { Delivery } from './host.ts';
 import type { Inbox, InboxItem } from './inbox.ts';
 
-/** Delivers an event to an actor wherever it lives (this pod now; the owner pod with many pods). */
+/** Delivers an event to an actor wherever it lives (this pod, or the pod that owns its shard). */
 export type ActorRouter = (kind: string, key: string, event: ActorEvent) => Promise<Delivery>;
+
+/** Like ActorRouter, but says separately when the event has its place in the actor's order. */
+export type ActorDispatch = (kind: string, key: string, event: ActorEvent) => { queued: Promise<void>; done: Promise<Delivery> };
 
 /** Typed construction of a chat event (excess fields are caught here, not lost). */
 const chatEvent = (e: ChatEvent): ActorEvent => e;
+
+/** WhatsApp's customer-service window: free-form messages only this long after the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * 3_600_000;
 
 /** Most chat-id → customer lookups kept in memory (the mapping never changes). */
 const CHAT_ID_CACHE = 10_000;
@@ -35,9 +41,9 @@ export class ChatService {
   /** Makes a webhook's events durable; resolves once they are, then applies them in the background. */
   async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
     const items = events.flatMap((e) => inboxItems(channel, e));
-    const fresh = await this.inbox.accept(items);
-    void this.inbox.process(fresh);
-    return { accepted: fresh.length, duplicates: items.length - fresh.length };
+    const { toDeliver, duplicates } = await this.inbox.accept(items);
+    await this.inbox.enqueue(toDeliver); // ordered before anything acknowledged after this webhook
+    return { accepted: items.length - duplicates, duplicates };
   }
 
   /** `new_chat`: the chat with this customer, opened if it did not exist. */
@@ -46,14 +52,44 @@ export class ChatService {
     return chatOut(await this.chatDoc((d.context as ChatContext).chatId));
   }
 
-  /** `send_message`: stored, pushed to the room, handed to WhatsApp. Same `requestId` → applied once. */
+  /**
+   * `send_message`: stored, pushed to the room, handed to WhatsApp. Same `requestId` → applied once.
+   * Refused with OUTSIDE_SERVICE_WINDOW (nothing stored) when the customer's last message is over 24 hours old.
+   */
   async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string): Promise<Doc> {
     const customer = await this.customerOf(chatId);
+    await this.assertServiceWindow(chatId);
     const id = `agent:${agent}:${requestId}`;
     const d = await this.route('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body: { kind: 'text', text } }));
     const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
     if (!message) throw new AppError('INTERNAL', `message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
+  }
+
+  /**
+   * A WhatsApp template to `customer` (allowed at any time), recorded in their chat as an agent
+   * message — the chat is opened on `open`'s channel if there is none. Same `requestId` → sent once.
+   */
+  async sendTemplate(agent: string, customer: string, template: { name: string; language: string }, requestId: string, open: { customerType: CustomerType; channel: string }): Promise<Doc> {
+    if (!(await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } }))) {
+      await this.route('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
+    }
+    const id = `template:${agent}:${requestId}`;
+    const body = { kind: 'template', text: `Template: ${template.name} (${template.language})`, extra: { template } };
+    const d = await this.route('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
+    const chatId = (d.context as ChatContext).chatId;
+    const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
+    if (!message) throw new AppError('INTERNAL', `template message ${id} was not stored (state ${String(d.value)})`);
+    return messageOut(message);
+  }
+
+  /** WhatsApp takes free-form messages only within 24 hours of the customer's last message; templates any time. */
+  private async assertServiceWindow(chatId: string): Promise<void> {
+    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { last_customer_message_at: 1 } });
+    const last = chat?.last_customer_message_at instanceof Date ? chat.last_customer_message_at.getTime() : null;
+    if (last !== null && Date.now() - last < SERVICE_WINDOW_MS) return;
+    const since = last === null ? 'The customer has not written on WhatsApp yet' : `The customer last wrote ${Math.floor((Date.now() - last) / 3_600_000)} hours ago`;
+    throw new AppError('OUTSIDE_SERVICE_WINDOW', `${since}: outside WhatsApp's 24-hour window only a template can be sent (GET /api/chats/send_whatsapp_template?to=…&name=ask_issue_resolved)`);
   }
 
   /** `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. */

@@ -1,11 +1,13 @@
-import { agentReplySendType, roomUpdateEvent } from '../domain/channels.ts';
+import { agentReplySendType, channelById, roomUpdateEvent } from '../domain/channels.ts';
+import { templateMessage, textMessage, type CloudMessage } from '../domain/messages.ts';
 import { toWhatsApp } from '../domain/phone.ts';
 import type { Logger } from '../infra/logger.ts';
 import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
-import type { ChatContext, ChatEffect } from '../machines/chat.machine.ts';
+import type { ChatContext, ChatEffect, MessageBody } from '../machines/chat.machine.ts';
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
 import type { OutboundSender } from './outbound.ts';
+import { statusesNotBelow } from './outbox.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from './room-publisher.ts';
 
 export interface ChatEffectDeps {
@@ -38,6 +40,11 @@ export function chatEffects(deps: ChatEffectDeps) {
           await ignoreDuplicate(messages.insertOne(doc));
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
           deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, 'active') }));
+          const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
+          // Customer media is fetched from Pinbot in the background (bounded queue), never inside the mailbox.
+          if (effect.message.type === 'Customer' && typeof media?.id === 'string') {
+            deps.outbound.downloadMedia?.({ chatId, messageId: String(doc._id), mediaId: media.id, channel: effect.message.channel, mimeType: typeof media.mimeType === 'string' ? media.mimeType : undefined });
+          }
           break;
         }
         case 'status.changed': {
@@ -57,18 +64,39 @@ export function chatEffects(deps: ChatEffectDeps) {
             key: `chat:${chatId}:${effect.message.id}`,
             chatId,
             to: toWhatsApp(context.customer),
-            sendType: agentReplySendType(context.customerType),
-            message: { type: 'text', text: { preview_url: false, body: effect.message.body.text } },
+            // From the number the customer wrote to (its 24-hour window); FR-3's customer-type mapping for chats opened by an agent.
+            sendType: channelById(effect.message.channel)?.sendType ?? agentReplySendType(context.customerType),
+            message: replyMessage(effect.message.body),
             messageId: messageDoc(chatId, effect.message)._id as string,
           });
           break;
-        case 'delivery.recorded':
-          await messages.updateMany({ chat_id: chatId, wa_message_id: effect.waMessageId }, { $set: { delivery_status: effect.status, delivery_updated_at: new Date(effect.at), ...(effect.error ? { delivery_error: effect.error } : {}) } });
-          deps.rooms.publish(chatId, 'message_status', { chat_id: chatId, wa_message_id: effect.waMessageId, status: effect.status, at: new Date(effect.at).toISOString() });
+        case 'delivery.recorded': {
+          // Statuses only move forward (a late `delivered` never hides `read`).
+          const filter = { chat_id: chatId, wa_message_id: effect.waMessageId, delivery_status: { $nin: statusesNotBelow(effect.status) } };
+          await messages.updateMany(filter, { $set: { delivery_status: effect.status, delivery_updated_at: new Date(effect.at), ...(effect.error ? { delivery_error: effect.error } : {}) } });
+          await deps.outbound.recordDelivery?.({ waMessageId: effect.waMessageId, status: effect.status, at: effect.at, error: effect.error });
+          const message = await messages.findOne({ chat_id: chatId, wa_message_id: effect.waMessageId }, { projection: { _id: 1 } });
+          deps.rooms.publish(chatId, 'message_status', {
+            chat_id: chatId, ...(message ? { message_id: message._id } : {}), wa_message_id: effect.waMessageId, status: effect.status,
+            at: new Date(effect.at).toISOString(), ...(effect.error ? { error: effect.error } : {}),
+          });
           break;
+        }
       }
     }
   };
+}
+
+/** The WhatsApp body of an agent message: a template (`extra.template`) or text. */
+function replyMessage(body: MessageBody): CloudMessage {
+  const t = body.extra?.template as { name?: unknown; language?: unknown; bodyParams?: unknown } | undefined;
+  if (body.kind === 'template' && typeof t?.name === 'string') {
+    return templateMessage(t.name, {
+      ...(typeof t.language === 'string' ? { language: t.language } : {}),
+      ...(Array.isArray(t.bodyParams) ? { bodyParams: t.bodyParams.map(String) } : {}),
+    });
+  }
+  return textMessage(body.text);
 }
 
 async function ignoreDuplicate(p: Promise<unknown>): Promise<void> {

@@ -75,6 +75,14 @@ export class ChatQueries {
     return { chat: chatOut(chat), messages: page.map(messageOut), total, page: p.page, page_size: p.page_size };
   }
 
+  /** `fetch_missed`: what a reconnecting dashboard missed — messages after `afterSeq`, oldest first (at most 100). */
+  async since(chatId: string, afterSeq: number): Promise<{ chat_id: string; last_seq: number; messages: Doc[] }> {
+    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { last_seq: 1 } });
+    if (!chat) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
+    const messages = await this.store.collection('messages').find({ chat_id: chatId, seq: { $gt: afterSeq } }, { sort: { seq: 1 }, limit: 100 });
+    return { chat_id: chatId, last_seq: Number(chat.last_seq ?? 0), messages: messages.map(messageOut) };
+  }
+
   /** `search_chat`: the chat of one customer number, or null. */
   async byCustomer(customer: string): Promise<Doc | null> {
     const chat = await this.store.collection('chats').findOne({ customer }, { projection: { actor: 0 } });

@@ -11,7 +11,11 @@ export interface InboxItem {
   event: ActorEvent;
 }
 
-export type Deliver = (item: InboxItem) => Promise<void>;
+/**
+ * Hands an item to its actor: `queued` settles once the item has its place in
+ * the actor's order (a mailbox, or its shard's stream), `done` once applied.
+ */
+export type Deliver = (item: InboxItem) => { queued: Promise<void>; done: Promise<unknown> };
 
 /** Attempts before an item is set aside as `failed` (and logged) instead of retried forever. */
 const MAX_ATTEMPTS = 10;
@@ -32,31 +36,56 @@ export class Inbox {
     this.items = store.collection('inbox');
   }
 
-  /** Stores the items; returns those that are new (a redelivered id is dropped here). */
-  async accept(items: readonly InboxItem[]): Promise<InboxItem[]> {
-    const fresh: InboxItem[] = [];
+  /**
+   * Stores the items; returns those to hand to actors: the new ones, and
+   * redelivered ones still pending (their first copy may sit on a pod that
+   * died or stalled before queueing it — handing it again keeps it ahead of
+   * anything acknowledged later; the actor applies an id once). A redelivery
+   * of an applied item is dropped here.
+   */
+  async accept(items: readonly InboxItem[]): Promise<{ toDeliver: InboxItem[]; duplicates: number }> {
+    const toDeliver: InboxItem[] = [];
+    let duplicates = 0;
     for (const item of items) {
       try {
         await this.items.insertOne({ _id: item.id, kind: item.kind, key: item.key, event: item.event, state: 'pending', attempts: 0, received_at: new Date() });
-        fresh.push(item);
+        toDeliver.push(item);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        duplicates++;
+        const existing = await this.items.findOne({ _id: item.id }, { projection: { state: 1 } });
+        if (existing?.state === 'pending') toDeliver.push(item);
       }
     }
-    return fresh;
+    return { toDeliver, duplicates };
   }
 
-  /** Delivers accepted items in order, each marked applied once its actor has it. */
+  /**
+   * Queues the items with their actors in order and resolves once they are
+   * queued (so a webhook acknowledged after this is ordered after them); each
+   * is marked applied in the background once its actor has applied it.
+   */
+  async enqueue(items: readonly InboxItem[]): Promise<{ applied: Promise<void> }> {
+    const handed = items.map((item) => ({ item, ...this.deliver(item) }));
+    const settle = Promise.all(
+      handed.map(async ({ item, queued, done }) => {
+        try {
+          await queued;
+          await done;
+          await this.items.updateOne({ _id: item.id }, { $set: { state: 'applied', applied_at: new Date() } });
+        } catch (err) {
+          this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
+          await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
+        }
+      }),
+    ).then(() => undefined);
+    await Promise.allSettled(handed.map((h) => h.queued));
+    return { applied: settle };
+  }
+
+  /** Delivers items and waits until each is applied (or has failed and stays pending). */
   async process(items: readonly InboxItem[]): Promise<void> {
-    for (const item of items) {
-      try {
-        await this.deliver(item);
-        await this.items.updateOne({ _id: item.id }, { $set: { state: 'applied', applied_at: new Date() } });
-      } catch (err) {
-        this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
-        await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
-      }
-    }
+    await (await this.enqueue(items)).applied;
   }
 
   /**

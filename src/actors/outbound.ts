@@ -14,14 +14,42 @@ export interface OutboundRequest {
   messageId?: string;
 }
 
+/** A delivery status from a webhook, for the send it belongs to. */
+export interface DeliveryUpdate {
+  waMessageId: string;
+  status: string;
+  at: number;
+  error?: string | undefined;
+}
+
+/** Inbound media to fetch from Pinbot and keep for the dashboard. */
+export interface MediaJob {
+  chatId: string;
+  /** The `messages` document the media belongs to (it gets `mediaUrl`). */
+  messageId: string;
+  mediaId: string;
+  /** The webhook channel it arrived on (whose key and number download it). */
+  channel: string;
+  mimeType?: string | undefined;
+}
+
 export interface OutboundSender {
-  /** Records and sends once; a second call with the same key does nothing. */
+  /**
+   * Records the send (exactly once per key) and returns; the request itself
+   * happens in the background. A second call with the same key does nothing.
+   * Throws MessageBuildError for a body that is not a valid message.
+   */
   send(req: OutboundRequest): Promise<void>;
+  /** Applies a webhook delivery status to the outbox record it belongs to. */
+  recordDelivery?(update: DeliveryUpdate): Promise<void>;
+  /** Queues a download of inbound media (never blocks; dropped when the queue is full). */
+  downloadMedia?(job: MediaJob): void;
 }
 
 /**
- * Until the Pinbot client exists (the outbound issue), every send is recorded
- * in the `outbox` collection as `dry_run` and logged — the product behaves the same.
+ * Records every send in the `outbox` collection as `dry_run` and logs it,
+ * sending nothing (tests and tools that need no Pinbot at all). The product
+ * uses `Outbox` (`outbox.ts`), which is dry-run per channel without a key.
  */
 export class DryRunSender implements OutboundSender {
   constructor(

@@ -7,7 +7,7 @@ import type { DocumentStore } from '../infra/store/store.ts';
 import { classify, type DiscountInbound } from '../domain/discount-catalogue.ts';
 import { chatEffects } from './chat.effects.ts';
 import { chatKind } from './chat.kind.ts';
-import { ChatService, type ActorRouter } from './chat-service.ts';
+import { ChatService, type ActorDispatch, type ActorRouter } from './chat-service.ts';
 import { shardOf, type ShardDirectory } from './cluster/directory.ts';
 import { LocalDirectory } from './cluster/directory.local.ts';
 import { RedisDirectory } from './cluster/directory.redis.ts';
@@ -47,6 +47,7 @@ export class Runtime {
   readonly discountRoutes: DiscountRoutes;
   readonly router: StreamRouter | undefined;
   readonly route: ActorRouter;
+  readonly dispatch: ActorDispatch;
   private readonly closers: (() => Promise<void>)[] = [];
 
   private constructor(deps: RuntimeDeps, cluster: { directory: ShardDirectory; redis?: { commands: import('ioredis').Redis; blocking: import('ioredis').Redis; kv: RedisKv } }) {
@@ -66,8 +67,11 @@ export class Runtime {
       const { commands, blocking, kv } = cluster.redis;
       this.router = new StreamRouter({ host: this.host, directory: this.directory, kv, redis: commands, blocking, prefix: kv.prefix, pod: config.POD_ID, log });
       this.route = this.router.route;
+      this.dispatch = this.router.dispatch;
       this.closers.push(async () => void commands.disconnect());
     } else {
+      // One pod: the mailbox is the order, and taking a place in it is synchronous.
+      this.dispatch = (kind, key, event) => ({ queued: Promise.resolve(), done: this.host.send(kind, key, event) });
       this.route = (kind, key, event) => this.host.send(kind, key, event);
     }
     // A shard that moved away: its resident actors are stale from now on.
@@ -108,12 +112,12 @@ export class Runtime {
   }
 
   /** Inbox items go to their actor; discount-channel messages are first classified against the route catalogue. */
-  private async deliver(item: InboxItem, campaignRoute: string): Promise<void> {
-    if (item.kind !== 'discount') {
-      await this.route(item.kind, item.key, item.event);
-      return;
-    }
-    const event = classify(item.event as unknown as DiscountInbound, await this.discountRoutes.all(), campaignRoute);
-    if (event) await this.route('discount', item.key, event);
+  private deliver(item: InboxItem, campaignRoute: string): { queued: Promise<void>; done: Promise<unknown> } {
+    if (item.kind !== 'discount') return this.dispatch(item.kind, item.key, item.event);
+    const handed = this.discountRoutes.all().then((routes) => {
+      const event = classify(item.event as unknown as DiscountInbound, routes, campaignRoute);
+      return event ? this.dispatch('discount', item.key, event) : null;
+    });
+    return { queued: handed.then((h) => h?.queued), done: handed.then((h) => h?.done) };
   }
 }

@@ -117,6 +117,13 @@ export class PinbotDirectory {
     };
   }
 
+  /** Media download for a send type's number: always on the v1/v2 origin (`/v1/downloadmedia`), with that number's key and `wanumber`. */
+  resolveMedia(sendType: string): ResolvedRoute {
+    const r = this.resolve(sendType);
+    const originUrl = this.settings.origins.v1v2;
+    return { ...r, originUrl, url: originUrl + r.path, wanumber: r.businessNumber };
+  }
+
   has(sendType: string): boolean {
     return this.bySendType.has(sendType);
   }

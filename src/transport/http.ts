@@ -32,6 +32,8 @@ export interface Reply {
   json?: unknown;
   /** Sent as is (text/plain unless `contentType` says otherwise). */
   text?: string;
+  /** Raw bytes (application/octet-stream unless `contentType` says otherwise). */
+  bytes?: Uint8Array;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -239,7 +241,8 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function encode(reply: Reply): { body: string; contentType: string } {
+function encode(reply: Reply): { body: string | Uint8Array; contentType: string } {
+  if (reply.bytes !== undefined) return { body: reply.bytes, contentType: reply.contentType ?? 'application/octet-stream' };
   if (reply.text !== undefined) return { body: reply.text, contentType: reply.contentType ?? 'text/plain; charset=utf-8' };
   return { body: JSON.stringify(reply.json ?? { status: 1 }), contentType: reply.contentType ?? 'application/json' };
 }

@@ -34,6 +34,7 @@ const schemas = {
   join_chat_customer: z.looseObject({ chat_id: chatId, type: z.string().optional(), customer_type: customerType.optional() }),
   send_message: z.looseObject({ chat_id: chatId, sender: z.string().optional(), type: z.string().optional(), message: z.string().trim().min(1).max(4096), customer_type: customerType.optional() }),
   leave_chat: z.looseObject({ chat_id: chatId }),
+  fetch_missed: z.looseObject({ chat_id: chatId, after_seq: z.coerce.number().int().min(0) }),
   update_chat_status: z.looseObject({ customer_number: phone, update_by_number: z.string().optional(), status: z.enum(['active', 'resolved']) }),
 };
 
@@ -109,6 +110,9 @@ export function agentEventHandler(deps: AgentEventDeps) {
         const message = await deps.chats.sendAgentMessage(agent, data.chat_id as string, text, requestId);
         return { message };
       }
+      case 'fetch_missed':
+        await deps.chats.customerOf(data.chat_id as string);
+        return deps.queries.since(data.chat_id as string, data.after_seq as number);
       case 'leave_chat':
         deps.hub.leaveRoom(conn, data.chat_id as string);
         return { chat_id: data.chat_id, left: true };

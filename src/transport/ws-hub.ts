@@ -35,6 +35,14 @@ export interface Frame {
 
 export type FrameHandler = (conn: Connection, frame: Frame) => Promise<unknown>;
 
+/** Carries pushes to the other pods (Redis Pub/Sub `ws:chat:{room}`); absent with one pod. */
+export interface RoomFanout {
+  send(room: string, payload: string): void;
+  /** The first local member joined `room` / the last one left. */
+  watch(room: string): void;
+  unwatch(room: string): void;
+}
+
 /**
  * The agent WebSocket (`/ws`, `/ws/{chat_id}`): token-checked upgrades, rooms
  * as uWS topics (fan-out happens in native code), one JSON frame in → one
@@ -48,6 +56,9 @@ export class WsHub implements RoomPublisher {
   };
   /** Called with (conn, room) when a connection leaves a room or closes (presence bookkeeping). */
   onLeave: (conn: Connection, room: string) => void = () => undefined;
+  /** Local connections per room, so other pods' pushes are subscribed to only for rooms with members here. */
+  private readonly members = new Map<string, number>();
+  private fanout: RoomFanout | undefined;
 
   constructor(
     private readonly app: TemplatedApp,
@@ -94,7 +105,7 @@ export class WsHub implements RoomPublisher {
           const conn = ws.getUserData();
           conn.closed = true;
           this.sockets.delete(conn.id);
-          for (const room of conn.rooms) this.onLeave(conn, room);
+          for (const room of conn.rooms) this.left(conn, room);
         },
       });
     }
@@ -106,7 +117,20 @@ export class WsHub implements RoomPublisher {
   }
 
   publish(room: string, event: string, data: unknown): void {
-    this.app.publish(topic(room), JSON.stringify({ event, data }));
+    const payload = JSON.stringify({ event, data });
+    this.app.publish(topic(room), payload);
+    this.fanout?.send(room, payload);
+  }
+
+  /** A push another pod published: to this pod's members of the room only. */
+  deliverLocal(room: string, payload: string): void {
+    this.app.publish(topic(room), payload);
+  }
+
+  /** Connects the hub to the other pods; rooms that already have members are watched at once. */
+  setFanout(fanout: RoomFanout): void {
+    this.fanout = fanout;
+    for (const room of this.members.keys()) fanout.watch(room);
   }
 
   /** Subscribes the connection with `connId` to a room. */
@@ -119,7 +143,7 @@ export class WsHub implements RoomPublisher {
     const ws = this.find(conn);
     if (!ws || !conn.rooms.delete(room)) return;
     ws.unsubscribe(topic(room));
-    this.onLeave(conn, room);
+    this.left(conn, room);
   }
 
   get connectionCount(): number {
@@ -136,6 +160,17 @@ export class WsHub implements RoomPublisher {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
     ws.subscribe(topic(room));
+    const n = (this.members.get(room) ?? 0) + 1;
+    this.members.set(room, n);
+    if (n === 1) this.fanout?.watch(room);
+  }
+
+  private left(conn: Connection, room: string): void {
+    this.onLeave(conn, room);
+    const n = (this.members.get(room) ?? 1) - 1;
+    if (n > 0) return void this.members.set(room, n);
+    this.members.delete(room);
+    this.fanout?.unwatch(room);
   }
 
   private find(conn: Connection): WebSocket<Connection> | undefined {

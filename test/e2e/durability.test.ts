@@ -61,9 +61,7 @@ describe('nothing acknowledged is lost', () => {
     const store = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
     const parsed = parseWebhook(textWebhook('919850000001', 'sent just before the crash', { id: 'wamid.crash.1' }));
     assert.ok(parsed.ok);
-    const never = new Inbox(store, async () => {
-      throw new Error('the pod died');
-    }, pino({ level: 'silent' }));
+    const never = new Inbox(store, () => ({ queued: Promise.reject(new Error('the pod died')), done: new Promise(() => undefined) }), pino({ level: 'silent' }));
     await never.accept(parsed.events.map((e) => inboxItem(channelById('8000247247')!, e)));
     await store.close();
 

@@ -20,6 +20,8 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Wait this long before answering (to test client timeouts). */
   delayMs?: number;
+  /** Close the connection instead of answering (a connection lost after the request arrived). */
+  drop?: boolean;
 }
 
 export interface FakePinbot {
@@ -70,9 +72,10 @@ export async function startFakePinbot(): Promise<FakePinbot> {
       }
       const r = queue.shift() ?? fake.fallback;
       const answer = () => {
+        if (r.drop) return void req.socket.destroy();
         const payload = r.body ?? { messaging_product: 'whatsapp', messages: [{ id: `wamid.fake${++messageCounter}` }] };
         res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
-        res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        res.end(typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload));
       };
       if (r.delayMs) setTimeout(answer, r.delayMs);
       else answer();

@@ -43,7 +43,7 @@ export class RedisDirectory implements ShardDirectory {
 
   constructor(private readonly opts: RedisDirectoryOptions) {
     this.shards = opts.shards ?? SHARDS;
-    this.leaseMs = opts.leaseMs ?? 5000;
+    this.leaseMs = opts.leaseMs ?? 8000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
   }
 
@@ -112,8 +112,8 @@ export class RedisDirectory implements ShardDirectory {
     const fair = Math.ceil(this.shards / Math.max(1, pods.length));
     const excess = this.mine.size - fair;
     if (excess > 0 && !this.stopped) {
-      // Bounded: two shards per round, so a joining pod's share moves over gradually.
-      for (const shard of [...this.mine.keys()].slice(-Math.min(excess, 2))) await this.release(shard, this.drain);
+      // Bounded per round (an eighth of the shards), so a joining pod's share moves over in a few seconds, not at once.
+      for (const shard of [...this.mine.keys()].slice(-Math.min(excess, Math.ceil(this.shards / 8)))) await this.release(shard, this.drain);
     }
 
     if (this.mine.size >= fair || this.stopped) return;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent } from '../actor-kind.ts';
-import type { ActorRouter } from '../chat-service.ts';
+import type { ActorDispatch, ActorRouter } from '../chat-service.ts';
 import type { ActorHost, Delivery } from '../host.ts';
 import { shardOf, type ShardDirectory } from './directory.ts';
 
@@ -31,6 +31,8 @@ export interface StreamRouterOptions {
 }
 
 const GROUP = 'owners';
+const MAX_INFLIGHT = 2000;
+const RETRY_IDLE_MS = 10_000;
 
 /**
  * Delivers actor events to the pod that owns their shard (DESIGN.md §6): to
@@ -46,6 +48,16 @@ export class StreamRouter {
   private readonly waiting = new Map<string, { resolve: (d: Delivery) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly claimedShards = new Set<number>();
   private running = false;
+  /** Entries handed to actors and not yet answered: bounded, so a slow owner stops reading instead of piling up. */
+  private inflight = 0;
+  private lastSweep = 0;
+  /**
+   * Shards where an entry failed: nothing more is applied from them until
+   * every pending entry is re-applied in stream order, so a failure (a lapsed
+   * lease, a store error) never lets a later event overtake an earlier one.
+   */
+  private readonly blocked = new Set<number>();
+  private readonly inflightByShard = new Map<number, number>();
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
@@ -55,15 +67,19 @@ export class StreamRouter {
     });
   }
 
-  readonly route: ActorRouter = (kind, key, event) => {
+  /**
+   * Every event goes through its shard's stream, even when this pod owns the
+   * shard: the stream is the one order in which all pods' events for an actor
+   * are applied (a local shortcut could overtake an earlier event from another pod).
+   */
+  readonly dispatch: ActorDispatch = (kind, key, event) => {
     const shard = shardOf(kind, key, this.opts.directory.shards);
-    if (this.opts.directory.fence(shard) !== null) {
-      this.stats.routedLocal++;
-      return this.opts.host.send(kind, key, event);
-    }
-    this.stats.routedRemote++;
-    return this.remote(shard, kind, key, event);
+    if (this.opts.directory.fence(shard) !== null) this.stats.routedLocal++;
+    else this.stats.routedRemote++;
+    return this.append(shard, kind, key, event);
   };
+
+  readonly route: ActorRouter = (kind, key, event) => this.dispatch(kind, key, event).done;
 
   async start(): Promise<void> {
     this.unsubscribe = await this.opts.kv.subscribe(`reply:${this.opts.pod}`, (m) => this.onReply(m));
@@ -71,11 +87,13 @@ export class StreamRouter {
     this.loop = this.consume();
   }
 
-  /** Stops reading; in-flight entries finish (their acks are sent) before this resolves. */
-  async stop(): Promise<void> {
+  /** Stops reading; in-flight entries finish (their acks are sent) before this resolves (bounded). */
+  async stop(timeoutMs = 5000): Promise<void> {
     this.running = false;
     this.opts.blocking.disconnect(); // ends a blocked XREADGROUP at once
     await this.loop;
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.unsubscribe?.();
     for (const [, w] of this.waiting) {
       clearTimeout(w.timer);
@@ -94,22 +112,28 @@ export class StreamRouter {
     return total;
   }
 
-  private remote(shard: number, kind: string, key: string, event: ActorEvent): Promise<Delivery> {
+  private append(shard: number, kind: string, key: string, event: ActorEvent): { queued: Promise<void>; done: Promise<Delivery> } {
     const corr = randomUUID();
-    return new Promise<Delivery>((resolve, reject) => {
+    let queued!: Promise<void>;
+    const done = new Promise<Delivery>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(corr);
         reject(new Error(`no answer from the owner of shard ${shard} within ${this.opts.replyTimeoutMs ?? 15_000} ms`));
       }, this.opts.replyTimeoutMs ?? 15_000);
       this.waiting.set(corr, { resolve, reject, timer });
-      this.opts.redis
+      queued = this.opts.redis
         .xadd(this.stream(shard), 'MAXLEN', '~', this.opts.maxStreamLength ?? 100_000, '*', 'k', kind, 'key', key, 'e', JSON.stringify(event), 'r', this.opts.pod, 'c', corr)
-        .catch((err: Error) => {
-          clearTimeout(timer);
-          this.waiting.delete(corr);
-          reject(err);
-        });
+        .then(
+          () => undefined,
+          (err: Error) => {
+            clearTimeout(timer);
+            this.waiting.delete(corr);
+            reject(err);
+            throw err;
+          },
+        );
     });
+    return { queued, done };
   }
 
   private onReply(message: string): void {
@@ -130,11 +154,29 @@ export class StreamRouter {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
+      if (this.inflight >= MAX_INFLIGHT) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
       try {
-        for (const shard of owned) if (!this.claimedShards.has(shard)) await this.takeOver(shard);
+        // A shard whose lease lapsed, even for a moment, is taken over afresh: pending entries first, in order.
+        for (const shard of this.claimedShards) if (!owned.includes(shard)) this.claimedShards.delete(shard);
+        for (const shard of owned) if (!this.claimedShards.has(shard)) await this.takeOver(shard, 0);
+        for (const shard of [...this.blocked]) {
+          if (!owned.includes(shard)) this.blocked.delete(shard);
+          else if (!this.inflightByShard.get(shard)) {
+            this.blocked.delete(shard);
+            await this.takeOver(shard, 0); // every pending entry again, in order (applied ones are no-ops)
+          }
+        }
+        if (Date.now() - this.lastSweep > RETRY_IDLE_MS) {
+          // Entries whose application failed here stay pending: try them again.
+          this.lastSweep = Date.now();
+          for (const shard of owned) await this.takeOver(shard, RETRY_IDLE_MS);
+        }
         const streams = owned.map((s) => this.stream(s));
         const res = (await this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'))) as [string, [string, string[]][]][] | null;
-        for (const [stream, entries] of res ?? []) await this.apply(Number(stream.slice(stream.lastIndexOf(':') + 1)), entries);
+        for (const [stream, entries] of res ?? []) this.apply(Number(stream.slice(stream.lastIndexOf(':') + 1)), entries);
       } catch (err) {
         if (!this.running) break;
         this.opts.log.warn({ err: (err as Error).message }, 'stream consumer error; retrying');
@@ -143,44 +185,59 @@ export class StreamRouter {
     }
   }
 
-  /** A newly owned shard: make its group, then apply every entry a previous owner read but never acknowledged. */
-  private async takeOver(shard: number): Promise<void> {
+  /**
+   * A newly owned shard (`minIdleMs` 0): make its group, then apply every entry a
+   * previous owner read but never acknowledged. Later, with a minimum idle time:
+   * retry entries whose application failed.
+   */
+  private async takeOver(shard: number, minIdleMs: number): Promise<void> {
     const stream = this.stream(shard);
     await this.opts.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
       if (!/BUSYGROUP/.test(err.message)) throw err;
     });
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.opts.redis.xautoclaim(stream, GROUP, this.opts.pod, 0, cursor, 'COUNT', 200)) as [string, [string, string[]][]];
+      const [next, entries] = (await this.opts.redis.xautoclaim(stream, GROUP, this.opts.pod, minIdleMs, cursor, 'COUNT', 200)) as [string, [string, string[]][]];
       cursor = next;
       this.stats.claimed += entries.length;
-      await this.apply(shard, entries);
+      this.apply(shard, entries);
     } while (cursor !== '0-0' && this.running);
     this.claimedShards.add(shard);
   }
 
-  /** Applies entries in order (each actor's mailbox keeps its order), answers callers, acknowledges. */
-  private async apply(shard: number, entries: [string, string[]][]): Promise<void> {
+  /**
+   * Hands entries to their actors in stream order (each actor's mailbox keeps
+   * it) without waiting: an actor's effects may route to another actor whose
+   * entry this same loop must read. Each entry is answered and acknowledged
+   * once applied; a failed one stays pending and is retried.
+   */
+  private apply(shard: number, entries: [string, string[]][]): void {
     if (this.opts.directory.fence(shard) === null) return; // not ours (any more): leave them for the owner
-    const jobs = entries.map(([id, fields]) => {
+    for (const [id, fields] of entries) {
+      if (this.blocked.has(shard)) return; // left pending: re-applied in order once the shard is unblocked
       const f = fieldsOf(fields);
-      const delivery = this.opts.host.send(f.k ?? '', f.key ?? '', JSON.parse(f.e ?? '{}') as ActorEvent);
-      return { id, f, delivery };
-    });
-    const acks: string[] = [];
-    for (const { id, f, delivery } of jobs) {
-      try {
-        const d = await delivery;
-        acks.push(id);
-        this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
-      } catch (err) {
-        // Not acknowledged: it stays pending and is applied again on the next takeover of this shard.
-        this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed');
-        this.reply(f, { c: f.c, error: (err as Error).message });
-      }
+      this.inflight++;
+      this.inflightByShard.set(shard, (this.inflightByShard.get(shard) ?? 0) + 1);
+      this.opts.host
+        .send(f.k ?? '', f.key ?? '', JSON.parse(f.e ?? '{}') as ActorEvent)
+        .then(
+          async (d) => {
+            this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
+            this.stats.consumed++;
+            await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
+          },
+          (err: unknown) => {
+            this.blocked.add(shard);
+            this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed; the shard is re-applied in order');
+            this.reply(f, { c: f.c, error: (err as Error).message });
+          },
+        )
+        .catch((err: unknown) => this.opts.log.warn({ err, shard }, 'acknowledging a stream entry failed'))
+        .finally(() => {
+          this.inflight--;
+          this.inflightByShard.set(shard, (this.inflightByShard.get(shard) ?? 1) - 1);
+        });
     }
-    this.stats.consumed += acks.length;
-    if (acks.length) await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, ...acks).xdel(this.stream(shard), ...acks).exec();
   }
 
   private reply(f: Record<string, string>, body: unknown): void {

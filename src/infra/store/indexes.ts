@@ -18,4 +18,9 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'no_discount_log', name: 'sender_created', keys: { sender: 1, created_at: -1 } },
   { collection: 'users', name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true },
   { collection: 'socket_collection', name: 'chat_id', keys: { chat_id: 1 } },
+  // Outbound WhatsApp: the sweep's scans, delivery statuses by WhatsApp id, media chunks in order.
+  { collection: 'outbox', name: 'state_created', keys: { state: 1, created_at: 1 } },
+  { collection: 'outbox', name: 'state_claimed', keys: { state: 1, claimed_at: 1 } },
+  { collection: 'outbox', name: 'wa_message', keys: { wa_message_id: 1 }, sparse: true },
+  { collection: 'media_chunks', name: 'media_n', keys: { media_id: 1, n: 1 } },
 ];

@@ -1,0 +1,236 @@
+import { MessageBuildError, assertCloudMessage } from '../domain/messages.ts';
+import type { PinbotDirectory } from '../domain/pinbot-routes.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { OutboundError, PinbotClient, SendOutcome } from '../infra/pinbot/pinbot-client.ts';
+import { isDuplicateKey, type Doc, type DocumentStore } from '../infra/store/store.ts';
+import { LaneQueue } from './outbox-queue.ts';
+import type { DeliveryUpdate, MediaJob, OutboundRequest, OutboundSender } from './outbound.ts';
+import type { RoomPublisher } from './room-publisher.ts';
+
+/**
+ * `pending` → `sending` → `sent` | `failed` | `uncertain`; `dry_run` when the
+ * channel has no API key. Only `pending` is ever picked up for sending, and
+ * only by an atomic `pending → sending` claim, so a message is sent at most once.
+ */
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'dry_run' | 'uncertain';
+
+export interface OutboxOptions {
+  store: DocumentStore;
+  client: PinbotClient;
+  directory: PinbotDirectory;
+  rooms: RoomPublisher;
+  log: Logger;
+  pod: string;
+  /** Inbound media downloads, reached through `downloadMedia`. */
+  media?: { enqueue(job: MediaJob): void } | undefined;
+  /** Sends in flight at once (each customer's messages still go one at a time, in order). */
+  concurrency?: number;
+  /** Sends waiting in memory; past it they wait in the collection for the sweep. */
+  maxQueue?: number;
+  /** A `sending` record older than this cannot be in flight anywhere (the client's send budget is far shorter). */
+  staleMs?: number;
+  /** A `pending` record of another pod this old is taken over (that pod is gone or far behind). */
+  orphanMs?: number;
+  /** A `pending` record of this pod not queued for this long (the queue was full) is queued again. */
+  resumeAfterMs?: number;
+  now?: () => number;
+}
+
+/** Delivery statuses only move forward: a late `delivered` never overwrites `read`. */
+const DELIVERY_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+const CRASHED: OutboundError = {
+  code: 'UPSTREAM_UNAVAILABLE',
+  message: 'The pod sending this message stopped before Pinbot answered: it may or may not have reached the customer, so it is not sent again automatically',
+};
+
+/**
+ * The exactly-once outbound path (DESIGN.md decision 5): each send is written
+ * to `outbox` under its idempotency key before any request, then sent by a
+ * bounded background queue through the Pinbot client. Outcomes land on the
+ * record and on the chat message (`outbound_status`, `wa_message_id`) and are
+ * pushed to the chat's room as `message_status`.
+ */
+export class Outbox implements OutboundSender {
+  private readonly queue: LaneQueue;
+  private readonly outbox;
+  private readonly messages;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.outbox = opts.store.collection('outbox');
+    this.messages = opts.store.collection('messages');
+    this.now = opts.now ?? Date.now;
+    this.queue = new LaneQueue((key) => this.process(key), {
+      concurrency: opts.concurrency ?? 8,
+      maxQueued: opts.maxQueue ?? 10_000,
+      onError: (err, key) => opts.log.error({ err, outboxKey: key }, 'outbox: send failed unexpectedly (the record is left for the sweep)'),
+    });
+  }
+
+  async send(req: OutboundRequest): Promise<void> {
+    assertCloudMessage(req.message);
+    if (!/^\d{8,15}$/.test(req.to)) throw new MessageBuildError(`to: expected the number with its country code, got "${req.to}"`);
+    const route = this.opts.directory.resolve(req.sendType);
+    const now = new Date(this.now());
+    const dry = route.apiKey === undefined;
+    const doc: Doc = {
+      _id: req.key,
+      chat_id: req.chatId,
+      message_id: req.messageId ?? null,
+      to: req.to,
+      send_type: req.sendType,
+      business_number: route.businessNumber,
+      type: req.message.type,
+      body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: req.to, ...req.message },
+      state: dry ? 'dry_run' : 'pending',
+      pod: this.opts.pod,
+      attempts: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.outbox.insertOne(doc);
+    } catch (err) {
+      if (isDuplicateKey(err)) return; // this logical send is already recorded: nothing more to do
+      throw err;
+    }
+    if (dry) {
+      this.opts.log.info({ outboxKey: req.key, channel: req.sendType, type: req.message.type }, 'outbound WhatsApp (dry-run: no API key for this channel)');
+      await this.settle(doc, 'dry_run');
+      return;
+    }
+    // Full queue: the record stays `pending` and the sweep queues it later.
+    this.queue.push(req.to, req.key);
+  }
+
+  async recordDelivery(u: DeliveryUpdate): Promise<void> {
+    await this.outbox.updateOne(
+      { wa_message_id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } },
+      { $set: { delivery_status: u.status, delivery_updated_at: new Date(u.at), ...(u.error ? { delivery_error: u.error } : {}) } },
+    );
+  }
+
+  downloadMedia(job: MediaJob): void {
+    this.opts.media?.enqueue(job);
+  }
+
+  /**
+   * Start-up: sends this pod (by POD_ID) or a long-gone pod left in `sending`
+   * become `uncertain` (shown to agents, never re-sent); `pending` ones are queued.
+   */
+  async recover(): Promise<{ uncertain: number; queued: number }> {
+    const uncertain = await this.markUncertain({ $or: [{ pod: this.opts.pod }, { claimed_at: { $lt: this.ago(this.opts.staleMs ?? 120_000) } }] });
+    const queued = await this.resume({ $or: [{ pod: this.opts.pod }, { created_at: { $lt: this.ago(this.opts.orphanMs ?? 30_000) } }] });
+    if (uncertain || queued) this.opts.log.warn({ uncertain, queued }, 'outbox recovered sends left by a previous run');
+    return { uncertain, queued };
+  }
+
+  /** Periodic: stale `sending` records → `uncertain`; overflowed or orphaned `pending` records → queued. */
+  async sweep(): Promise<{ uncertain: number; queued: number }> {
+    const uncertain = await this.markUncertain({ claimed_at: { $lt: this.ago(this.opts.staleMs ?? 120_000) } });
+    const queued = await this.resume({
+      $or: [{ pod: this.opts.pod, created_at: { $lt: this.ago(this.opts.resumeAfterMs ?? 5_000) } }, { created_at: { $lt: this.ago(this.opts.orphanMs ?? 30_000) } }],
+    });
+    return { uncertain, queued };
+  }
+
+  /** Resolves when nothing is queued or in flight (tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Stops taking work and waits up to `timeoutMs` for sends in flight; queued ones stay `pending` for the next run. */
+  async close(timeoutMs = 5000): Promise<void> {
+    const left = await this.queue.close(timeoutMs);
+    if (left) this.opts.log.warn({ left }, 'outbox closed with sends in flight: they will be marked uncertain at the next start');
+  }
+
+  private async process(key: string): Promise<void> {
+    const now = new Date(this.now());
+    const rec = await this.outbox.findOneAndUpdate(
+      { _id: key, state: 'pending' },
+      { $set: { state: 'sending', pod: this.opts.pod, claimed_at: now, updated_at: now } },
+      { returnDocument: 'after' },
+    );
+    if (!rec) return; // sent, or claimed by another pod
+    const route = this.opts.directory.resolve(String(rec.send_type));
+    if (route.apiKey === undefined) {
+      await this.outbox.updateOne({ _id: key, state: 'sending' }, { $set: { state: 'dry_run', updated_at: new Date(this.now()) } });
+      await this.settle(rec, 'dry_run');
+      return;
+    }
+    const target = { originUrl: route.originUrl, path: route.path, apiKey: route.apiKey, wanumber: route.wanumber, businessNumber: route.businessNumber, channel: route.sendType };
+    const outcome = await this.opts.client.send(target, rec.body as Record<string, unknown>, { outboxKey: key, type: String(rec.type) });
+    await this.finish(rec, outcome);
+  }
+
+  private async finish(rec: Doc, outcome: SendOutcome): Promise<void> {
+    const common = { attempts: outcome.attempts, updated_at: new Date(this.now()) };
+    const fields =
+      outcome.result === 'sent'
+        ? { state: 'sent', status_code: outcome.status, sent_at: new Date(this.now()), ...(outcome.waMessageId ? { wa_message_id: outcome.waMessageId } : {}) }
+        : { state: outcome.result, error: outcome.error };
+    // `uncertain` too: a definite answer arriving after a sweep gave up on it is still the truth.
+    await this.outbox.updateOne({ _id: rec._id, state: { $in: ['sending', 'uncertain'] } }, { $set: { ...fields, ...common } });
+    const log = { outboxKey: rec._id, channel: rec.send_type, type: rec.type, attempts: outcome.attempts, state: fields.state };
+    if (outcome.result === 'sent') {
+      if (!outcome.waMessageId) this.opts.log.warn(log, 'Pinbot accepted the message but returned no message id: delivery statuses cannot be matched');
+      await this.settle(rec, 'sent', { waMessageId: outcome.waMessageId });
+    } else {
+      this.opts.log.warn({ ...log, error: outcome.error }, `outbound WhatsApp ${outcome.result}`);
+      await this.settle(rec, outcome.result, { error: outcome.error });
+    }
+  }
+
+  private async markUncertain(filter: Record<string, unknown>): Promise<number> {
+    let n = 0;
+    for (const c of await this.outbox.find({ state: 'sending', ...filter }, { sort: { claimed_at: 1 }, limit: 500, projection: { _id: 1 } })) {
+      const rec = await this.outbox.findOneAndUpdate({ _id: c._id, state: 'sending' }, { $set: { state: 'uncertain', error: CRASHED, updated_at: new Date(this.now()) } }, { returnDocument: 'after' });
+      if (!rec) continue;
+      n++;
+      this.opts.log.warn({ outboxKey: rec._id, channel: rec.send_type, type: rec.type }, 'outbound WhatsApp uncertain: found in flight after a crash; not re-sent');
+      await this.settle(rec, 'uncertain', { error: CRASHED });
+    }
+    return n;
+  }
+
+  private async resume(filter: Record<string, unknown>): Promise<number> {
+    const free = this.queue.free;
+    if (free === 0) return 0;
+    let n = 0;
+    for (const r of await this.outbox.find({ state: 'pending', ...filter }, { sort: { created_at: 1 }, limit: free, projection: { _id: 1, to: 1 } })) {
+      if (this.queue.has(String(r._id))) continue;
+      if (this.queue.push(String(r.to), String(r._id))) n++;
+    }
+    return n;
+  }
+
+  /** The outcome on the chat message (what the dashboard shows) and to the agents in the chat's room. */
+  private async settle(rec: Doc, status: OutboxState, extra: { waMessageId?: string | undefined; error?: OutboundError } = {}): Promise<void> {
+    const chatId = String(rec.chat_id);
+    const messageId = typeof rec.message_id === 'string' ? rec.message_id : undefined;
+    if (messageId) {
+      const set = { outbound_status: status, ...(extra.waMessageId ? { wa_message_id: extra.waMessageId } : {}), ...(extra.error ? { outbound_error: extra.error } : {}) };
+      await this.messages.updateOne({ _id: messageId }, { $set: set }).catch((err: unknown) => this.opts.log.warn({ err, messageId }, 'outbox: updating the chat message failed'));
+    }
+    this.opts.rooms.publish(chatId, 'message_status', {
+      chat_id: chatId,
+      ...(messageId ? { message_id: messageId } : {}),
+      outbox_key: rec._id,
+      status,
+      ...(extra.waMessageId ? { wa_message_id: extra.waMessageId } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+    });
+  }
+
+  private ago(ms: number): Date {
+    return new Date(this.now() - ms);
+  }
+}
+
+/** Delivery statuses at or past `status`: a record already there is not moved back. */
+export function statusesNotBelow(status: string): string[] {
+  const rank = DELIVERY_RANK[status] ?? 0;
+  return Object.keys(DELIVERY_RANK).filter((s) => (DELIVERY_RANK[s] ?? 0) >= rank);
+}

@@ -1,0 +1,277 @@
+import { Pool, type Dispatcher } from 'undici';
+import type { Logger } from '../logger.ts';
+import { CircuitBreaker, type BreakerState } from './breaker.ts';
+import { RateLimitTimeout, type RateLimiter } from './rate-limiter.ts';
+import { backoffMs, errorCode, isRetryableStatus, neverSent, parseRetryAfter, type BackoffOptions } from './retry.ts';
+
+/**
+ * The one Pinbot client (spec §7.1): a keep-alive connection pool per origin
+ * (HTTP/2 when a TLS origin offers it), 5 s connect and 10 s total timeouts
+ * per attempt, retries with backoff and jitter on 429, 5xx and failures that
+ * provably sent nothing, a circuit breaker per origin, an optional rate
+ * limiter per business number, and one log line per attempt (never the key).
+ *
+ * Exactly once: a request that may have reached Pinbot but got no answer (a
+ * timeout, a connection lost mid-request) is never repeated; it comes back as
+ * `uncertain`, for a person to decide.
+ */
+
+export interface PinbotClientOptions {
+  log: Logger;
+  limiter?: RateLimiter;
+  connectTimeoutMs?: number;
+  /** Bound on one attempt, connect to last body byte. */
+  timeoutMs?: number;
+  /** Attempts per send, the first included. */
+  maxAttempts?: number;
+  /** No retry starts after this long since the send began. */
+  sendBudgetMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** Connections per origin (spec §7.1: 100). */
+  connections?: number;
+  /** Idle keep-alive per connection (spec §7.1: 30 s). */
+  keepAliveMs?: number;
+  /** Negotiate HTTP/2 over TLS when the origin prefers it. */
+  allowH2?: boolean;
+  breaker?: { failureThreshold?: number; coolDownMs?: number; now?: () => number };
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where and as whom one request goes. */
+export interface PinbotTarget {
+  originUrl: string;
+  path: string;
+  apiKey: string;
+  /** The `wanumber` header (v1/v2 URLs). */
+  wanumber?: string | undefined;
+  /** The sending number, for the rate limit. */
+  businessNumber: string;
+  /** For logs: the send type. */
+  channel: string;
+}
+
+export interface OutboundError {
+  code: 'UPSTREAM_REJECTED' | 'UPSTREAM_UNAVAILABLE';
+  message: string;
+  /** Pinbot's HTTP status, when it answered. */
+  status?: number;
+}
+
+export type SendOutcome =
+  | { result: 'sent'; waMessageId: string | undefined; status: number; attempts: number }
+  | { result: 'failed'; error: OutboundError; attempts: number }
+  | { result: 'uncertain'; error: OutboundError; attempts: number };
+
+/** Thrown by `download` for a body over its cap. */
+export class MediaTooLargeError extends Error {
+  override readonly name = 'MediaTooLargeError';
+}
+
+type Attempt =
+  | { kind: 'ok'; status: number; body: Buffer; headers: Dispatcher.ResponseData['headers'] }
+  | { kind: 'rejected'; status: number; message: string }
+  | { kind: 'retry'; message: string; status?: number; waitMs?: number }
+  | { kind: 'ambiguous'; message: string };
+
+const MAX_ANSWER_BYTES = 64 * 1024;
+const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class PinbotClient {
+  private readonly pools = new Map<string, Pool>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly budgetMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private closed = false;
+
+  constructor(private readonly opts: PinbotClientOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxAttempts = opts.maxAttempts ?? 5;
+    this.budgetMs = opts.sendBudgetMs ?? 60_000;
+    this.backoff = { baseMs: opts.backoff?.baseMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000, ...(opts.backoff?.random ? { random: opts.backoff.random } : {}) };
+    this.sleep = opts.sleep ?? sleeper;
+  }
+
+  /** POSTs one Cloud API message body; resolves with what became of it (never rejects for Pinbot's sake). */
+  async send(target: PinbotTarget, body: Record<string, unknown>, meta: { outboxKey: string; type: string }): Promise<SendOutcome> {
+    const started = Date.now();
+    const payload = JSON.stringify(body);
+    for (let attempt = 1; ; attempt++) {
+      const a = await this.attempt(target, 'POST', payload, { ...meta, attempt });
+      if (a.kind === 'ok') return { result: 'sent', waMessageId: messageId(a.body), status: a.status, attempts: attempt };
+      if (a.kind === 'rejected') return { result: 'failed', error: { code: 'UPSTREAM_REJECTED', message: a.message, status: a.status }, attempts: attempt };
+      if (a.kind === 'ambiguous') return { result: 'uncertain', error: { code: 'UPSTREAM_UNAVAILABLE', message: a.message }, attempts: attempt };
+      const wait = backoffMs(attempt, this.backoff, a.waitMs);
+      if (attempt >= this.maxAttempts || this.closed || Date.now() - started + wait > this.budgetMs) {
+        return { result: 'failed', error: { code: 'UPSTREAM_UNAVAILABLE', message: `gave up after ${attempt} attempt(s): ${a.message}`, ...(a.status ? { status: a.status } : {}) }, attempts: attempt };
+      }
+      await this.sleep(wait);
+    }
+  }
+
+  /** GETs raw bytes (media download), retrying like `send` (a GET is safe to repeat); rejects on failure. */
+  async download(target: PinbotTarget, maxBytes: number, meta: { outboxKey: string; type: string }): Promise<{ bytes: Buffer; contentType: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const a = await this.attempt(target, 'GET', undefined, { ...meta, attempt }, maxBytes);
+      if (a.kind === 'ok') {
+        const type = a.headers['content-type'];
+        return { bytes: a.body, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream' };
+      }
+      const message = a.kind === 'rejected' ? `Pinbot answered ${a.status}: ${a.message}` : a.message;
+      if (a.kind === 'rejected' || attempt >= this.maxAttempts || this.closed) throw new Error(message);
+      await this.sleep(backoffMs(attempt, this.backoff, a.kind === 'retry' ? a.waitMs : undefined));
+    }
+  }
+
+  /** The breaker state of an origin (for tests and metrics). */
+  breakerState(originUrl: string): BreakerState {
+    return this.breaker(originUrl).state;
+  }
+
+  /** Stops retrying and closes the pools (in-flight requests get `timeoutMs` to finish). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.pools.values()].map((p) => Promise.race([p.close(), sleeper(this.timeoutMs)]).finally(() => p.destroy())));
+    this.pools.clear();
+  }
+
+  private async attempt(target: PinbotTarget, method: 'POST' | 'GET', payload: string | undefined, meta: { outboxKey: string; type: string; attempt: number }, maxBytes = MAX_ANSWER_BYTES): Promise<Attempt> {
+    const log = (fields: Record<string, unknown>, msg: string, level: 'info' | 'warn' = 'info') =>
+      this.opts.log[level]({ channel: target.channel, type: meta.type, outboxKey: meta.outboxKey, attempt: meta.attempt, method, ...fields }, msg);
+    if (this.closed) return { kind: 'retry', message: 'client is closing' };
+    if (this.opts.limiter) {
+      try {
+        await this.opts.limiter.acquire(target.businessNumber);
+      } catch (err) {
+        if (err instanceof RateLimitTimeout) return { kind: 'retry', message: err.message };
+        throw err;
+      }
+    }
+    const breaker = this.breaker(target.originUrl);
+    if (!breaker.tryAcquire()) {
+      log({ status: null, latencyMs: 0, outcome: 'circuit_open' }, 'pinbot attempt refused: circuit open', 'warn');
+      return { kind: 'retry', message: `circuit open for ${target.originUrl}`, waitMs: breaker.retryInMs };
+    }
+    const started = performance.now();
+    const latency = () => Math.round(performance.now() - started);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool(target.originUrl).request({
+        path: target.path,
+        method,
+        headers: { apikey: target.apiKey, ...(payload ? { 'content-type': 'application/json' } : {}), ...(target.wanumber ? { wanumber: target.wanumber } : {}) },
+        ...(payload ? { body: payload } : {}),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      breaker.failure();
+      const reason = describe(err, this.timeoutMs);
+      // A POST that may have left cannot be repeated without risking a second message; a GET can.
+      const safe = method === 'GET' || neverSent(err);
+      log({ status: null, latencyMs: latency(), outcome: safe ? 'retry' : 'uncertain', err: reason }, 'pinbot attempt failed', 'warn');
+      return safe ? { kind: 'retry', message: reason } : { kind: 'ambiguous', message: `${reason}; the request may have reached Pinbot, so it is not repeated` };
+    }
+    let body: Buffer;
+    try {
+      body = await readCapped(res.body, maxBytes);
+    } catch (err) {
+      breaker.failure();
+      const reason = err instanceof MediaTooLargeError ? err.message : `reading the answer failed: ${describe(err, this.timeoutMs)}`;
+      log({ status: res.statusCode, latencyMs: latency(), outcome: 'failed', err: reason }, 'pinbot attempt failed', 'warn');
+      if (err instanceof MediaTooLargeError) throw err;
+      // The status line arrived: a 2xx POST was accepted even if its body broke off.
+      if (method === 'POST' && res.statusCode < 300) return { kind: 'ok', status: res.statusCode, body: Buffer.alloc(0), headers: res.headers };
+      return method === 'GET' ? { kind: 'retry', message: reason } : { kind: 'ambiguous', message: reason };
+    }
+    const status = res.statusCode;
+    const outcome = status < 300 ? 'ok' : isRetryableStatus(status) ? 'retry' : 'rejected';
+    if (status >= 500) breaker.failure();
+    else if (status === 429) breaker.neutral();
+    else breaker.success();
+    log({ status, latencyMs: latency(), outcome }, `pinbot ${method} ${status}`, status < 300 ? 'info' : 'warn');
+    if (outcome === 'ok') return { kind: 'ok', status, body, headers: res.headers };
+    const message = errorMessage(body.toString('utf8'), status);
+    if (outcome === 'rejected') return { kind: 'rejected', status, message };
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    return { kind: 'retry', status, message: `Pinbot answered ${status}: ${message}`, ...(retryAfter !== undefined ? { waitMs: retryAfter } : {}) };
+  }
+
+  private pool(originUrl: string): Pool {
+    let p = this.pools.get(originUrl);
+    if (!p) {
+      p = new Pool(originUrl, {
+        connections: this.opts.connections ?? 100,
+        pipelining: 1,
+        keepAliveTimeout: this.opts.keepAliveMs ?? 30_000,
+        keepAliveMaxTimeout: this.opts.keepAliveMs ?? 30_000,
+        connectTimeout: this.opts.connectTimeoutMs ?? 5_000,
+        // ALPN only happens over TLS; plain-HTTP origins (tests, sidecars) speak HTTP/1.1.
+        allowH2: (this.opts.allowH2 ?? true) && originUrl.startsWith('https:'),
+      });
+      this.pools.set(originUrl, p);
+    }
+    return p;
+  }
+
+  private breaker(originUrl: string): CircuitBreaker {
+    let b = this.breakers.get(originUrl);
+    if (!b) {
+      b = new CircuitBreaker({
+        ...this.opts.breaker,
+        onChange: (from, to) => this.opts.log[to === 'open' ? 'warn' : 'info']({ origin: originUrl, from, to }, `pinbot circuit ${to}`),
+      });
+      this.breakers.set(originUrl, b);
+    }
+    return b;
+  }
+}
+
+/** Reads a body, refusing more than `maxBytes`. */
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new MediaTooLargeError(`answer exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Pinbot's (Cloud API's) message id from a 2xx answer: `messages[0].id`. */
+function messageId(body: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(body.toString('utf8')) as { messages?: { id?: unknown }[] }).messages?.[0]?.id;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, key-free description of an error answer (Cloud API `error.message`/`error_data.details`, or the text). */
+function errorMessage(body: string, status: number): string {
+  try {
+    const e = (JSON.parse(body) as { error?: { message?: unknown; error_data?: { details?: unknown } } | string; message?: unknown }) ?? {};
+    const err = typeof e.error === 'string' ? e.error : [e.error?.message, e.error?.error_data?.details].filter((x) => typeof x === 'string').join(': ');
+    const text = err || (typeof e.message === 'string' ? e.message : '');
+    if (text) return text.slice(0, 500);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return body.trim().slice(0, 500) || `HTTP ${status}`;
+}
+
+function describe(err: unknown, timeoutMs: number): string {
+  const code = errorCode(err);
+  const name = (err as { name?: string }).name;
+  if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED') return `no answer within ${timeoutMs} ms`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timeout';
+  return `${code ?? name ?? 'error'}: ${(err as Error).message ?? String(err)}`.slice(0, 300);
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { ChatService } from '../actors/chat-service.ts';
+import { CHANNELS, channelById } from '../domain/channels.ts';
+import { normalizeNumber } from '../domain/phone.ts';
+import { AppError } from '../infra/errors.ts';
+import type { MediaStore } from '../infra/pinbot/media-store.ts';
+import type { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
+import { authenticate } from './auth.ts';
+import type { HttpRouter } from './http.ts';
+import { validate } from './validate.ts';
+
+export interface OutboundRouteDeps {
+  chats: ChatService;
+  cache: ChatResponseCache;
+  media: MediaStore;
+  jwtSecret: string;
+}
+
+const DEFAULT_CHANNEL = CHANNELS.find((c) => c.customerType === 'Customer' && !c.automated)!;
+
+const templateQuery = z.object({
+  to: z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10 digits, or 91 and 10 digits)' }), z.NEVER)),
+  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lower-case letters, digits and _').default('ask_issue_resolved'),
+  language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'a language code such as hi or en_US').default('hi'),
+  /** The webhook channel a new chat opens on (an existing chat keeps its own). */
+  channel: z
+    .string()
+    .refine((c) => channelById(c) !== undefined && !channelById(c)!.automated, 'one of the agent channels (e.g. 8000247247)')
+    .default(DEFAULT_CHANNEL.id),
+});
+
+const idempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'letters, digits and . _ : - (at most 128)');
+
+/** Types a browser may show inline; anything else is a download, so stored files never run as pages here. */
+const INLINE = /^(image\/(jpeg|png|webp|gif)|video\/(mp4|3gpp)|audio\/(aac|mp4|mpeg|amr|ogg)(;.*)?)$/;
+
+/** Spec FR-7 template endpoint, FR-10 cache management, and the stored media the dashboard shows. */
+export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDeps): void {
+  // GET, as the spec has it, although it sends: repeat it with the same Idempotency-Key or X-Request-Id and it sends once.
+  router.get('/api/chats/send_whatsapp_template', async (req) => {
+    const agent = authenticate(req, deps.jwtSecret);
+    const q = validate(templateQuery, Object.fromEntries(req.query));
+    const given = req.headers['idempotency-key'];
+    const requestId = given === undefined ? req.reqId : validate(idempotencyKey, given);
+    const channel = channelById(q.channel)!;
+    const message = await deps.chats.sendTemplate(agent.sub, q.to, { name: q.name, language: q.language }, requestId, { customerType: channel.customerType, channel: channel.id });
+    return { json: { status: 1, data: { message } } };
+  });
+
+  router.post('/api/chats/clear_cache', async (req) => {
+    authenticate(req, deps.jwtSecret, 'admin');
+    return { json: { status: 1, data: { deleted: await deps.cache.clear() } } };
+  });
+
+  router.post('/api/chats/delete_cache', async (req) => {
+    authenticate(req, deps.jwtSecret, 'admin');
+    const { message } = validate(z.object({ message: z.string().min(1).max(1000) }), req.json());
+    return { json: { status: 1, data: { deleted: await deps.cache.delete(message) } } };
+  });
+
+  router.get('/api/media/:id', async (req) => {
+    authenticate(req, deps.jwtSecret);
+    const id = validate(z.string().regex(/^[\w.-]{1,128}$/, 'a media id'), req.params[0] ?? '');
+    const file = await deps.media.load(id);
+    if (!file) throw new AppError('NOT_FOUND', `No stored media ${id}`);
+    const inline = INLINE.test(file.meta.mimeType);
+    return {
+      bytes: file.bytes,
+      contentType: inline ? file.meta.mimeType : 'application/octet-stream',
+      headers: {
+        'cache-control': 'private, max-age=86400',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox",
+        ...(inline ? {} : { 'content-disposition': `attachment; filename="${id}"` }),
+      },
+    };
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * Many pods as separate processes against one Redis and one MongoDB-compatible
+ * server: webhooks and agents on every pod at once, then a pod killed, a pod
+ * paused past its lease, and a rolling restart — nothing acknowledged lost,
+ * nothing doubled.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { MongoStore } from '../../src/infra/store/store.mongo.ts';
+import { AgentClient } from '../support/agent-client.ts';
+import { startPod, waitForShards, type Pod } from '../support/pods.ts';
+import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
+import { eventually, textWebhook } from '../support/webhooks.ts';
+
+const CUSTOMER_CHANNEL = '8000247247';
+
+function clusterEnv() {
+  return { MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('cluster'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('cluster')}:` };
+}
+
+/** Posts like Pinbot does: to any pod, and again to another one when a pod fails to answer 200 in time. */
+async function deliver(pods: () => Pod[], start: number, body: object): Promise<string> {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const live = pods();
+    const pod = live[(start + attempt) % live.length]!;
+    try {
+      const res = await fetch(`${pod.url}/api/chats/whatsapp_chat/${CUSTOMER_CHANNEL}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return pod.id;
+    } catch {
+      // connection refused (killed) or timed out (paused): Pinbot retries elsewhere
+    }
+    await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+  }
+  throw new Error('no pod acknowledged the webhook after 12 attempts');
+}
+
+/** Sends `perChat` messages to each of `chats` customers (in order per chat), `parallel` chats at a time. */
+async function drive(pods: () => Pod[], customers: string[], perChat: number, tag: string, parallel = 20, during?: (sent: number) => Promise<void> | void): Promise<number> {
+  let sent = 0;
+  let next = 0;
+  const worker = async () => {
+    for (let c = next++; c < customers.length; c = next++) {
+      for (let i = 0; i < perChat; i++) {
+        await deliver(pods, c + i, textWebhook(`91${customers[c]}`, `${tag} ${i}`, { id: `wamid.${tag}.${customers[c]}.${i}` }));
+        sent++;
+        await during?.(sent);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return sent;
+}
+
+/** Every customer's stored messages with `tag`, in seq order, must be exactly `${tag} 0..n-1`. */
+async function assertStoredOnceInOrder(store: MongoStore, customers: string[], perChat: number, tag: string): Promise<void> {
+  for (const customer of customers) {
+    const chat = await store.collection('chats').findOne({ customer });
+    assert.ok(chat, `chat of ${customer}`);
+    const texts = (await store.collection('messages').find({ chat_id: String(chat._id), message: { $regex: `^${tag} ` } }, { sort: { seq: 1 } })).map((m) => m.message);
+    assert.deepEqual(texts, Array.from({ length: perChat }, (_, i) => `${tag} ${i}`), `messages of ${customer}`);
+  }
+}
+
+const numbers = (base: number, n: number) => Array.from({ length: n }, (_, i) => String(base + i));
+
+describe('three pods', () => {
+  const pods: Pod[] = [];
+  const agents: AgentClient[] = [];
+  let store: MongoStore;
+  after(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+    await Promise.all(pods.map((p) => p.stop()));
+    await store?.close();
+  });
+
+  it('share the work: every message stored once in order, every push on every pod, every reply sent once', async () => {
+    const env = clusterEnv();
+    pods.push(...(await Promise.all(['pod-a', 'pod-b', 'pod-c'].map((id) => startPod(id, env)))));
+    const owned = await waitForShards(pods);
+    console.log(`shards per pod: ${owned.join(' / ')}`);
+    store = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
+    for (const [i, pod] of pods.entries()) agents.push(await AgentClient.connect(pod.url, `agent-${i}`));
+
+    const customers = numbers(9700000000, 200);
+    const sent = await drive(() => pods, customers, 10, 'in');
+    assert.equal(sent, 2000);
+    await eventually(async () => (await store.collection('messages').countDocuments({})) === 2000, 30_000, 'all 2,000 messages stored');
+    await assertStoredOnceInOrder(store, customers, 10, 'in');
+
+    // Agents reply from whichever pod they are on; the chat's owner may be another pod.
+    const chats = await store.collection('chats').find({}, { projection: { _id: 1, customer: 1 } });
+    for (const [i, chat] of chats.entries()) {
+      const agent = agents[i % agents.length]!;
+      const r = await agent.request('send_message', { chat_id: chat._id, message: `reply to ${chat.customer}` }, `reply-${String(chat._id)}`);
+      assert.equal(r.data?.message?.type, 'Agent', JSON.stringify(r.error));
+      if (i % 40 === 39) await new Promise((res) => setTimeout(res, 1000)); // stay under each connection's frame rate
+    }
+    const outbox = await store.collection('outbox').find({});
+    assert.equal(outbox.length, 200, 'one outbound record per reply');
+    assert.equal(new Set(outbox.map((o) => o.chat_id)).size, 200);
+
+    // Each inbound message and each reply pushed a room_update_customer to the dashboard room of every pod.
+    for (const agent of agents) {
+      await eventually(async () => agent.pushes.filter((f) => f.event === 'room_update_customer').length >= 2200, 20_000, `pushes at ${agent.ws.url.split('?')[0]}`);
+      assert.equal(agent.pushes.filter((f) => f.event === 'room_update_customer').length, 2200);
+    }
+  });
+});
+
+describe('pods failing under load', () => {
+  const pods: Pod[] = [];
+  let store: MongoStore;
+  after(async () => {
+    await Promise.all(pods.map((p) => p.stop().catch(() => null)));
+    await store?.close();
+  });
+
+  it('loses and doubles nothing when one pod is killed and another paused past its lease', async () => {
+    const env = clusterEnv();
+    pods.push(...(await Promise.all(['pod-1', 'pod-2', 'pod-3'].map((id) => startPod(id, env)))));
+    await waitForShards(pods);
+    store = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
+    const live = () => pods.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null && !paused.has(p.id));
+    const paused = new Set<string>();
+    const customers = numbers(9710000000, 60);
+    let killedAt = 0;
+    let chaos: Promise<void> | undefined;
+
+    const sent = await drive(live, customers, 15, 'chaos', 12, (n) => {
+      if (n !== 200) return;
+      chaos = (async () => {
+        killedAt = Date.now();
+        pods[0]!.proc.kill('SIGKILL'); // mid-stream, no goodbye
+        pods[1]!.proc.kill('SIGSTOP');
+        paused.add(pods[1]!.id);
+        await new Promise((r) => setTimeout(r, 10_000)); // past the 8 s lease
+        pods[1]!.proc.kill('SIGCONT');
+        paused.delete(pods[1]!.id);
+      })();
+    });
+    await chaos;
+    assert.equal(sent, 900);
+
+    const survivors = [pods[1]!, pods[2]!];
+    const owned = await waitForShards(survivors, 64, 20_000);
+    console.log(`takeover: all shards owned by the survivors ${Date.now() - killedAt} ms after the kill (${owned.join(' / ')})`);
+    await eventually(async () => (await store.collection('messages').countDocuments({})) === 900, 30_000, 'all acknowledged messages stored');
+    await assertStoredOnceInOrder(store, customers, 15, 'chaos');
+    assert.equal(await store.collection('inbox').countDocuments({ state: { $ne: 'applied' } }), 0, 'nothing left unapplied');
+  });
+
+  it('loses and doubles nothing through a rolling restart under load', async () => {
+    const env = { MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('rolling'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('rolling')}:` };
+    const ring: Pod[] = await Promise.all(['r-1', 'r-2', 'r-3'].map((id) => startPod(id, env)));
+    pods.push(...ring);
+    await waitForShards(ring);
+    const rolling = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
+    const live = () => ring.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
+    const customers = numbers(9720000000, 40);
+    let restarts: Promise<void> | undefined;
+    const sent = await drive(live, customers, 15, 'roll', 10, (n) => {
+      if (n !== 50) return;
+      restarts = (async () => {
+        for (let i = 0; i < 3; i++) {
+          const old = ring[i]!;
+          assert.equal(await old.stop(), 0, `${old.id} drained and exited 0:\n${old.output().slice(-3000)}`);
+          const fresh = await startPod(`r-${i + 1}-new`, env);
+          ring[i] = fresh;
+          pods.push(fresh);
+        }
+      })();
+    });
+    await restarts;
+    assert.equal(sent, 600);
+    await eventually(async () => (await rolling.collection('messages').countDocuments({})) === 600, 30_000, 'all messages stored');
+    await assertStoredOnceInOrder(rolling, customers, 15, 'roll');
+    await rolling.close();
+  });
+});
