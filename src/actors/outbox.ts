@@ -55,11 +55,14 @@ export class Outbox implements OutboundSender {
   private readonly queue: LaneQueue;
   private readonly outbox;
   private readonly messages;
+  /** Delivery statuses that arrived before the send they belong to was marked sent. */
+  private readonly early;
   private readonly now: () => number;
 
   constructor(private readonly opts: OutboxOptions) {
     this.outbox = opts.store.collection('outbox');
     this.messages = opts.store.collection('messages');
+    this.early = opts.store.collection('outbox_early_status');
     this.now = opts.now ?? Date.now;
     this.queue = new LaneQueue((key) => this.process(key), {
       concurrency: opts.concurrency ?? 8,
@@ -105,10 +108,15 @@ export class Outbox implements OutboundSender {
   }
 
   async recordDelivery(u: DeliveryUpdate): Promise<void> {
-    await this.outbox.updateOne(
-      { wa_message_id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } },
-      { $set: { delivery_status: u.status, delivery_updated_at: new Date(u.at), ...(u.error ? { delivery_error: u.error } : {}) } },
-    );
+    const fields = { delivery_status: u.status, delivery_updated_at: new Date(u.at), ...(u.error ? { delivery_error: u.error } : {}) };
+    const r = await this.outbox.updateOne({ wa_message_id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } }, { $set: fields });
+    if (r.matched > 0 || (await this.outbox.countDocuments({ wa_message_id: u.waMessageId })) > 0) return;
+    // No send has this id yet: the status may have overtaken Pinbot's answer. Kept briefly for `finish`.
+    try {
+      await this.early.updateOne({ _id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } }, { $set: { ...fields, received_at: new Date(this.now()) } }, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // a later status is already kept
+    }
   }
 
   downloadMedia(job: MediaJob): void {
@@ -132,6 +140,8 @@ export class Outbox implements OutboundSender {
     const queued = await this.resume({
       $or: [{ pod: this.opts.pod, created_at: { $lt: this.ago(this.opts.resumeAfterMs ?? 5_000) } }, { created_at: { $lt: this.ago(this.opts.orphanMs ?? 30_000) } }],
     });
+    // Statuses of messages this service never sent (another system on the same number) are not kept.
+    await this.early.deleteMany({ received_at: { $lt: this.ago(10 * 60_000) } });
     return { uncertain, queued };
   }
 
@@ -177,10 +187,26 @@ export class Outbox implements OutboundSender {
     if (outcome.result === 'sent') {
       if (!outcome.waMessageId) this.opts.log.warn(log, 'Pinbot accepted the message but returned no message id: delivery statuses cannot be matched');
       await this.settle(rec, 'sent', { waMessageId: outcome.waMessageId });
+      if (outcome.waMessageId) await this.applyEarlyStatus(rec, outcome.waMessageId);
     } else {
       this.opts.log.warn({ ...log, error: outcome.error }, `outbound WhatsApp ${outcome.result}`);
       await this.settle(rec, outcome.result, { error: outcome.error });
     }
+  }
+
+  /** A delivery status that overtook Pinbot's answer, applied now that the id is known. */
+  private async applyEarlyStatus(rec: Doc, waMessageId: string): Promise<void> {
+    const e = await this.early.findOne({ _id: waMessageId });
+    if (!e) return;
+    const status = String(e.delivery_status);
+    const fields = { delivery_status: status, delivery_updated_at: e.delivery_updated_at, ...(e.delivery_error ? { delivery_error: e.delivery_error } : {}) };
+    await this.outbox.updateOne({ _id: rec._id }, { $set: fields });
+    if (typeof rec.message_id === 'string') await this.messages.updateOne({ _id: rec.message_id, delivery_status: { $nin: statusesNotBelow(status) } }, { $set: fields });
+    await this.early.deleteOne({ _id: waMessageId });
+    this.opts.rooms.publish(String(rec.chat_id), 'message_status', {
+      chat_id: rec.chat_id, ...(typeof rec.message_id === 'string' ? { message_id: rec.message_id } : {}), wa_message_id: waMessageId, status,
+      ...(e.delivery_error ? { error: e.delivery_error } : {}),
+    });
   }
 
   private async markUncertain(filter: Record<string, unknown>): Promise<number> {

@@ -271,6 +271,22 @@ describe('outbox and Pinbot client', () => {
     assert.equal((await record(k))?.delivery_status, 'read');
   });
 
+  it('applies a delivery status that overtook Pinbot’s answer once the message id is known', async () => {
+    const outbox = make();
+    await store.collection('messages').insertOne({ _id: 'chat-e:1', chat_id: 'chat-e', seq: 1, message: 'fast' });
+    fake.script({ status: 200, delayMs: 150, body: { messages: [{ id: 'wamid.EARLY' }] } });
+    const k = key('early');
+    const before = fake.requests.length;
+    await outbox.send({ key: k, chatId: 'chat-e', to: '919811100302', sendType: 'chat', message: textMessage('fast'), messageId: 'chat-e:1' });
+    await fake.waitForRequests(before + 1); // Pinbot has it and has not answered yet
+    await outbox.recordDelivery({ waMessageId: 'wamid.EARLY', status: 'delivered', at: Date.now() });
+    await outbox.idle();
+    assert.equal((await record(k))?.delivery_status, 'delivered');
+    assert.equal((await store.collection('messages').findOne({ _id: 'chat-e:1' }))?.delivery_status, 'delivered');
+    assert.deepEqual(rooms.pushes.filter((p) => p.room === 'chat-e').map((p) => p.data.status), ['sent', 'delivered']);
+    assert.equal(await store.collection('outbox_early_status').countDocuments({ _id: 'wamid.EARLY' }), 0);
+  });
+
   it('queues again, on the next sweep, sends the full queue could not take', async () => {
     const outbox = make({ outbox: { maxQueue: 1, resumeAfterMs: 0, concurrency: 1 } });
     fake.script({ status: 200, delayMs: 100 });
