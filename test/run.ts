@@ -43,7 +43,7 @@ console.log(`test services: redis ${redis.url}, mongodb ${mongo.url}`);
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-force-exit', '--test-timeout=120000', ...files],
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-force-exit', '--test-timeout=300000', ...files],
     { cwd: root, stdio: 'inherit', env: { ...process.env, TEST_REDIS_URL: redis.url, TEST_MONGO_URL: mongo.url } },
   );
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

@@ -42,7 +42,7 @@ export class AgentClient {
   /** Sends a frame and resolves with the reply carrying the same id (reply or error). */
   request(event: string, data?: unknown, id: string | number = `r${++this.counter}`): Promise<Frame> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${event} (${id}) within 5 s`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`no reply to ${event} (${id}) within 15 s`)), 15_000);
       this.waiting.set(String(id), (f) => {
         clearTimeout(timer);
         resolve(f);
