@@ -100,7 +100,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   metrics.gauge('cluster_queue_lag', 'Entries read but not yet applied in owned shard streams', () => runtime.router?.backlog() ?? 0);
   metrics.gauge('ws_connections', 'Agent WebSocket connections on this pod', () => hub.connectionCount);
   const scheduler = new Scheduler(kv, config.POD_ID, log);
-  const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => counters.resync() };
+  const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: (stillHolds: () => Promise<boolean>) => counters.resync(stillHolds) };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
   scheduler.every(resync);
   await inbox.recover(0); // what a crashed predecessor acknowledged but never applied

@@ -54,11 +54,18 @@ export class DashboardCounters {
     return stats;
   }
 
-  /** Recounts from MongoDB and overwrites the counters (the drift protection of spec §8.3). */
-  async resync(): Promise<DashboardStats> {
+  /**
+   * Recounts from MongoDB and overwrites the counters (the drift protection of
+   * spec §8.3) — unless `stillHolds` says this pod lost the job's lock meanwhile.
+   */
+  async resync(stillHolds: () => Promise<boolean> = async () => true): Promise<DashboardStats | null> {
     const chats = this.store.collection('chats');
     const [active, resolved] = await Promise.all([chats.countDocuments({ status: 'active' }), chats.countDocuments({ status: 'resolved' })]);
     const before = await this.read();
+    if (!(await stillHolds())) {
+      this.log.warn('counter resync skipped: the job lock moved to another pod');
+      return null;
+    }
     await Promise.all([this.kv.set(ACTIVE, String(active)), this.kv.set(RESOLVED, String(resolved)), this.kv.del(CACHE)]);
     const after = { active, resolved, pending: 0 };
     if (before.active !== active || before.resolved !== resolved) {

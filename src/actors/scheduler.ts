@@ -9,7 +9,12 @@ export interface JobOptions {
    * with this pod's id) for `lockTtlMs`; only the holder releases it.
    */
   exclusive?: { lockTtlMs: number };
-  run: (fence: number | null) => Promise<unknown>;
+  /**
+   * The job. `stillHolds()` re-checks (and extends) the lock: an exclusive job
+   * calls it right before its writes, so a pod that stalled past its lease
+   * (and lost the lock to another) writes nothing.
+   */
+  run: (stillHolds: () => Promise<boolean>) => Promise<unknown>;
 }
 
 /**
@@ -49,7 +54,8 @@ export class Scheduler {
         fence = await this.kv.acquireLock(job.name, this.pod, job.exclusive.lockTtlMs);
         if (fence === null) return false;
       }
-      await job.run(fence);
+      const exclusive = job.exclusive;
+      await job.run(async () => (exclusive ? this.kv.extendLock(job.name, this.pod, exclusive.lockTtlMs) : true));
       return true;
     } catch (err) {
       this.log.warn({ err, job: job.name }, 'background job failed');
