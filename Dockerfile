@@ -61,6 +61,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The discount route catalogue seed, read at first start (dist/actors/runtime.js → ../../data).
+COPY data ./data
 # The `node` user (uid 1000) comes with the official image.
 USER node
 EXPOSE 5000
