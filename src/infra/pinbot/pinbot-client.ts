@@ -74,7 +74,8 @@ type Attempt =
   | { kind: 'ambiguous'; message: string };
 
 const MAX_ANSWER_BYTES = 64 * 1024;
-const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// Unref'd: a backoff wait never keeps a stopping process alive.
+const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class PinbotClient {
   private readonly pools = new Map<string, Pool>();
@@ -177,15 +178,26 @@ export class PinbotClient {
     }
     let body: Buffer;
     try {
+      if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
+        res.body.destroy();
+        throw new MediaTooLargeError(`answer exceeds ${maxBytes} bytes (content-length ${String(res.headers['content-length'])})`);
+      }
       body = await readCapped(res.body, maxBytes);
     } catch (err) {
-      breaker.failure();
-      const reason = err instanceof MediaTooLargeError ? err.message : `reading the answer failed: ${describe(err, this.timeoutMs)}`;
-      log({ status: res.statusCode, latencyMs: latency(), outcome: 'failed', err: reason }, 'pinbot attempt failed', 'warn');
-      if (err instanceof MediaTooLargeError) throw err;
-      // The status line arrived: a 2xx POST was accepted even if its body broke off.
-      if (method === 'POST' && res.statusCode < 300) return { kind: 'ok', status: res.statusCode, body: Buffer.alloc(0), headers: res.headers };
-      return method === 'GET' ? { kind: 'retry', message: reason } : { kind: 'ambiguous', message: reason };
+      if (err instanceof MediaTooLargeError) {
+        breaker.neutral(); // the origin answered; the file is just too big
+        log({ status: res.statusCode, latencyMs: latency(), outcome: 'too_large', err: err.message }, 'pinbot attempt failed', 'warn');
+        throw err;
+      }
+      const reason = `the answer broke off: ${describe(err, this.timeoutMs)}`;
+      if (method === 'GET') {
+        breaker.failure();
+        log({ status: res.statusCode, latencyMs: latency(), outcome: 'retry', err: reason }, 'pinbot attempt failed', 'warn');
+        return { kind: 'retry', message: reason };
+      }
+      // A POST's status line arrived, so Pinbot's decision is known even though its body broke off.
+      log({ status: res.statusCode, latencyMs: latency(), err: reason }, 'pinbot answer body broke off', 'warn');
+      body = Buffer.alloc(0);
     }
     const status = res.statusCode;
     const outcome = status < 300 ? 'ok' : isRetryableStatus(status) ? 'retry' : 'rejected';

@@ -20,7 +20,7 @@ export class RateLimitTimeout extends Error {
   readonly code = 'RATE_LIMIT_WAIT';
 }
 
-const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleeper = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * At most `perSecond` messages a second per business number: a token bucket
