@@ -20,6 +20,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // A stray rejection (say, a connection closing under an in-flight call during shutdown) is a bug to log, not a reason to die mid-drain.
+  process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection'));
+
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     // A bound on the whole drain, in case a close hangs: leave with 1 rather than never.

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { AgentClient } from '../support/agent-client.ts';
 import { startPod, waitForShards, type Pod } from '../support/pods.ts';
@@ -126,25 +127,42 @@ describe('pods failing under load', () => {
     const customers = numbers(9710000000, 60);
     let killedAt = 0;
     let chaos: Promise<void> | undefined;
+    let takeoverMs = -1;
+    const kv = await RedisKv.connect({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    const owners = () => kv.getMany(Array.from({ length: 64 }, (_, i) => `shard:${i}:owner`));
+    /** Polls Redis until every shard the dead pod held has another owner. */
+    const watchTakeover = async (dead: string, held: number[]) => {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        const now = await owners();
+        if (held.every((s) => now[s] && now[s] !== dead)) return void (takeoverMs = Date.now() - killedAt);
+      }
+    };
+    let takeover: Promise<void> | undefined;
 
     const sent = await drive(live, customers, 15, 'chaos', 12, (n) => {
       if (n !== 200) return;
       chaos = (async () => {
+        const held = (await owners()).flatMap((o, s) => (o === pods[0]!.id ? [s] : []));
         killedAt = Date.now();
         pods[0]!.proc.kill('SIGKILL'); // mid-stream, no goodbye
+        takeover = watchTakeover(pods[0]!.id, held);
         pods[1]!.proc.kill('SIGSTOP');
         paused.add(pods[1]!.id);
-        await new Promise((r) => setTimeout(r, 10_000)); // past the 8 s lease
+        await new Promise((r) => setTimeout(r, 10_000)); // past the 6 s lease
         pods[1]!.proc.kill('SIGCONT');
         paused.delete(pods[1]!.id);
       })();
     });
     await chaos;
+    await takeover;
+    await kv.close();
     assert.equal(sent, 900);
+    console.log(`takeover: the killed pod's shards had new owners ${takeoverMs} ms after SIGKILL (lease 6 s, heartbeat 1 s)`);
+    assert.ok(takeoverMs >= 0 && takeoverMs < 10_000, `takeover took ${takeoverMs} ms`);
 
     const survivors = [pods[1]!, pods[2]!];
     const owned = await waitForShards(survivors, 64, 20_000);
-    console.log(`takeover: all shards owned by the survivors ${Date.now() - killedAt} ms after the kill (${owned.join(' / ')})`);
+    console.log(`rebalanced after the kill and the pause: ${owned.join(' / ')} shards`);
     await eventually(async () => (await store.collection('messages').countDocuments({})) === 900, 30_000, 'all acknowledged messages stored');
     await assertStoredOnceInOrder(store, customers, 15, 'chaos');
     assert.equal(await store.collection('inbox').countDocuments({ state: { $ne: 'applied' } }), 0, 'nothing left unapplied');

@@ -21,8 +21,11 @@ describe('dashboard counters', () => {
     try {
       const customers = Array.from({ length: 100 }, (_, i) => `97${String(10000000 + i)}`);
       const channels = ['8000247247', '9099039188', '9726724247', '9586924247'];
+      // Every chat exists first, so the burst's status changes have chats to act on.
+      await Promise.all(customers.map((c, i) => postWebhook(app.url, channels[i % channels.length]!, textWebhook(`91${c}`, 'hello'))));
+      await eventually(async () => (await app.store.collection('chats').countDocuments({})) === customers.length, 20_000, 'chats opened');
       let events = 0;
-      const written = new Set<string>();
+      const written = new Set<string>(customers);
       // 1,000 events: customer messages (opening and reopening chats) interleaved with agents resolving and reopening.
       for (let round = 0; events < 1000; round++) {
         const batch: Promise<unknown>[] = [];
@@ -39,7 +42,7 @@ describe('dashboard counters', () => {
         await Promise.all(batch);
       }
       const chats = app.store.collection('chats');
-      await eventually(async () => (await app.store.collection('inbox').countDocuments({ state: 'pending' })) === 0, 10_000, 'inbox drained');
+      await eventually(async () => (await app.store.collection('inbox').countDocuments({ state: 'pending' })) === 0, 30_000, 'inbox drained');
       const recount = { active: await chats.countDocuments({ status: 'active' }), resolved: await chats.countDocuments({ status: 'resolved' }) };
       assert.equal(recount.active + recount.resolved, written.size);
       assert.ok(recount.resolved > 0, 'the burst resolved some chats');

@@ -43,7 +43,7 @@ export class RedisDirectory implements ShardDirectory {
 
   constructor(private readonly opts: RedisDirectoryOptions) {
     this.shards = opts.shards ?? SHARDS;
-    this.leaseMs = opts.leaseMs ?? 8000;
+    this.leaseMs = opts.leaseMs ?? 6000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
   }
 
@@ -102,10 +102,12 @@ export class RedisDirectory implements ShardDirectory {
     await redis.pipeline().zadd(this.key('pods'), now, pod).zremrangebyscore(this.key('pods'), '-inf', now - this.leaseMs).exec();
     const pods = await this.livePods();
 
-    // Renew what we hold; a lease we could not renew is gone (another pod may own it now).
-    for (const shard of [...this.mine.keys()]) {
-      const epoch = await this.grant(shard);
-      if (epoch === null) this.lose(shard);
+    // Renew what we hold, in one round trip; a lease we could not renew is gone (another pod may own it now).
+    const held = [...this.mine.keys()];
+    const renewed = await this.grantAll(held);
+    for (const [i, shard] of held.entries()) {
+      const epoch = renewed[i];
+      if (epoch == null) this.lose(shard);
       else this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
     }
 
@@ -127,6 +129,14 @@ export class RedisDirectory implements ShardDirectory {
       this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
       for (const l of this.listeners) l({ shard, owned: true, epoch });
     }
+  }
+
+  private async grantAll(shards: number[]): Promise<(number | null)[]> {
+    if (shards.length === 0) return [];
+    const p = this.opts.redis.pipeline();
+    for (const s of shards) p.eval(ACQUIRE, 2, this.key(`shard:${s}:owner`), this.key(`shard:${s}:epoch`), this.opts.pod, this.leaseMs);
+    const results = (await p.exec()) ?? [];
+    return results.map(([err, r]) => (!err && typeof r === 'number' ? r : null));
   }
 
   private async grant(shard: number): Promise<number | null> {

@@ -132,6 +132,7 @@ export class StreamRouter {
             throw err;
           },
         );
+      queued.catch(() => undefined); // the same failure reaches `done`; callers that only await `done` must not crash the process
     });
     return { queued, done };
   }
@@ -227,9 +228,9 @@ export class StreamRouter {
             await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
           },
           (err: unknown) => {
+            // No error reply: the entry is applied again shortly, in order, and answers the caller then.
             this.blocked.add(shard);
             this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed; the shard is re-applied in order');
-            this.reply(f, { c: f.c, error: (err as Error).message });
           },
         )
         .catch((err: unknown) => this.opts.log.warn({ err, shard }, 'acknowledging a stream entry failed'))
