@@ -1,6 +1,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import type { Logger } from '../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, Deadline } from './actor-kind.ts';
+import type { HostObserver } from './inspection.ts';
 
 /** The outcome of delivering one event. */
 export interface Delivery {
@@ -36,6 +37,8 @@ export interface ActorHostOptions {
    * not own it (any more). Unset: one pod owns everything.
    */
   fence?: (kind: string, key: string) => number | null;
+  /** Told of activations and transitions (live inspection); never allowed to fail an event. */
+  observer?: HostObserver;
 }
 
 interface Job {
@@ -225,6 +228,7 @@ export class ActorHost {
     }
     r.snapshot = next;
     r.record = stored;
+    this.observe((o) => o.transitioned(kind.name, r.key, event, next));
     this.armDeadlines(r);
     await kind.execute(r.key, effects, next.context);
     return { handled: true, duplicate: false, context: next.context, value: next.value, effects };
@@ -247,7 +251,18 @@ export class ActorHost {
       r.snapshot = initialTransition(kind.machine, kind.input(r.key, first))[0];
       r.record = { schema: kind.schema, version: 0, state: { value: r.snapshot.value, context: r.snapshot.context }, applied: [], pending: [], deadlines: [], history: [] };
     }
+    const snapshot = r.snapshot;
+    this.observe((o) => o.activated(kind.name, r.key, kind.machine, snapshot));
     this.armDeadlines(r);
+  }
+
+  private observe(tell: (o: HostObserver) => void): void {
+    if (!this.opts.observer) return;
+    try {
+      tell(this.opts.observer);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'actor observer failed');
+    }
   }
 
   private armDeadlines(r: Resident): void {

@@ -17,6 +17,7 @@ import { DiscountRoutes } from './discount-routes.ts';
 import { discountEffects } from './discount.effects.ts';
 import { discountKind } from './discount.kind.ts';
 import { ActorHost } from './host.ts';
+import { webSocketInspection, type HostObserver } from './inspection.ts';
 import { Inbox, type InboxItem } from './inbox.ts';
 import type { OutboundSender } from './outbound.ts';
 import type { RoomPublisher } from './room-publisher.ts';
@@ -61,7 +62,12 @@ export class Runtime {
         chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log })),
         discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, routes: this.discountRoutes, outbound: deps.outbound, route }) }),
       ],
-      { log, idleMs: config.ACTOR_IDLE_MS, fence: (kind, key) => this.directory.fence(shardOf(kind, key, shards)) },
+      {
+        log,
+        idleMs: config.ACTOR_IDLE_MS,
+        fence: (kind, key) => this.directory.fence(shardOf(kind, key, shards)),
+        ...(config.XSTATE_INSPECT_URL ? { observer: this.track(webSocketInspection(config.XSTATE_INSPECT_URL, log)) } : {}),
+      },
     );
     if (cluster.redis) {
       const { commands, blocking, kv } = cluster.redis;
@@ -105,6 +111,11 @@ export class Runtime {
     await this.router?.stop();
     await this.host.stop();
     for (const close of this.closers) await close();
+  }
+
+  private track(observer: HostObserver): HostObserver {
+    this.closers.push(async () => observer.stop());
+    return observer;
   }
 
   private drainShard(shard: number): Promise<void> {

@@ -125,6 +125,8 @@ const envSchema = z.object({
   DISCOUNT_CAMPAIGN_ROUTE: optionalText.transform((v) => v ?? 'pune-mumbai-airport'),
   /** A discount conversation with no message for this long ends (the machine's IDLE_TIMEOUT). */
   DISCOUNT_IDLE_TIMEOUT_MS: integer(1000, 7 * 86_400_000, 30 * 60_000),
+  /** A `@statelyai/inspect` WebSocket inspector actors report to (development and staging). */
+  XSTATE_INSPECT_URL: url(['ws:', 'wss:']),
   /** Resident actors idle this long are dropped from memory (their state is already stored). */
   ACTOR_IDLE_MS: integer(1000, 86_400_000, 300_000),
   STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),
