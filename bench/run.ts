@@ -25,7 +25,7 @@ interface Scenario {
 
 const SCENARIOS: Scenario[] = [
   { name: 'ingest', nodeFlags: [], quickMs: 60_000, fullMs: 420_000 },
-  { name: 'message-to-agent', nodeFlags: [], quickMs: 45_000, fullMs: 150_000 },
+  { name: 'message-to-agent', nodeFlags: [], quickMs: 45_000, fullMs: 240_000 },
   { name: 'fanout', nodeFlags: [], quickMs: 45_000, fullMs: 240_000 },
   { name: 'density', nodeFlags: ['--expose-gc', '--max-old-space-size=4096'], quickMs: 60_000, fullMs: 300_000 },
   { name: 'history', nodeFlags: ['--max-old-space-size=8192'], quickMs: 60_000, fullMs: 480_000 },

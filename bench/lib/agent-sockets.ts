@@ -36,9 +36,9 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
 
 const text = (s: string) => clientFrame(0x1, Buffer.from(s));
 
-/** Opens `count` sockets to `url` (at most `parallel` handshakes at a time), resolving when every one is ready. */
-export async function openSockets(url: string, count: number, protocol: Protocol, parallel = 50): Promise<AgentSockets> {
-  const u = new URL(url);
+/** Opens `count` sockets to `urls` round-robin (at most `parallel` handshakes at a time), resolving when every one is ready. */
+export async function openSockets(urls: readonly string[], count: number, protocol: Protocol, parallel = 50): Promise<AgentSockets> {
+  const parsed = urls.map((x) => new URL(x));
   const sockets: Socket[] = [];
   const set: AgentSockets = {
     count,
@@ -60,6 +60,7 @@ export async function openSockets(url: string, count: number, protocol: Protocol
 
   const openOne = (i: number) =>
     new Promise<void>((resolve, reject) => {
+      const u = parsed[i % parsed.length]!;
       const s = connect({ host: u.hostname, port: Number(u.port), noDelay: true });
       sockets[i] = s;
       const timer = setTimeout(() => (s.destroy(), reject(new Error(`socket ${i} not ready within 10 s`))), 10_000);

@@ -94,7 +94,7 @@ interface M2aArgs {
 }
 
 async function messageToAgent(a: M2aArgs) {
-  const dashboard = await openSockets(a.wsUrl, 1, 'smart-chat');
+  const dashboard = await openSockets([a.wsUrl], 1, 'smart-chat');
   const cap = Math.ceil(((a.spec.rate ?? 1000) * a.spec.durationMs) / 1000) + 1000;
   const sentAt = new Float64Array(Math.min(cap, a.spec.maxRequests));
   const arrived = new Float64Array(sentAt.length);
@@ -136,7 +136,8 @@ serveCommands(
     switch (cmd) {
       case 'connect':
         await agents?.close();
-        agents = await openSockets(String(args.url), Number(args.count), args.protocol as Protocol);
+        // `urls`: sockets go to them round-robin (one URL per pod).
+        agents = await openSockets((args.urls as string[] | undefined) ?? [String(args.url)], Number(args.count), args.protocol as Protocol);
         return agents.count;
       case 'fanout':
         return fanout(args as unknown as FanoutArgs);

@@ -201,7 +201,7 @@ try {
     const store = new MemoryStore();
     await store.ensureIndexes(INDEXES);
     const chats = store.collection('chats');
-    memRuns.push(await storeRun('chatKind on MemoryStore (embedded)', store, n, async (docs) => void (await Promise.all(docs.map((d) => chats.insertOne(d)))), quick ? 25 : 100, quick ? 5000 : 40_000));
+    memRuns.push(await storeRun('chatKind on MemoryStore (embedded)', store, n, async (docs) => void (await Promise.all(docs.map((d) => chats.insertOne(d)))), quick ? 25 : 100, quick ? 5000 : 25_000));
     await store.close();
   }
   const mongoRuns: StoreRun[] = [];
@@ -215,7 +215,7 @@ try {
     await client.connect();
     const coll = client.db(db).collection('chats');
     try {
-      mongoRuns.push(await storeRun('chatKind on MongoDB test server', store, n, async (docs) => void (await coll.insertMany(docs as never[], { ordered: false })), quick ? 25 : 200, quick ? 5000 : 40_000));
+      mongoRuns.push(await storeRun('chatKind on MongoDB test server', store, n, async (docs) => void (await coll.insertMany(docs as never[], { ordered: false })), quick ? 25 : 200, quick ? 5000 : 25_000));
     } finally {
       await client.close();
       await store.close();

@@ -7,15 +7,16 @@
  * Subjects: smart-chat's room publish (uWS topics), socket.io 4 with its
  * in-memory adapter, socket.io 4 with the Redis adapter (one process), and the
  * product path end to end (a customer webhook until `new_message` reaches
- * all 1,000 sockets in that chat's room). Split across pods needs the
- * many-pods fan-out; the pods list is where it plugs in.
+ * all 1,000 sockets in that chat's room). Then split across two: two
+ * smart-chat pods sharing Redis (cross-pod room fan-out) against two socket.io
+ * processes joined by the Redis adapter, the push published on the first.
  */
 import { smartChatUrl, socketIoUrl } from '../lib/agent-sockets.ts';
 import { appEnv, BENCH_JWT_SECRET } from '../lib/app-env.ts';
 import { Child } from '../lib/proc.ts';
 import { Report } from '../lib/report.ts';
-import { modeFromArgs, startPod } from '../lib/scenario.ts';
-import { servicesFromEnv } from '../lib/services.ts';
+import { modeFromArgs, runTag, startPod } from '../lib/scenario.ts';
+import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 
@@ -26,6 +27,8 @@ const ROUNDS = quick ? 30 : 320;
 const ROOM = 'bench-fanout-room';
 
 const services = await servicesFromEnv();
+const tag = runTag();
+const db = `bench_fanout_${tag}`;
 const report = new Report('fanout', mode);
 const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
 
@@ -58,29 +61,53 @@ interface FanoutResult {
   serverSysMs: number;
 }
 
-async function measure(label: string, podKind: string, env: Record<string, string>, url: (port: number) => string, protocol: 'smart-chat' | 'socketio', via: 'parent' | 'webhook', prepare?: (port: number) => Promise<string>): Promise<FanoutResult> {
-  const { pod, port } = await startPod(podKind, env);
+interface Setup {
+  label: string;
+  podKind: string;
+  env: Record<string, string>;
+  /** Pods of this kind sharing the sockets round-robin; the push is published on the first. */
+  pods: number;
+  url: (port: number, room: string) => string;
+  protocol: 'smart-chat' | 'socketio';
+  via: 'parent' | 'webhook';
+  /** Makes the room the rounds use (the end-to-end variant opens a chat); default ROOM. */
+  prepare?: (port: number) => Promise<string>;
+}
+
+async function measure(s: Setup): Promise<FanoutResult> {
+  const pods = await Promise.all(Array.from({ length: s.pods }, () => startPod(s.podKind, s.env)));
+  const first = pods[0]!;
   const agents = new Child('loadgen/agents.ts', [], {
     lifetimeMs: 10 * 60_000,
     onRequest: async (cmd, args) => {
       if (cmd !== 'publish') throw new Error(`unexpected ${cmd}`);
-      return pod.call('publish', { room: ROOM, event: 'new_message', data: payload(String(args.marker)) });
+      return first.pod.call('publish', { room: ROOM, event: 'new_message', data: payload(String(args.marker)) });
     },
   });
+  const cpu = async () => {
+    const all = await Promise.all(pods.map((p) => p.pod.call<NodeJS.CpuUsage>('cpu')));
+    return all.reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
+  };
   try {
     await agents.ready;
-    const room = prepare ? await prepare(port) : ROOM;
-    await agents.call('connect', { url: url(port).replace(ROOM, room), count: SOCKETS, protocol }, 60_000);
-    const cpuBefore = await pod.call<NodeJS.CpuUsage>('cpu');
-    const r = await agents.call<FanoutResult>('fanout', { rounds: ROUNDS, via, port, customer: '919812345678', gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 4 : 20, maxMs: quick ? 5000 : 60_000 }, 120_000);
-    const cpuAfter = await pod.call<NodeJS.CpuUsage>('cpu');
+    const room = s.prepare ? await s.prepare(first.port) : ROOM;
+    await agents.call('connect', { urls: pods.map((p) => s.url(p.port, room)), count: SOCKETS, protocol: s.protocol }, 60_000);
+    // A pod learns of a room's members elsewhere asynchronously (a Redis subscription): let that settle.
+    if (s.pods > 1) await new Promise((r) => setTimeout(r, 500));
+    const cpuBefore = await cpu();
+    const r = await agents.call<FanoutResult>('fanout', { rounds: ROUNDS, via: s.via, port: first.port, customer: '919812345678', gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 4 : 20, maxMs: quick ? 5000 : 60_000 }, 120_000);
+    const cpuAfter = await cpu();
     r.serverCpuMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / r.roundsRun;
     r.serverSysMs = (cpuAfter.system - cpuBefore.system) / 1000 / r.roundsRun;
-    console.log(`  ${label.padEnd(34)} ${r.rounds} rounds (${r.incomplete} incomplete): last socket p50 ${r.lastMs.p50.toFixed(2)} ms, p99 ${r.lastMs.p99.toFixed(2)} ms; first socket p50 ${r.firstMs.p50.toFixed(2)} ms; server CPU ${r.serverCpuMs.toFixed(2)} ms per round (${r.serverSysMs.toFixed(2)} ms in the kernel)`);
+    console.log(`  ${s.label.padEnd(40)} ${r.rounds} rounds (${r.incomplete} incomplete): last socket p50 ${r.lastMs.p50?.toFixed(2)} ms, p99 ${r.lastMs.p99?.toFixed(2)} ms; first socket p50 ${r.firstMs.p50?.toFixed(2)} ms; server CPU ${r.serverCpuMs.toFixed(2)} ms per round (${r.serverSysMs.toFixed(2)} ms in the kernel)`);
+    for (const q of ['p50', 'p99'] as const) {
+      r.lastMs[q] ??= NaN;
+      r.firstMs[q] ??= NaN;
+    }
     return r;
   } finally {
     await agents.stop();
-    await pod.stop();
+    await Promise.all(pods.map((p) => p.pod.stop()));
   }
 }
 
@@ -88,7 +115,7 @@ async function measure(label: string, podKind: string, env: Record<string, strin
 async function openChat(port: number): Promise<string> {
   const { openSockets } = await import('../lib/agent-sockets.ts');
   const { webhookTemplate, WEBHOOK_PATH } = await import('../lib/webhook-body.ts');
-  const dash = await openSockets(smartChatUrl(port, token), 1, 'smart-chat');
+  const dash = await openSockets([smartChatUrl(port, token)], 1, 'smart-chat');
   const chatId = new Promise<string>((resolve) => (dash.onFrame = (_i, payload) => {
     const m = /"chat_id":"([0-9a-f]{24})"/.exec(payload.toString('utf8'));
     if (m) resolve(m[1]!);
@@ -103,10 +130,31 @@ async function openChat(port: number): Promise<string> {
 try {
   console.log(`fanout (${mode}): ${SOCKETS} sockets in one room, ${ROUNDS} rounds, sockets in their own process, single pod / process`);
   const app = { BENCH_APP_ENV: JSON.stringify(appEnv()) };
-  const ours = await measure('smart-chat (uWS topic publish)', 'app', app, (p) => smartChatUrl(p, token, ROOM), 'smart-chat', 'parent');
-  const sio = await measure('socket.io (memory adapter)', 'socketio', { BENCH_SIO_ADAPTER: 'memory' }, (p) => socketIoUrl(p, ROOM), 'socketio', 'parent');
-  const sioRedis = await measure('socket.io (redis adapter)', 'socketio', { BENCH_SIO_ADAPTER: 'redis', BENCH_REDIS_URL: services.redisUrl }, (p) => socketIoUrl(p, ROOM), 'socketio', 'parent');
-  const e2e = await measure('smart-chat webhook → new_message', 'app', app, (p) => smartChatUrl(p, token, ROOM), 'smart-chat', 'webhook', openChat);
+  const ourUrl = (p: number, room: string) => smartChatUrl(p, token, room);
+  const ours = await measure({ label: 'smart-chat (uWS topic publish)', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'parent' });
+  const sio = await measure({ label: 'socket.io (memory adapter)', podKind: 'socketio', env: { BENCH_SIO_ADAPTER: 'memory' }, pods: 1, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
+  const sioRedisEnv = { BENCH_SIO_ADAPTER: 'redis', BENCH_REDIS_URL: services.redisUrl, BENCH_SIO_KEY: `bench-sio-${tag}` };
+  const sioRedis = await measure({ label: 'socket.io (redis adapter)', podKind: 'socketio', env: sioRedisEnv, pods: 1, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
+  const e2e = await measure({ label: 'smart-chat webhook → new_message', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'webhook', prepare: openChat });
+  // Split across two pods / processes: smart-chat pods share Redis (cross-pod room fan-out) and MongoDB.
+  const shared = { BENCH_APP_ENV: JSON.stringify(appEnv({ mongoUrl: services.mongoUrl, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `bench:${tag}:` })) };
+  const ours2 = await measure({ label: 'smart-chat, 2 pods (Redis fan-out)', podKind: 'app', env: shared, pods: 2, url: ourUrl, protocol: 'smart-chat', via: 'parent' });
+  const sio2 = await measure({ label: 'socket.io (redis adapter), 2 processes', podKind: 'socketio', env: { ...sioRedisEnv, BENCH_SIO_KEY: `bench-sio2-${tag}` }, pods: 2, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
+
+  {
+    const metric = `p99 publish → last of ${SOCKETS} sockets, split across 2`;
+    report.add({ metric, subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.lastMs.p99, unit: 'ms', better: 'lower', notes: `${sio2.rounds} rounds, ${sio2.incomplete} incomplete` });
+    report.compare(
+      { metric, subject: 'smart-chat, 2 pods', value: ours2.lastMs.p99, unit: 'ms', better: 'lower', target: '< 25 ms, ≥ 3× faster', target_met: ours2.incomplete === 0 && ours2.lastMs.p99 < 25 && sio2.lastMs.p99 / ours2.lastMs.p99 >= 3, notes: `${ours2.rounds} rounds, ${ours2.incomplete} incomplete (a round is incomplete when some socket had no frame within 2 s)` },
+      { subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.lastMs.p99, unit: 'ms' },
+    );
+    const p50 = `p50 publish → last of ${SOCKETS} sockets, split across 2`;
+    report.add({ metric: p50, subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.lastMs.p50, unit: 'ms', better: 'lower' });
+    report.compare({ metric: p50, subject: 'smart-chat, 2 pods', value: ours2.lastMs.p50, unit: 'ms', better: 'lower' }, { subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.lastMs.p50, unit: 'ms' });
+    const cpuMetric = `servers' CPU per push to ${SOCKETS} sockets split across 2 (mean)`;
+    report.add({ metric: cpuMetric, subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.serverCpuMs, unit: 'ms', better: 'lower' });
+    report.compare({ metric: cpuMetric, subject: 'smart-chat, 2 pods', value: ours2.serverCpuMs, unit: 'ms', better: 'lower' }, { subject: 'socket.io 4, redis adapter, 2 processes', value: sio2.serverCpuMs, unit: 'ms' });
+  }
 
   const subject = 'smart-chat, 1 pod';
   for (const [q, key] of [['p50', 'p50'], ['p99', 'p99']] as const) {
@@ -132,5 +180,6 @@ try {
   }
   report.finish();
 } finally {
+  await dropDatabases(services.mongoUrl, [db]).catch(() => undefined);
   await services.stop();
 }

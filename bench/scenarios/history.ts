@@ -148,7 +148,7 @@ const QUERIES: Query[] = [
 
 async function measureQueries(label: string, app: RunningApp, seeded: Seeded): Promise<void> {
   const agents = await Agents.open(app.port, 8);
-  const perQueryMs = quick ? 1200 : 15_000;
+  const perQueryMs = quick ? 1200 : 8000;
   const maxPerQuery = quick ? 15 : 200;
   const sizes = `${seeded.chats.toLocaleString('en-US')} chats / ${seeded.messages.toLocaleString('en-US')} messages`;
   try {
@@ -208,7 +208,7 @@ try {
     let seeded: Seeded;
     try {
       const d = client.db(db);
-      seeded = await seed(quick ? 3_000 : 100_000, quick ? 8_000 : 180_000, async (b) => {
+      seeded = await seed(quick ? 3_000 : 100_000, quick ? 8_000 : 150_000, async (b) => {
         await d.collection('chats').insertMany(b.chats as never[], { ordered: false });
         await d.collection('messages').insertMany(b.messages as never[], { ordered: false });
         if (b.users.length) await d.collection('users').insertMany(b.users as never[], { ordered: false });

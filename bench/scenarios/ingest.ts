@@ -16,7 +16,7 @@ import { WEBHOOK_PATH } from '../lib/webhook-body.ts';
 
 const mode = modeFromArgs();
 const quick = mode === 'quick';
-const DURATION_MS = quick ? 1000 : 8000;
+const DURATION_MS = quick ? 1000 : 6000;
 const WARMUP_MS = quick ? 400 : 2000;
 const CONNECTIONS = 100;
 const CUSTOMERS = 1000;
@@ -72,7 +72,7 @@ async function measure(subject: Subject, label: string, spec: Omit<HttpLoadSpec,
     if (subject.app) {
       // Background application of what was acknowledged: wait (bounded) for the inbox to empty.
       const began = performance.now();
-      const limit = quick ? 3000 : 15_000;
+      const limit = quick ? 3000 : 10_000;
       let state = await pod.call<{ pending: number; total: number }>('inbox');
       while (state.pending > 0 && performance.now() - began < limit) {
         await sleep(250);

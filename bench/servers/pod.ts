@@ -98,7 +98,7 @@ async function startPod(kind: string): Promise<Pod> {
         const pub = new Redis(process.env.BENCH_REDIS_URL ?? '');
         const sub = pub.duplicate();
         redis.push(pub, sub);
-        io.adapter(createAdapter(pub, sub, { key: `bench-sio-${process.pid}` }));
+        io.adapter(createAdapter(pub, sub, { key: process.env.BENCH_SIO_KEY ?? `bench-sio-${process.pid}` }));
       }
       io.on('connection', (socket) => {
         const room = socket.handshake.query.room;
