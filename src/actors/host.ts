@@ -179,9 +179,13 @@ export class ActorHost {
         try {
           job.resolve(await this.apply(r, job.event));
         } catch (err) {
-          // The stored record is the truth: forget this copy so the next event reloads it.
+          // The stored record is the truth: forget this copy so the next event reloads it. The events
+          // queued behind the failed one fail too: applying them now would let them overtake it, and
+          // their senders retry in order (the stream router re-applies a shard's pending entries in order).
+          const behind = r.queue.splice(0);
           this.evict(id, r);
           job.reject(err);
+          for (const later of behind) later.reject(new ActorConflictError(`${r.kind.name}/${r.key}: an earlier event failed (${(err as Error).message})`));
         }
       }
     } finally {

@@ -118,8 +118,9 @@ export class Runtime {
     return observer;
   }
 
-  private drainShard(shard: number): Promise<void> {
-    return this.host.passivateWhere((kind, key) => shardOf(kind, key, this.directory.shards) === shard);
+  private async drainShard(shard: number): Promise<void> {
+    await this.router?.release(shard);
+    await this.host.passivateWhere((kind, key) => shardOf(kind, key, this.directory.shards) === shard);
   }
 
   /** Inbox items go to their actor; discount-channel messages are first classified against the route catalogue. */

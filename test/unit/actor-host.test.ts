@@ -141,6 +141,29 @@ describe('actor host', () => {
     await host.stop();
   });
 
+  it('fails the events queued behind a failed one, so none of them overtakes it', async () => {
+    const { kind, records } = memoryKind({ slowMs: 5 });
+    const save = kind.save;
+    let failNext = true;
+    kind.save = async (key, record, expected) => {
+      if (failNext && (record.state.context as { log: number[] }).log.at(-1) === 2) {
+        failNext = false;
+        throw new Error('store hiccup');
+      }
+      return save(key, record, expected);
+    };
+    const host = new ActorHost([kind], { log, idleMs: 60_000 });
+    const results = await Promise.all([1, 2, 3, 4].map((n) => host.send('counter', 'k', add(`e${n}`, n)).then(() => 'ok', (e: Error) => e.message)));
+    assert.equal(results[0], 'ok');
+    assert.equal(results[1], 'store hiccup');
+    assert.match(String(results[2]), /an earlier event failed/);
+    assert.match(String(results[3]), /an earlier event failed/);
+    // The sender retries in order: 2, then 3 and 4.
+    for (const n of [2, 3, 4]) await host.send('counter', 'k', add(`e${n}`, n));
+    assert.deepEqual((records.get('k')!.state.context as { log: number[] }).log, [1, 2, 3, 4]);
+    await host.stop();
+  });
+
   it('bounds each mailbox', async () => {
     const { kind } = memoryKind({ slowMs: 20 });
     const host = new ActorHost([kind], { log, idleMs: 60_000, maxMailbox: 3 });

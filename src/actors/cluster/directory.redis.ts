@@ -80,7 +80,7 @@ export class RedisDirectory implements ShardDirectory {
     this.stopped = true;
     clearInterval(this.timer);
     await this.round;
-    for (const shard of [...this.mine.keys()]) await this.release(shard, drain ?? this.drain);
+    await Promise.all([...this.mine.keys()].map((shard) => this.release(shard, drain ?? this.drain)));
     await this.opts.redis.zrem(this.key('pods'), this.opts.pod).catch(() => undefined);
   }
 
@@ -115,7 +115,7 @@ export class RedisDirectory implements ShardDirectory {
     const excess = this.mine.size - fair;
     if (excess > 0 && !this.stopped) {
       // Bounded per round (an eighth of the shards), so a joining pod's share moves over in a few seconds, not at once.
-      for (const shard of [...this.mine.keys()].slice(-Math.min(excess, Math.ceil(this.shards / 8)))) await this.release(shard, this.drain);
+      await Promise.all([...this.mine.keys()].slice(-Math.min(excess, Math.ceil(this.shards / 8))).map((shard) => this.release(shard, this.drain)));
     }
 
     if (this.mine.size >= fair || this.stopped) return;

@@ -58,12 +58,17 @@ export class StreamRouter {
    */
   private readonly blocked = new Set<number>();
   private readonly inflightByShard = new Map<number, number>();
+  /** Shards being handed to another pod: no longer read, so nothing of theirs is left in this pod's pending list. */
+  private readonly releasing = new Set<number>();
+  private reading: Promise<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: StreamRouterOptions) {
     opts.directory.onChange(({ shard, owned }) => {
-      if (!owned) this.claimedShards.delete(shard);
+      if (owned) return;
+      this.claimedShards.delete(shard);
+      this.releasing.delete(shard);
     });
   }
 
@@ -100,6 +105,18 @@ export class StreamRouter {
       w.reject(new Error('router stopped'));
     }
     this.waiting.clear();
+  }
+
+  /**
+   * Before this pod gives a shard up: stop reading its stream, let a read in
+   * progress return, and wait (bounded) for what was read to be applied — so
+   * the next owner finds every unapplied entry still unread, in order.
+   */
+  async release(shard: number, timeoutMs = 5000): Promise<void> {
+    this.releasing.add(shard);
+    await this.reading?.catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
+    while ((this.inflightByShard.get(shard) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Entries waiting in the streams of the shards this pod owns (queue lag, for /metrics). */
@@ -150,7 +167,7 @@ export class StreamRouter {
   /** The consumer loop: claim what a previous owner left, then read new entries, for every owned shard. */
   private async consume(): Promise<void> {
     while (this.running) {
-      const owned = [...this.opts.directory.owned().keys()];
+      const owned = [...this.opts.directory.owned().keys()].filter((s) => !this.releasing.has(s));
       if (owned.length === 0) {
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -175,8 +192,13 @@ export class StreamRouter {
           this.lastSweep = Date.now();
           for (const shard of owned) await this.takeOver(shard, RETRY_IDLE_MS);
         }
-        const streams = owned.map((s) => this.stream(s));
-        const res = (await this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'))) as [string, [string, string[]][]][] | null;
+        // Decided in the same tick as the read starts (no await in between), so a release() cannot slip in unseen.
+        const readable = owned.filter((s) => !this.releasing.has(s) && this.opts.directory.fence(s) !== null);
+        if (readable.length === 0) continue;
+        const streams = readable.map((s) => this.stream(s));
+        const read = this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'));
+        this.reading = read;
+        const res = (await read) as [string, [string, string[]][]][] | null;
         for (const [stream, entries] of res ?? []) this.apply(Number(stream.slice(stream.lastIndexOf(':') + 1)), entries);
       } catch (err) {
         if (!this.running) break;
