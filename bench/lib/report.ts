@@ -75,7 +75,7 @@ export class Report {
       better: m.better,
       baseline: base?.subject ?? null,
       baseline_value: base === null ? null : round(base.value),
-      ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio, 2),
+      ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio, ratio < 0.1 ? 4 : 2),
       ...(m.target ? { target: m.target, target_met: m.target_met ?? false } : {}),
       ...(m.notes ? { notes: m.notes } : {}),
       mode: this.mode,
