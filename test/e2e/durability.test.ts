@@ -7,6 +7,8 @@ import { inboxItem } from '../../src/actors/chat-service.ts';
 import { channelById } from '../../src/domain/channels.ts';
 import { parseWebhook } from '../../src/domain/webhook.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
+import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
+import { shardOf } from '../../src/actors/cluster/directory.ts';
 import { AgentClient } from '../support/agent-client.ts';
 import { startTestApp } from '../support/app.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
@@ -106,12 +108,38 @@ describe('nothing acknowledged is lost', () => {
       });
       assert.equal(reopened.status, 'active', 'the restored resolved chat was reopened by the customer');
       assert.deepEqual(reopened.read_cursors, [{ agent: 'agent-r', seq: 3 }]);
-      const seqs = (await second.store.collection('messages').find({ chat_id: chat._id }, { sort: { seq: 1 } })).map((m) => m.seq);
+      // The message document is an effect: written just after the chat document.
+      const seqs = await eventually(async () => {
+        const s = (await second.store.collection('messages').find({ chat_id: chat._id }, { sort: { seq: 1 } })).map((m) => m.seq);
+        return s.length === 4 ? s : undefined;
+      });
       assert.deepEqual(seqs, [1, 2, 3, 4]);
       // Effects (the counter change) run just after the chat document is stored.
       await eventually(async () => JSON.stringify(await second.counters.stats()) === JSON.stringify({ active: 1, resolved: 0, pending: 0 }), 3000, 'counters after reopening');
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('a poison entry in a shard stream', () => {
+  it('is set aside after repeated failures instead of blocking the shard', async () => {
+    const env = services();
+    const app = await startTestApp(env);
+    const kv = await RedisKv.connect({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    const redis = await kv.connection();
+    try {
+      const shard = shardOf('chat', '9850000009');
+      // An entry no actor can take (an unknown kind), ahead of a real message for the same shard.
+      await redis.xadd(`${env.REDIS_PREFIX}stream:shard:${shard}`, '*', 'k', 'no-such-kind', 'key', 'x', 'e', '{"type":"X","id":"x","at":0}');
+      await postWebhook(app.url, '8000247247', textWebhook('919850000009', 'behind the poison'));
+      const chat = await eventually(() => app.store.collection('chats').findOne({ customer: '9850000009' }), 20_000, 'the message behind the poison entry applied');
+      assert.equal(chat.last_message, 'behind the poison');
+      await eventually(async () => (await redis.xlen(`${env.REDIS_PREFIX}stream:shard:${shard}`)) === 0, 10_000, 'the poison entry dropped, the message acknowledged');
+    } finally {
+      redis.disconnect();
+      await kv.close();
+      await app.stop();
     }
   });
 });

@@ -33,6 +33,7 @@ export interface StreamRouterOptions {
 const GROUP = 'owners';
 const MAX_INFLIGHT = 2000;
 const RETRY_IDLE_MS = 10_000;
+const MAX_FAILURES = 5;
 
 /**
  * Delivers actor events to the pod that owns their shard (DESIGN.md §6): to
@@ -60,6 +61,8 @@ export class StreamRouter {
   private readonly inflightByShard = new Map<number, number>();
   /** Shards being handed to another pod: no longer read, so nothing of theirs is left in this pod's pending list. */
   private readonly releasing = new Set<number>();
+  /** Failures per entry: one that keeps failing is set aside, so it cannot block its shard for ever. */
+  private readonly failures = new Map<string, number>();
   private reading: Promise<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -245,11 +248,22 @@ export class StreamRouter {
         .send(f.k ?? '', f.key ?? '', JSON.parse(f.e ?? '{}') as ActorEvent)
         .then(
           async (d) => {
+            this.failures.delete(id);
             this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
             this.stats.consumed++;
             await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
           },
-          (err: unknown) => {
+          async (err: unknown) => {
+            const failed = (this.failures.get(id) ?? 0) + 1;
+            if (failed >= MAX_FAILURES) {
+              // A poison entry: acknowledge and drop it; its inbox item (if any) is retried, then set aside, there.
+              this.failures.delete(id);
+              this.opts.log.error({ err: (err as Error).message, shard, entry: f }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
+              this.reply(f, { c: f.c, error: (err as Error).message });
+              await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
+              return;
+            }
+            this.failures.set(id, failed);
             // No error reply: the entry is applied again shortly, in order, and answers the caller then.
             this.blocked.add(shard);
             this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed; the shard is re-applied in order');
