@@ -23,7 +23,7 @@ import { signToken } from '../../src/infra/jwt.ts';
 const mode = modeFromArgs();
 const quick = mode === 'quick';
 const SOCKETS = 1000;
-const ROUNDS = quick ? 30 : 320;
+const ROUNDS = quick ? 20 : 320;
 const ROOM = 'bench-fanout-room';
 
 const services = await servicesFromEnv();
@@ -95,7 +95,7 @@ async function measure(s: Setup): Promise<FanoutResult> {
     // A pod learns of a room's members elsewhere asynchronously (a Redis subscription): let that settle.
     if (s.pods > 1) await new Promise((r) => setTimeout(r, 500));
     const cpuBefore = await cpu();
-    const r = await agents.call<FanoutResult>('fanout', { rounds: ROUNDS, via: s.via, port: first.port, customer: '919812345678', gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 4 : 20, maxMs: quick ? 5000 : 60_000 }, 120_000);
+    const r = await agents.call<FanoutResult>('fanout', { rounds: ROUNDS, via: s.via, port: first.port, customer: '919812345678', gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 3 : 20, maxMs: quick ? 5000 : 60_000 }, 120_000);
     const cpuAfter = await cpu();
     r.serverCpuMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / r.roundsRun;
     r.serverSysMs = (cpuAfter.system - cpuBefore.system) / 1000 / r.roundsRun;

@@ -25,8 +25,8 @@ const report = new Report('history', mode);
 
 async function measureQueries(label: string, app: RunningApp, seeded: Seeded): Promise<void> {
   const agents = await Agents.open(app.port, 8);
-  const perQueryMs = quick ? 1200 : 8000;
-  const maxPerQuery = quick ? 15 : 200;
+  const perQueryMs = quick ? 800 : 8000;
+  const maxPerQuery = quick ? 10 : 200;
   const sizes = `${seeded.chats.toLocaleString('en-US')} chats / ${seeded.messages.toLocaleString('en-US')} messages`;
   try {
     for (const q of QUERIES) {
