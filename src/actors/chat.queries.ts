@@ -44,12 +44,14 @@ export class ChatQueries {
     }
     const [result] = await this.store.collection('chats').aggregate<{ total: { n: number }[]; chats: Doc[] }>([
       { $match: match },
-      ...(special ? [{ $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } }, { $match: special }] : []),
+      // The actor record is most of a chat document: drop it before anything sorts, joins or copies.
+      { $project: { actor: 0 } },
+      ...(special ? [{ $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } }, { $match: special }, { $project: { user: 0 } }] : []),
       { $sort: { last_message_time: -1, _id: -1 } },
       {
         $facet: {
           total: [{ $count: 'n' }],
-          chats: [{ $skip: (f.page - 1) * f.page_size }, { $limit: f.page_size }, { $project: { actor: 0, user: 0 } }, { $addFields: { unseen_count: unseenCount(agent) } }],
+          chats: [{ $skip: (f.page - 1) * f.page_size }, { $limit: f.page_size }, { $addFields: { unseen_count: unseenCount(agent) } }],
         },
       },
     ]);

@@ -101,6 +101,19 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.equal(await c.countDocuments(), 2);
     });
 
+    it('applies every condition of a filter that names an _id or a unique field', async () => {
+      const name = `p${++n}`;
+      await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);
+      const c = store.collection(name);
+      await c.insertOne({ _id: 'a', customer: '1', v: 1 });
+      assert.equal(await c.findOne({ customer: '1', v: 2 }), null);
+      assert.equal((await c.findOne({ customer: '1', v: 1 }))?._id, 'a');
+      assert.equal(await c.findOne({ customer: '2' }), null);
+      assert.deepEqual(await c.updateOne({ _id: 'a', v: 2 }, { $set: { v: 3 } }), { matched: 0, modified: 0 });
+      assert.deepEqual(await c.updateOne({ _id: 'a', v: 1, $or: [{ w: { $exists: false } }, { w: { $lte: 5 } }] }, { $set: { v: 2 } }), { matched: 1, modified: 1 });
+      assert.equal((await c.findOne({ customer: '1' }))?.v, 2);
+    });
+
     it('lets a sparse unique index hold many documents without the field', async () => {
       const name = `s${++n}`;
       await store.ensureIndexes([{ collection: name, name: 'mobile_unique', keys: { mobile: 1 }, unique: true, sparse: true }]);

@@ -191,12 +191,35 @@ class MemoryCollection implements Collection<Doc> {
         const doc = this.docs.get(id);
         return doc ? [doc] : [];
       }
-      let cursor = new Query(filter).find<AnyObject>(this.all());
+      let cursor = new Query(filter).find<AnyObject>(this.candidates(filter));
       if (options.sort) cursor = cursor.sort(options.sort);
       if (options.skip) cursor = cursor.skip(options.skip);
       if (options.limit) cursor = cursor.limit(options.limit);
       return cursor.all();
     });
+  }
+
+  /**
+   * The documents a filter can match, found the way MongoDB's indexes would
+   * find them: a string `_id`, or equality on a single-field unique index, is a
+   * map lookup (the rest of the filter is then tested on that one document);
+   * anything else is a scan. Without this every actor save — `{_id, version}`
+   * — would scan every chat.
+   */
+  private candidates(filter: Filter): AnyObject[] {
+    if (typeof filter._id === 'string') {
+      const doc = this.docs.get(filter._id);
+      return doc ? [doc] : [];
+    }
+    for (const ix of this.unique) {
+      if (ix.fields.length !== 1) continue;
+      const value = filter[ix.fields[0]!];
+      if (typeof value !== 'string' && typeof value !== 'number') continue;
+      const id = ix.owners.get(JSON.stringify([value]));
+      const doc = id === undefined ? undefined : this.docs.get(id);
+      return doc ? [doc] : [];
+    }
+    return this.all();
   }
 
   /** Applies a MongoDB update to a live document; reverts it if a unique index would break. */
