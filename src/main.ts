@@ -12,6 +12,12 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Signals are caught from the start: one that arrives while the app is still starting shuts it down once it is up.
+  let signalled: string | undefined;
+  let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+
   let app;
   try {
     app = await startApp(config);
@@ -32,8 +38,8 @@ async function main(): Promise<void> {
       (err: unknown) => die(`shutdown failed: ${(err as Error).message}`),
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  onSignal = shutdown;
+  if (signalled) shutdown(signalled);
 }
 
 function die(message: string): never {
