@@ -1,4 +1,5 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { initialTransition, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { pureTransition, type Transition } from './pure-transition.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, Deadline } from './actor-kind.ts';
 import type { HostObserver } from './inspection.ts';
@@ -70,6 +71,7 @@ const HISTORY = 20;
 export class ActorHost {
   private readonly residents = new Map<string, Resident>();
   private readonly kinds = new Map<string, ActorKind>();
+  private readonly transitions = new Map<ActorKind, Transition>();
   private readonly maxMailbox: number;
   private readonly appliedWindow: number;
   private readonly now: () => number;
@@ -80,7 +82,10 @@ export class ActorHost {
     kinds: readonly ActorKind[],
     private readonly opts: ActorHostOptions,
   ) {
-    for (const k of kinds) this.kinds.set(k.name, k);
+    for (const k of kinds) {
+      this.kinds.set(k.name, k);
+      this.transitions.set(k, pureTransition(k.machine));
+    }
     this.maxMailbox = opts.maxMailbox ?? 1000;
     this.appliedWindow = opts.appliedWindow ?? 64;
     this.now = opts.now ?? Date.now;
@@ -202,7 +207,7 @@ export class ActorHost {
     if (record.applied.includes(event.id)) {
       return { handled: true, duplicate: true, context: snapshot.context, value: snapshot.value, effects: [] };
     }
-    const [next, actions] = transition(kind.machine, snapshot, event);
+    const [next, actions] = this.transitions.get(kind)!(snapshot, event);
     // XState returns the same snapshot for an event no transition takes (an emit-only one has actions).
     if (next === snapshot && actions.length === 0) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [] };
 

@@ -120,7 +120,9 @@ export const discountMachine = setup({
   id: 'discount',
   description: 'Discount campaign on WhatsApp 919638120888: offer → accept (code) or decline (reason), with a care path for anything else.',
   initial: 'ended',
-  context: ({ input }) => ({ customer: input.customer, lastRoute: null, idleTimeoutMs: input.idleTimeoutMs, conversations: 0 }),
+  // `input` is absent when XState builds the throwaway actor behind every pure `transition()` call:
+  // answering without throwing there saves the cost of an Error per event.
+  context: ({ input }) => ({ customer: input?.customer ?? '', lastRoute: null, idleTimeoutMs: input?.idleTimeoutMs ?? 0, conversations: 0 }),
   states: {
     ended: {
       description: 'No conversation in progress (never started, or timed out). Any message starts one.',

@@ -134,7 +134,9 @@ export class HttpRouter {
     });
     const incomingId = headers['x-request-id'];
     const reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
-    const log = this.opts.log.child({ reqId });
+    // A child logger costs microseconds: made only when a handler or an error logs.
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= this.opts.log.child({ reqId }));
 
     const send = (status: number, reply: Reply): void => {
       if (state.aborted || state.done) return;
@@ -153,14 +155,17 @@ export class HttpRouter {
     };
     const fail = (err: unknown): void => {
       const e = toAppError(err);
-      if (e.status >= 500) log.error({ err: e.cause ?? e, route }, e.message);
-      else log.info({ code: e.code, route }, e.message);
+      if (e.status >= 500) log().error({ err: e.cause ?? e, route }, e.message);
+      else log().info({ code: e.code, route }, e.message);
       send(e.status, { json: errorBody(e) });
     };
 
     const run = (body: Buffer): void => {
       const request: Request = {
-        method, path, route, params, query, headers, body, reqId, log,
+        method, path, route, params, query, headers, body, reqId,
+        get log() {
+          return log();
+        },
         json: () => parseJson(body),
       };
       Promise.resolve()

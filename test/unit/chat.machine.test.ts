@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { MAX_READERS, chatMachine, type ChatContext, type ChatEvent } from '../../src/machines/chat.machine.ts';
+import { pureTransition } from '../../src/actors/pure-transition.ts';
+import { sameTransition } from '../support/same-transition.ts';
+
+const hostTransition = pureTransition(chatMachine);
 
 const input = { chatId: 'c1', customer: '9876543210', customerType: 'Customer' as const, channel: '8000247247', at: 1000 };
 const customer = (id: string, at: number, text = 'hi'): ChatEvent => ({ type: 'CUSTOMER_MESSAGE', id, at, channel: '8000247247', customerType: 'Customer', name: 'Asha', body: { kind: 'text', text, waMessageId: id } });
@@ -14,6 +18,7 @@ function run(events: ChatEvent[], from?: AnyMachineSnapshot) {
   const effects: { type: string; [k: string]: unknown }[] = [];
   for (const e of events) {
     const [next, actions] = transition(chatMachine, snap, e);
+    sameTransition([next, actions], hostTransition(snap, e)); // the actor host's transition agrees with XState's
     for (const a of actions as { type: string; params?: unknown }[]) if (a.type === 'xstate.emit') effects.push((a.params as { event: { type: string } }).event);
     snap = next;
   }

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { discountMachine, type DiscountEvent, type DiscountRoute } from '../../src/machines/discount.machine.ts';
+import { pureTransition } from '../../src/actors/pure-transition.ts';
+import { sameTransition } from '../support/same-transition.ts';
+
+const hostTransition = pureTransition(discountMachine);
 
 const IDLE = 30 * 60_000;
 const pune: DiscountRoute = { id: 'pune-mumbai-airport', name: 'Pune to Mumbai Airport', price: 2199, code: 'TRUST4111', available: true };
@@ -30,6 +34,7 @@ class Conversation {
   send(e: Unstamped): this {
     const event = { id: `e${++this.n}`, at: this.now, ...e } as DiscountEvent;
     const [snap, actions] = transition(discountMachine, this.snap, event);
+    sameTransition([snap, actions], hostTransition(this.snap, event)); // the actor host's transition agrees with XState's
     this.snap = snap;
     this.apply(actions as Action[]);
     return this;
@@ -41,6 +46,7 @@ class Conversation {
       if (d.due > this.now) continue;
       this.deadlines.delete(id);
       const [snap, actions] = transition(discountMachine, this.snap, d.event as DiscountEvent);
+      sameTransition([snap, actions], hostTransition(this.snap, d.event));
       this.snap = snap;
       this.apply(actions as Action[]);
     }

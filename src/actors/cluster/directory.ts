@@ -26,7 +26,18 @@ export interface ShardDirectory {
 /** Default number of shards: enough to spread over a few dozen pods, few enough to scan every round. */
 export const SHARDS = 64;
 
+/** Hashes remembered (every event and every shard hand-off asks again); cleared when full. */
+const HASHES_KEPT = 200_000;
+const hashes = new Map<string, number>();
+
 /** The shard an actor belongs to: a stable hash of its kind and key. */
 export function shardOf(kind: string, key: string, shards = SHARDS): number {
-  return createHash('sha1').update(`${kind}/${key}`).digest().readUInt32BE(0) % shards;
+  const id = `${kind}/${key}`;
+  let h = hashes.get(id);
+  if (h === undefined) {
+    h = createHash('sha1').update(id).digest().readUInt32BE(0);
+    if (hashes.size >= HASHES_KEPT) hashes.clear();
+    hashes.set(id, h);
+  }
+  return h % shards;
 }

@@ -13,6 +13,8 @@ import {
   type UpdateResult,
   type Update,
 } from './store.ts';
+import { compileFilter, projectFast } from './fast-query.ts';
+import { applyUpdate, copy } from './fast-update.ts';
 
 type AnyObject = Record<string, unknown>;
 
@@ -73,9 +75,26 @@ interface UniqueIndex {
   owners: Map<string, string>; // index key → _id
 }
 
+/**
+ * Equality lookups on the first field of an index (unique or not), as a
+ * MongoDB index serves them: value → ids. Documents whose value there is an
+ * array (which equality matches element-wise) are always candidates.
+ */
+interface FieldIndex {
+  path: string;
+  byValue: Map<string, Set<string>>;
+  arrays: Set<string>;
+  /** A document changed value here: sets may no longer be in insertion order. */
+  moved: boolean;
+}
+
 class MemoryCollection implements Collection<Doc> {
   private docs = new Map<string, AnyObject>();
   private readonly unique: UniqueIndex[] = [];
+  private readonly fields = new Map<string, FieldIndex>();
+  /** Insertion order, to return index candidates in the order a scan would. */
+  private readonly order = new Map<string, number>();
+  private inserted = 0;
 
   constructor(
     private readonly store: MemoryStore,
@@ -88,10 +107,21 @@ class MemoryCollection implements Collection<Doc> {
 
   clear(): void {
     this.docs = new Map();
+    this.order.clear();
     for (const ix of this.unique) ix.owners.clear();
+    for (const f of this.fields.values()) {
+      f.byValue.clear();
+      f.arrays.clear();
+    }
   }
 
   addIndex(spec: IndexSpec): void {
+    const first = Object.keys(spec.keys)[0];
+    if (first !== undefined && first !== '_id' && !this.fields.has(first)) {
+      const f: FieldIndex = { path: first, byValue: new Map(), arrays: new Set(), moved: false };
+      for (const [id, doc] of this.docs) fieldIndexAdd(f, id, doc);
+      this.fields.set(first, f);
+    }
     if (!spec.unique || this.unique.some((ix) => ix.spec.name === spec.name)) return;
     const ix: UniqueIndex = { spec, fields: Object.keys(spec.keys), owners: new Map() };
     for (const [id, doc] of this.docs) {
@@ -147,9 +177,9 @@ class MemoryCollection implements Collection<Doc> {
     const [target] = this.matching(filter, { limit: 1, ...(options.sort ? { sort: options.sort } : {}) });
     let result: AnyObject | null;
     if (target) {
-      const before = clone(target);
       this.modify(target, update);
-      result = options.returnDocument === 'after' ? target : before;
+      // Stored documents are replaced, never mutated: `target` is still the document before the update.
+      result = options.returnDocument === 'after' ? this.docs.get(target._id as string)! : target;
     } else if (options.upsert) {
       const inserted = this.upsert(filter, update);
       result = options.returnDocument === 'after' ? inserted : null;
@@ -177,22 +207,32 @@ class MemoryCollection implements Collection<Doc> {
 
   async aggregate<R = Doc>(pipeline: Record<string, unknown>[]): Promise<R[]> {
     this.store.assertOpen();
-    const out = guard(() =>
-      new Aggregator(pipeline, { collectionResolver: (name: string) => this.store.resolve(name) }).run(this.all()),
-    );
+    // A leading $match narrows the input the way an index would (the pipeline still applies it).
+    const first = pipeline[0]?.$match;
+    const input = isPlainObject(first) ? this.candidates(first) : this.all();
+    const out = guard(() => new Aggregator(pipeline, { collectionResolver: (name: string) => this.store.resolve(name) }).run(input));
     return out.map((d) => clone(d) as R);
   }
 
-  /** Live (uncloned) documents matching the filter, sorted and sliced. */
+  /** Live documents matching the filter, sorted and sliced. Never mutate them: replace (see modify). */
   private matching(filter: Filter, options: FindOptions): AnyObject[] {
     return guard(() => {
-      const id = filter._id;
-      if (typeof id === 'string' && Object.keys(filter).length === 1) {
-        const doc = this.docs.get(id);
-        return doc ? [doc] : [];
+      const candidates = this.candidates(filter);
+      const fast = compileFilter(filter);
+      let slow: Query | undefined;
+      const matches = (doc: AnyObject) => fast?.(doc) ?? (slow ??= new Query(filter)).test(doc);
+      if (!options.sort) {
+        const skip = options.skip ?? 0;
+        const stopAt = options.limit ? skip + options.limit : Infinity;
+        const found: AnyObject[] = [];
+        for (const doc of candidates) {
+          if (matches(doc)) found.push(doc);
+          if (found.length >= stopAt) break;
+        }
+        return skip ? found.slice(skip) : found;
       }
-      let cursor = new Query(filter).find<AnyObject>(this.candidates(filter));
-      if (options.sort) cursor = cursor.sort(options.sort);
+      let cursor = new Query({}).find<AnyObject>(candidates.filter(matches));
+      cursor = cursor.sort(options.sort);
       if (options.skip) cursor = cursor.skip(options.skip);
       if (options.limit) cursor = cursor.limit(options.limit);
       return cursor.all();
@@ -201,45 +241,50 @@ class MemoryCollection implements Collection<Doc> {
 
   /**
    * The documents a filter can match, found the way MongoDB's indexes would
-   * find them: a string `_id`, or equality on a single-field unique index, is a
-   * map lookup (the rest of the filter is then tested on that one document);
-   * anything else is a scan. Without this every actor save — `{_id, version}`
-   * — would scan every chat.
+   * find them: a string `_id` is a map lookup; equality on the first field of
+   * an index gives that value's documents (the smallest such set wins);
+   * anything else is a scan. Without this every actor save — `{_id, version}` —
+   * and every message lookup — `{chat_id, …}` — would scan the collection.
    */
   private candidates(filter: Filter): AnyObject[] {
     if (typeof filter._id === 'string') {
       const doc = this.docs.get(filter._id);
       return doc ? [doc] : [];
     }
-    for (const ix of this.unique) {
-      if (ix.fields.length !== 1) continue;
-      const value = filter[ix.fields[0]!];
-      if (typeof value !== 'string' && typeof value !== 'number') continue;
-      const id = ix.owners.get(JSON.stringify([value]));
-      const doc = id === undefined ? undefined : this.docs.get(id);
-      return doc ? [doc] : [];
+    let best: string[] | undefined;
+    for (const f of this.fields.values()) {
+      const key = scalarKey(filter[f.path]);
+      if (key === undefined) continue;
+      const ids = f.byValue.get(key);
+      const size = (ids?.size ?? 0) + f.arrays.size;
+      if (best !== undefined && size >= best.length) continue;
+      best = [...(ids ?? []), ...f.arrays];
+      if (f.arrays.size > 0 || f.moved) best.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
     }
-    return this.all();
+    if (best === undefined) return this.all();
+    return best.map((id) => this.docs.get(id)!);
   }
 
-  /** Applies a MongoDB update to a live document; reverts it if a unique index would break. */
+  /**
+   * Applies a MongoDB update by replacing the stored document with an updated
+   * copy (the fast path for plain $set/$inc/$unset/$max/$min, mingo for the
+   * rest); nothing is replaced if a unique index would break.
+   */
   private modify(target: AnyObject, update: Update): boolean {
     const { $setOnInsert: _ignored, ...modifier } = update;
     if (Object.keys(modifier).length === 0) return false;
-    const before = clone(target);
-    const changed = guard(() => applyModifier(target, modifier, undefined, undefined, { cloneMode: 'deep' }));
-    if (changed.length === 0) return false;
-    if (target._id !== before._id) {
-      Object.assign(target, before);
-      throw new StoreError('bad_query', "the field '_id' is immutable");
+    let next: AnyObject;
+    const fast = applyUpdate(target, modifier);
+    if (fast) {
+      if (!fast.changed) return false;
+      next = fast.next;
+    } else {
+      next = clone(target);
+      const changed = guard(() => applyModifier(next, modifier, undefined, undefined, { cloneMode: 'deep' }));
+      if (changed.length === 0) return false;
+      if (next._id !== target._id) throw new StoreError('bad_query', "the field '_id' is immutable");
     }
-    try {
-      this.reindex(target, before);
-    } catch (err) {
-      for (const k of Object.keys(target)) delete target[k];
-      Object.assign(target, before);
-      throw err;
-    }
+    this.put(next, target);
     return true;
   }
 
@@ -261,19 +306,32 @@ class MemoryCollection implements Collection<Doc> {
     return doc;
   }
 
+  /** Stores `doc` (new, or replacing `before`), moving its index entries; checks unique indexes first. */
   private put(doc: AnyObject, before: AnyObject | undefined): void {
     const id = doc._id as string;
     if (before === undefined && this.docs.has(id)) throw duplicate(this.name, '_id_');
     this.reindex(doc, before);
+    for (const f of this.fields.values()) {
+      if (before !== undefined) {
+        if (valueKey(f, before) === valueKey(f, doc)) continue;
+        fieldIndexRemove(f, id, before);
+        f.moved = true;
+      }
+      fieldIndexAdd(f, id, doc);
+    }
+    if (before === undefined) this.order.set(id, this.inserted++);
     this.docs.set(id, doc);
   }
 
   private remove(doc: AnyObject): void {
-    this.docs.delete(doc._id as string);
+    const id = doc._id as string;
+    this.docs.delete(id);
+    this.order.delete(id);
     for (const ix of this.unique) {
       const key = indexKey(ix, doc);
-      if (key !== undefined && ix.owners.get(key) === doc._id) ix.owners.delete(key);
+      if (key !== undefined && ix.owners.get(key) === id) ix.owners.delete(key);
     }
+    for (const f of this.fields.values()) fieldIndexRemove(f, id, doc);
   }
 
   /** Moves a document's unique-index entries from `before` to `doc`, checking every index first. */
@@ -288,6 +346,53 @@ class MemoryCollection implements Collection<Doc> {
       if (old !== undefined && ix.owners.get(old) === id) ix.owners.delete(old);
       if (now !== undefined) ix.owners.set(now, id);
     }
+  }
+}
+
+/** The map key of an equality operand an index can serve (string, number, boolean, date); undefined otherwise. */
+function scalarKey(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return `s${v}`;
+    case 'number':
+      return Number.isNaN(v) ? undefined : `n${v}`;
+    case 'boolean':
+      return `b${v}`;
+    default:
+      return v instanceof Date ? `d${v.getTime()}` : undefined;
+  }
+}
+
+/** A document's entry in a field index: its value's key, `arrays`, or none (missing, null, an object). */
+function valueKey(f: FieldIndex, doc: AnyObject): string | typeof ARRAY_ENTRY | undefined {
+  let cur: unknown = doc;
+  for (const part of f.path.split('.')) {
+    if (Array.isArray(cur)) return ARRAY_ENTRY;
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[part];
+  }
+  return Array.isArray(cur) ? ARRAY_ENTRY : scalarKey(cur);
+}
+
+const ARRAY_ENTRY = Symbol('array');
+
+function fieldIndexAdd(f: FieldIndex, id: string, doc: AnyObject): void {
+  const key = valueKey(f, doc);
+  if (key === ARRAY_ENTRY) f.arrays.add(id);
+  else if (key !== undefined) {
+    let ids = f.byValue.get(key);
+    if (!ids) f.byValue.set(key, (ids = new Set()));
+    ids.add(id);
+  }
+}
+
+function fieldIndexRemove(f: FieldIndex, id: string, doc: AnyObject): void {
+  const key = valueKey(f, doc);
+  if (key === ARRAY_ENTRY) f.arrays.delete(id);
+  else if (key !== undefined) {
+    const ids = f.byValue.get(key);
+    ids?.delete(id);
+    if (ids?.size === 0) f.byValue.delete(key);
   }
 }
 
@@ -307,7 +412,7 @@ function valueAt(doc: AnyObject, path: string): unknown {
 }
 
 function project(doc: AnyObject, projection: Record<string, 0 | 1>): AnyObject {
-  return new Query({}).find<AnyObject>([doc], projection).all()[0] ?? {};
+  return projectFast(doc, projection) ?? new Query({}).find<AnyObject>([doc], projection).all()[0] ?? {};
 }
 
 function duplicate(collection: string, index: string): StoreError {
@@ -328,17 +433,4 @@ function isPlainObject(v: unknown): v is AnyObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
-/**
- * A deep copy that drops `undefined` properties, as BSON serialisation does
- * (the mongo driver runs with `ignoreUndefined`), so both drivers return the same shapes.
- */
-function clone<T>(v: T): T {
-  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : clone(x))) as T;
-  if (v instanceof Date) return new Date(v.getTime()) as T;
-  if (isPlainObject(v)) {
-    const out: AnyObject = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = clone(x);
-    return out as T;
-  }
-  return v;
-}
+const clone = copy;

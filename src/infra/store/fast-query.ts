@@ -1,0 +1,186 @@
+/**
+ * The memory store's fast path for the filters the product writes on every
+ * event (`{_id, 'actor.version', $or: [fence…]}`, `{customer}`, `{chat_id, seq: {$gt}}`):
+ * compiled to plain comparisons instead of a mingo `Query`, whose set-up alone
+ * (copying its operator tables) cost more than the whole comparison.
+ *
+ * Only unambiguous cases are decided here. A filter this module does not
+ * understand compiles to `undefined`, and a document whose path crosses an
+ * array (where MongoDB's element-wise rules apply) answers `undefined`: the
+ * caller then asks mingo, so results never differ from the general evaluator.
+ */
+
+type AnyObject = Record<string, unknown>;
+
+/** true / false, or undefined when this document needs the general evaluator. */
+export type Matcher = (doc: AnyObject) => boolean | undefined;
+
+/** The operand types compared here: everything else (null, regex, objects, arrays) goes to mingo. */
+type Scalar = string | number | boolean | Date;
+
+const ARRAY = Symbol('crosses an array');
+
+export function compileFilter(filter: AnyObject): Matcher | undefined {
+  const parts: Matcher[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    let m: Matcher | undefined;
+    if (key === '$or' || key === '$and') m = compileLogical(key, value);
+    else if (key.startsWith('$')) return undefined;
+    else m = compileField(key, value);
+    if (!m) return undefined;
+    parts.push(m);
+  }
+  return all(parts);
+}
+
+function compileLogical(op: '$or' | '$and', value: unknown): Matcher | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const subs: Matcher[] = [];
+  for (const sub of value) {
+    if (!isPlainObject(sub)) return undefined;
+    const m = compileFilter(sub);
+    if (!m) return undefined;
+    subs.push(m);
+  }
+  return op === '$and' ? all(subs) : any(subs);
+}
+
+function compileField(path: string, operand: unknown): Matcher | undefined {
+  const segments = path.split('.');
+  if (segments.some((s) => s === '' || /^\d+$/.test(s))) return undefined;
+  const tests: ((v: unknown) => boolean)[] = [];
+  if (isScalar(operand)) {
+    tests.push((v) => same(v, operand));
+  } else if (isPlainObject(operand) && Object.keys(operand).length > 0 && Object.keys(operand).every((k) => k.startsWith('$'))) {
+    for (const [op, arg] of Object.entries(operand)) {
+      const t = compileOperator(op, arg);
+      if (!t) return undefined;
+      tests.push(t);
+    }
+  } else {
+    return undefined;
+  }
+  return (doc) => {
+    const v = lookup(doc, segments);
+    if (v === ARRAY) return undefined;
+    for (const t of tests) if (!t(v)) return false;
+    return true;
+  };
+}
+
+function compileOperator(op: string, arg: unknown): ((v: unknown) => boolean) | undefined {
+  switch (op) {
+    case '$eq':
+      return isScalar(arg) ? (v) => same(v, arg) : undefined;
+    case '$ne':
+      return isScalar(arg) ? (v) => !same(v, arg) : undefined;
+    case '$exists':
+      return typeof arg === 'boolean' ? (v) => (v !== undefined) === arg : undefined;
+    case '$in':
+    case '$nin': {
+      if (!Array.isArray(arg) || !arg.every(isScalar)) return undefined;
+      const list = arg as Scalar[];
+      const inList = (v: unknown) => list.some((x) => same(v, x));
+      return op === '$in' ? inList : (v) => !inList(v);
+    }
+    case '$lt':
+    case '$lte':
+    case '$gt':
+    case '$gte': {
+      if (typeof arg !== 'number' && typeof arg !== 'string' && !(arg instanceof Date)) return undefined;
+      const cmp = comparator(op);
+      return (v) => {
+        // MongoDB compares within one type bracket only: a string is never $lt a number.
+        if (typeof arg === 'number') return typeof v === 'number' && cmp(v, arg);
+        if (typeof arg === 'string') return typeof v === 'string' && cmp(v, arg);
+        return v instanceof Date && cmp(v.getTime(), arg.getTime());
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function comparator(op: '$lt' | '$lte' | '$gt' | '$gte'): <T extends number | string>(a: T, b: T) => boolean {
+  switch (op) {
+    case '$lt':
+      return (a, b) => a < b;
+    case '$lte':
+      return (a, b) => a <= b;
+    case '$gt':
+      return (a, b) => a > b;
+    case '$gte':
+      return (a, b) => a >= b;
+  }
+}
+
+/** The value at a dotted path; `ARRAY` when the path meets an array (element-wise matching is mingo's job). */
+function lookup(doc: AnyObject, segments: readonly string[]): unknown {
+  let cur: unknown = doc;
+  for (const s of segments) {
+    if (Array.isArray(cur)) return ARRAY;
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[s];
+  }
+  return Array.isArray(cur) ? ARRAY : cur;
+}
+
+function same(v: unknown, operand: Scalar): boolean {
+  if (operand instanceof Date) return v instanceof Date && v.getTime() === operand.getTime();
+  return v === operand;
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return typeof v === 'string' || (typeof v === 'number' && !Number.isNaN(v)) || typeof v === 'boolean' || v instanceof Date;
+}
+
+function isPlainObject(v: unknown): v is AnyObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp);
+}
+
+function all(ms: Matcher[]): Matcher {
+  if (ms.length === 1) return ms[0]!;
+  return (doc) => {
+    let unknown = false;
+    for (const m of ms) {
+      const r = m(doc);
+      if (r === false) return false;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : true;
+  };
+}
+
+function any(ms: Matcher[]): Matcher {
+  return (doc) => {
+    let unknown = false;
+    for (const m of ms) {
+      const r = m(doc);
+      if (r === true) return true;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  };
+}
+
+/**
+ * A top-level projection (`{actor: 0}`, `{state: 1}`) applied by copying
+ * fields; undefined for anything else (dotted paths, operators, mixed modes).
+ */
+export function projectFast(doc: AnyObject, projection: Record<string, unknown>): AnyObject | undefined {
+  const keys = Object.keys(projection);
+  if (keys.some((k) => k.includes('.') || k.startsWith('$'))) return undefined;
+  const modes = new Set(keys.filter((k) => k !== '_id').map((k) => projection[k]));
+  if ([...modes, projection._id].some((m) => m !== undefined && m !== 0 && m !== 1 && m !== true && m !== false)) return undefined;
+  if (modes.size > 1) return undefined;
+  const including = modes.size === 1 ? [...modes][0] === 1 || [...modes][0] === true : false;
+  const dropId = projection._id === 0 || projection._id === false;
+  const out: AnyObject = {};
+  if (including || (modes.size === 0 && !dropId && keys.length > 0)) {
+    if (!dropId && '_id' in doc) out._id = doc._id;
+    for (const k of keys) if (k !== '_id' && k in doc) out[k] = doc[k];
+    return out;
+  }
+  for (const [k, v] of Object.entries(doc)) if (!(k in projection) || (k === '_id' && !dropId)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * The memory store's fast path for the updates the product writes on every
+ * event (`$set` of summary fields and the actor record, `$inc`, `$unset`,
+ * `$max`/`$min`): applied copy-on-write, so the stored document is replaced,
+ * never mutated — the old one stays intact for index bookkeeping and needs no
+ * defensive deep copy. mingo's updater set up a fresh operator context and
+ * deep-copied the document on every call.
+ *
+ * Anything this module does not handle exactly like MongoDB (array paths,
+ * positional operators, conflicting paths, type errors) returns undefined and
+ * goes to mingo.
+ */
+
+type AnyObject = Record<string, unknown>;
+
+const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min']);
+
+/** The updated copy and whether anything changed; undefined when mingo must apply it. */
+export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObject; changed: boolean } | undefined {
+  const steps: { op: string; path: string[]; arg: unknown }[] = [];
+  for (const [op, fields] of Object.entries(modifier)) {
+    if (!OPERATORS.has(op) || !isPlainObject(fields)) return undefined;
+    for (const [path, arg] of Object.entries(fields)) {
+      const segments = path.split('.');
+      if (segments[0] === '_id' || segments.some((s) => s === '' || s.startsWith('$') || /^\d+$/.test(s))) return undefined;
+      steps.push({ op, path: segments, arg });
+    }
+  }
+  if (conflicting(steps.map((s) => s.path.join('.')))) return undefined;
+
+  const next: AnyObject = { ...doc };
+  const fresh = new Set<AnyObject>([next]);
+  let changed = false;
+  for (const { op, path, arg } of steps) {
+    // $unset never creates the levels it would remove from.
+    if (op === '$unset' && !reaches(next, path)) continue;
+    const parent = writableParent(next, path, fresh);
+    if (!parent) return undefined;
+    const leaf = path[path.length - 1]!;
+    const old = parent[leaf];
+    if (Array.isArray(old) && op !== '$set' && op !== '$unset') return undefined;
+    switch (op) {
+      case '$set': {
+        if (arg === undefined) break; // dropped, as the driver's ignoreUndefined does
+        const value = copy(arg);
+        if (!equal(old, value)) changed = true;
+        parent[leaf] = value;
+        break;
+      }
+      case '$unset':
+        if (leaf in parent) {
+          delete parent[leaf];
+          changed = true;
+        }
+        break;
+      case '$inc':
+        if (typeof arg !== 'number' || (old !== undefined && typeof old !== 'number')) return undefined;
+        if (old === undefined || arg !== 0) changed = true;
+        parent[leaf] = ((old as number | undefined) ?? 0) + arg;
+        break;
+      case '$max':
+      case '$min': {
+        if (old === undefined) {
+          parent[leaf] = copy(arg);
+          changed = true;
+          break;
+        }
+        const a = comparable(old);
+        const b = comparable(arg);
+        if (a === undefined || b === undefined || typeof a !== typeof b || (old instanceof Date) !== (arg instanceof Date)) return undefined;
+        if (op === '$max' ? b > a : b < a) {
+          parent[leaf] = copy(arg);
+          changed = true;
+        }
+        break;
+      }
+    }
+  }
+  return changed ? { next, changed } : { next: doc, changed };
+}
+
+/** The object holding the path's last segment, copying each level once; undefined across an array or a scalar. */
+function writableParent(root: AnyObject, path: readonly string[], fresh: Set<AnyObject>): AnyObject | undefined {
+  let cur = root;
+  for (const s of path.slice(0, -1)) {
+    const child = cur[s];
+    if (child === undefined) {
+      const made: AnyObject = {};
+      fresh.add(made);
+      cur[s] = made;
+      cur = made;
+    } else if (isPlainObject(child)) {
+      if (fresh.has(child)) {
+        cur = child;
+      } else {
+        const made = { ...child };
+        fresh.add(made);
+        cur[s] = made;
+        cur = made;
+      }
+    } else {
+      return undefined;
+    }
+  }
+  return cur;
+}
+
+/** Whether every level above the path's last segment exists (as an object). */
+function reaches(root: AnyObject, path: readonly string[]): boolean {
+  let cur: unknown = root;
+  for (const s of path.slice(0, -1)) {
+    if (!isPlainObject(cur)) return false;
+    cur = cur[s];
+  }
+  return isPlainObject(cur);
+}
+
+/** MongoDB refuses an update where one path is another's prefix ("would create a conflict"). */
+function conflicting(paths: string[]): boolean {
+  const sorted = [...paths].sort();
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    if (sorted[i] === prev || sorted[i]!.startsWith(`${prev}.`)) return true;
+  }
+  return false;
+}
+
+function comparable(v: unknown): number | string | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return v;
+  if (v instanceof Date) return v.getTime();
+  return undefined;
+}
+
+function isPlainObject(v: unknown): v is AnyObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp);
+}
+
+/** A deep copy that drops `undefined` properties (as BSON serialisation does). */
+export function copy<T>(v: T): T {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : copy(x))) as T;
+  if (v instanceof Date) return new Date(v.getTime()) as T;
+  if (isPlainObject(v)) {
+    const out: AnyObject = {};
+    for (const k in v) {
+      const x = v[k];
+      if (x !== undefined) out[k] = copy(x);
+    }
+    return out as T;
+  }
+  return v;
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => k in b && equal(a[k], b[k]));
+  }
+  return false;
+}

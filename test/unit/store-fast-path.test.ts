@@ -1,0 +1,142 @@
+/**
+ * The memory store's fast paths must answer exactly as mingo (the general
+ * evaluator) does: checked on generated documents, filters and updates,
+ * including the array, missing-field and type-bracket cases they hand back.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Query, update as mingoUpdate } from 'mingo';
+import { compileFilter, projectFast } from '../../src/infra/store/fast-query.ts';
+import { applyUpdate, copy } from '../../src/infra/store/fast-update.ts';
+import { ist } from '../../src/actors/chat-views.ts';
+
+type AnyObject = Record<string, unknown>;
+
+/** A small deterministic generator, so a failure reproduces. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
+}
+
+const VALUES = [0, 1, 2, 5, -1, 2.5, 'a', 'b', '1', '', true, false, null, new Date(1_000), new Date(2_000), [1, 2], ['a'], { x: 1 }, undefined] as const;
+const PATHS = ['a', 'b', 'n.x', 'n.y', 'arr'];
+
+function randomDoc(r: ReturnType<typeof rng>, i: number): AnyObject {
+  const doc: AnyObject = { _id: `d${i}` };
+  for (const p of ['a', 'b']) if (r.next() < 0.8) doc[p] = r.pick(VALUES);
+  if (r.next() < 0.7) doc.n = r.next() < 0.15 ? [{ x: r.pick(VALUES) }] : { x: r.pick(VALUES), y: r.pick(VALUES) };
+  if (r.next() < 0.3) doc.arr = [r.pick(VALUES), r.pick(VALUES)];
+  return copy(doc);
+}
+
+const SCALARS = [0, 1, 2, 5, 2.5, 'a', 'b', '1', true, false, new Date(1_000), new Date(2_000)];
+/** Range operands the fast path compares (booleans go to mingo). */
+const ORDERED = SCALARS.filter((v) => typeof v !== 'boolean');
+
+function randomCondition(r: ReturnType<typeof rng>, depth = 0): AnyObject {
+  const out: AnyObject = {};
+  const n = 1 + Math.floor(r.next() * 2);
+  for (let i = 0; i < n; i++) {
+    const roll = r.next();
+    if (roll < 0.15 && depth < 2) {
+      out[r.pick(['$or', '$and'])] = [randomCondition(r, depth + 1), randomCondition(r, depth + 1)];
+      continue;
+    }
+    const path = r.pick(PATHS);
+    if (roll < 0.45) out[path] = r.pick(SCALARS);
+    else {
+      const op = r.pick(['$eq', '$ne', '$exists', '$in', '$nin', '$lt', '$lte', '$gt', '$gte']);
+      const operand = op === '$exists' ? r.next() < 0.5 : op === '$in' || op === '$nin' ? [r.pick(SCALARS), r.pick(SCALARS)] : op.startsWith('$l') || op.startsWith('$g') ? r.pick(ORDERED) : r.pick(SCALARS);
+      out[path] = { [op]: operand };
+    }
+  }
+  return out;
+}
+
+describe('memory store fast paths agree with mingo', () => {
+  it('compiled filters match exactly the documents mingo matches (or defer to it)', () => {
+    const r = rng(7);
+    const docs = Array.from({ length: 60 }, (_, i) => randomDoc(r, i));
+    let decided = 0;
+    for (let round = 0; round < 400; round++) {
+      const filter = randomCondition(r);
+      const fast = compileFilter(filter);
+      assert.ok(fast, `plain filter should compile: ${JSON.stringify(filter)}`);
+      const query = new Query(filter);
+      for (const doc of docs) {
+        const answer = fast(doc);
+        if (answer === undefined) continue;
+        decided++;
+        assert.equal(answer, query.test(doc), `filter ${JSON.stringify(filter)} on ${JSON.stringify(doc)}`);
+      }
+    }
+    assert.ok(decided > 10_000, `most answers should come from the fast path (got ${decided})`);
+  });
+
+  it('filters it does not understand compile to undefined', () => {
+    for (const f of [{ a: null }, { a: { x: 1 } }, { a: /x/ }, { a: { $regex: 'x' } }, { $expr: { $eq: ['$a', 1] } }, { 'arr.0': 1 }, { a: { $in: [null] } }, { $nor: [{ a: 1 }] }]) {
+      assert.equal(compileFilter(f), undefined, JSON.stringify(f));
+    }
+  });
+
+  it('updates produce the document mingo produces, and report change the same way', () => {
+    const r = rng(11);
+    const setValues = [1, 'z', true, null, new Date(5_000), { k: [1, { j: 2 }] }, [3, 4], 0];
+    let applied = 0;
+    for (let round = 0; round < 1500; round++) {
+      const doc = randomDoc(r, round);
+      const modifier: AnyObject = {};
+      const used = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        const op = r.pick(['$set', '$unset', '$inc', '$max', '$min']);
+        const path = r.pick(['a', 'b', 'n.x', 'n.y', 'm.deep.z', 'arr']);
+        if ([...used].some((u) => u === path || u.startsWith(`${path}.`) || path.startsWith(`${u}.`))) continue;
+        used.add(path);
+        const arg = op === '$set' ? r.pick(setValues) : op === '$unset' ? '' : op === '$inc' ? r.pick([1, -2, 0.5, 0]) : r.pick([1, 3, 'b', new Date(1_500)]);
+        modifier[op] = { ...(modifier[op] as AnyObject | undefined), [path]: arg };
+      }
+      const before = copy(doc);
+      const fast = applyUpdate(doc, modifier);
+      assert.deepEqual(doc, before, 'the stored document is never mutated');
+      if (!fast) continue;
+      applied++;
+      const expected = copy(doc);
+      const changed = mingoUpdate(expected, modifier, undefined, undefined, { cloneMode: 'deep' });
+      assert.deepEqual(fast.next, expected, `${JSON.stringify(modifier)} on ${JSON.stringify(doc)}`);
+      assert.equal(fast.changed, changed.length > 0, `changed? ${JSON.stringify(modifier)} on ${JSON.stringify(doc)}`);
+    }
+    assert.ok(applied > 700, `most generated updates should take the fast path (got ${applied})`);
+  });
+
+  it('hands back what MongoDB would refuse or treat element-wise', () => {
+    assert.equal(applyUpdate({ _id: 'x', a: 1 }, { $set: { 'a.b': 1 } }), undefined, 'a path through a scalar');
+    assert.equal(applyUpdate({ _id: 'x', a: 'text' }, { $inc: { a: 1 } }), undefined, '$inc of a string');
+    assert.equal(applyUpdate({ _id: 'x' }, { $set: { a: 1, 'a.b': 2 } }), undefined, 'conflicting paths');
+    assert.equal(applyUpdate({ _id: 'x' }, { $set: { _id: 'y' } }), undefined, '_id');
+    assert.equal(applyUpdate({ _id: 'x', a: [1] }, { $set: { 'a.0': 2 } }), undefined, 'array index');
+    assert.equal(applyUpdate({ _id: 'x' }, { $push: { a: 1 } }), undefined, 'other operators');
+  });
+
+  it('projections equal mingo’s for top-level include and exclude', () => {
+    const doc = { _id: 'c1', actor: { version: 3 }, status: 'active', customer: '9876543210', n: null };
+    for (const p of [{ actor: 0 }, { actor: 1 }, { _id: 1 }, { _id: 0 }, { status: 1, _id: 0 }, { actor: 0, _id: 0 }, { missing: 1 }, {}] as Record<string, 0 | 1>[]) {
+      assert.deepEqual(projectFast(doc, p), new Query({}).find([doc], p).all()[0], JSON.stringify(p));
+    }
+    assert.equal(projectFast(doc, { 'actor.version': 1 }), undefined);
+    assert.equal(projectFast(doc, { actor: 1, status: 0 }), undefined);
+  });
+});
+
+describe('ist', () => {
+  it('formats India Standard Time exactly as Intl does', () => {
+    const intl = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+    const r = rng(3);
+    for (let i = 0; i < 5_000; i++) {
+      const d = new Date(Math.floor(r.next() * 4_102_444_800_000)); // 1970 → 2100
+      assert.equal(ist(d), intl.format(d));
+    }
+    assert.equal(ist('2026-11-28T06:30:00.000Z'), '28/11/2026, 12:00:00');
+    assert.equal(ist('not a date'), null);
+  });
+});
