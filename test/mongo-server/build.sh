@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds test/mongo-server/target/mongo-test-server.jar (in-memory MongoDB
 # wire-protocol server for integration tests). Idempotent: does nothing when
-# the jar is newer than pom.xml and Main.java. Works from any cwd.
+# the jar is newer than pom.xml and every file under src/. Works from any cwd.
 set -euo pipefail
 
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$DIR/target/mongo-test-server.jar"
 POM="$DIR/pom.xml"
-MAIN="$DIR/src/main/java/smartchat/testmongo/Main.java"
+SRC="$DIR/src"
 
-if [[ -f "$JAR" && "$JAR" -nt "$POM" && "$JAR" -nt "$MAIN" ]]; then
+# Up to date when the jar exists and neither pom.xml nor any file under src/ is newer.
+if [[ -f "$JAR" && "$JAR" -nt "$POM" && -z "$(find "$SRC" -newer "$JAR" -print -quit)" ]]; then
   exit 0
 fi
 

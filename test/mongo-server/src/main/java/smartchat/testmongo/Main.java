@@ -7,7 +7,6 @@ import java.util.List;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 /**
  * Tiny launcher for an in-memory MongoDB wire-protocol server used by the
@@ -58,7 +57,9 @@ public final class Main {
             }
         }
 
-        MemoryBackend backend = new MemoryBackend();
+        // Memory backend whose collections also use a unique index when the filter has further
+        // conditions besides that index's full key, as MongoDB does (see IndexedMemoryCollection).
+        IndexedMemoryBackend backend = new IndexedMemoryBackend();
         backend.version(REPORTED_VERSION);
         MongoServer server = new MongoServer(backend);
 
