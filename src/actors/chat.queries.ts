@@ -24,9 +24,11 @@ export interface ChatListFilter extends Page {
 }
 
 /**
- * The agent-facing reads, each one database query: filtering, the `users`
- * join, paging, the total and each agent's unseen count all happen in
- * MongoDB (or the memory store's evaluation of the same pipeline).
+ * The agent-facing reads: filtering, sorting and paging happen in MongoDB (or
+ * the memory store) on indexed fields — a sorted, limited find and a count;
+ * only the profile filters join `users` in a pipeline. Each agent's
+ * `unseen_count` and each message's `seen_by` come from the read cursors
+ * stored on the chat.
  */
 export class ChatQueries {
   constructor(private readonly store: DocumentStore) {}
@@ -42,20 +44,29 @@ export class ChatQueries {
       const pattern = { $regex: escapeRegex(search), $options: 'i' };
       match.$or = [{ customer: pattern }, { customer_name: pattern }];
     }
-    const [result] = await this.store.collection('chats').aggregate<{ total: { n: number }[]; chats: Doc[] }>([
-      { $match: match },
-      // The actor record is most of a chat document: drop it before anything sorts, joins or copies.
-      { $project: { actor: 0 } },
-      ...(special ? [{ $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } }, { $match: special }, { $project: { user: 0 } }] : []),
-      { $sort: { last_message_time: -1, _id: -1 } },
-      {
-        $facet: {
-          total: [{ $count: 'n' }],
-          chats: [{ $skip: (f.page - 1) * f.page_size }, { $limit: f.page_size }, { $addFields: { unseen_count: unseenCount(agent) } }],
-        },
-      },
+    const chats = this.store.collection('chats');
+    const skip = (f.page - 1) * f.page_size;
+    const order = { last_message_time: -1, _id: -1 } as const;
+    if (special) {
+      // The profile filters need the `users` join: one pipeline.
+      const [result] = await chats.aggregate<{ total: { n: number }[]; chats: Doc[] }>([
+        { $match: match },
+        // The actor record is most of a chat document: drop it before anything sorts, joins or copies.
+        { $project: { actor: 0 } },
+        { $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } },
+        { $match: special },
+        { $project: { user: 0 } },
+        { $sort: order },
+        { $facet: { total: [{ $count: 'n' }], chats: [{ $skip: skip }, { $limit: f.page_size }] } },
+      ]);
+      return { chats: (result?.chats ?? []).map((c) => chatOut(withUnseen(c, agent))), total: result?.total[0]?.n ?? 0, page: f.page, page_size: f.page_size };
+    }
+    // Otherwise a sorted, limited find (the indexes serve it) and a count: no pass that copies every match.
+    const [page, total] = await Promise.all([
+      chats.find(match, { sort: order, skip, limit: f.page_size, projection: { actor: 0 } }),
+      chats.countDocuments(match),
     ]);
-    return { chats: (result?.chats ?? []).map(chatOut), total: result?.total[0]?.n ?? 0, page: f.page, page_size: f.page_size };
+    return { chats: page.map((c) => chatOut(withUnseen(c, agent))), total, page: f.page, page_size: f.page_size };
   }
 
   /** `fetch_chats_by_user`: the chat and one page of its messages, newest first, each with `seen_by`. */
@@ -65,15 +76,10 @@ export class ChatQueries {
     const cursors = (chat.read_cursors ?? []) as ReadCursor[];
     const messages = this.store.collection('messages');
     const [page, total] = await Promise.all([
-      messages.aggregate<Doc>([
-        { $match: { chat_id: chatId } },
-        { $sort: { seq: -1 } },
-        { $skip: (p.page - 1) * p.page_size },
-        { $limit: p.page_size },
-        { $addFields: { seen_by: { $map: { input: { $filter: { input: { $literal: cursors }, as: 'r', cond: { $gte: ['$$r.seq', '$seq'] } } }, as: 'r', in: '$$r.agent' } } } },
-      ]),
+      messages.find({ chat_id: chatId }, { sort: { seq: -1 }, skip: (p.page - 1) * p.page_size, limit: p.page_size }),
       messages.countDocuments({ chat_id: chatId }),
     ]);
+    for (const m of page) m.seen_by = cursors.filter((r) => r.seq >= Number(m.seq)).map((r) => r.agent);
     return { chat: chatOut(chat), messages: page.map(messageOut), total, page: p.page, page_size: p.page_size };
   }
 
@@ -92,12 +98,10 @@ export class ChatQueries {
   }
 }
 
-/** Messages after `agent`'s read cursor (its own replies move its cursor, so they never count). */
-function unseenCount(agent: string): Doc {
-  const cursor = {
-    $ifNull: [{ $arrayElemAt: [{ $map: { input: { $filter: { input: { $ifNull: ['$read_cursors', []] }, as: 'r', cond: { $eq: ['$$r.agent', agent] } } }, as: 'r', in: '$$r.seq' } }, 0] }, 0],
-  };
-  return { $max: [0, { $subtract: [{ $ifNull: ['$last_seq', 0] }, cursor] }] };
+/** The chat with `unseen_count`: messages after `agent`'s read cursor (its own replies move its cursor, so they never count). */
+function withUnseen(chat: Doc, agent: string): Doc {
+  const cursor = ((chat.read_cursors ?? []) as ReadCursor[]).find((r) => r.agent === agent)?.seq ?? 0;
+  return { ...chat, unseen_count: Math.max(0, Number(chat.last_seq ?? 0) - cursor) };
 }
 
 function escapeRegex(s: string): string {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Query, update as mingoUpdate } from 'mingo';
-import { compileFilter, projectFast } from '../../src/infra/store/fast-query.ts';
+import { compileFilter, projectFast, sortFast } from '../../src/infra/store/fast-query.ts';
 import { applyUpdate, copy } from '../../src/infra/store/fast-update.ts';
 import { ist } from '../../src/actors/chat-views.ts';
 
@@ -116,6 +116,25 @@ describe('memory store fast paths agree with mingo', () => {
     assert.equal(applyUpdate({ _id: 'x' }, { $set: { _id: 'y' } }), undefined, '_id');
     assert.equal(applyUpdate({ _id: 'x', a: [1] }, { $set: { 'a.0': 2 } }), undefined, 'array index');
     assert.equal(applyUpdate({ _id: 'x' }, { $push: { a: 1 } }), undefined, 'other operators');
+  });
+
+  it('sorts, skips and limits as mingo does (top-k included), and hands back mixed kinds', () => {
+    const r = rng(5);
+    for (let round = 0; round < 200; round++) {
+      const kind = r.pick(['n', 's', 'd']);
+      const value = () => (r.next() < 0.1 ? r.pick([null, undefined]) : kind === 'n' ? Math.floor(r.next() * 20) : kind === 's' ? r.pick(['a', 'b', 'c', 'B', 'ab']) : new Date(Math.floor(r.next() * 20) * 1000));
+      const docs = Array.from({ length: 40 + Math.floor(r.next() * 200) }, (_, i) => copy({ _id: `d${String(i).padStart(3, '0')}`, t: value(), n: { k: value() } }));
+      const sort = r.next() < 0.5 ? { t: r.pick([1, -1] as const), _id: r.pick([1, -1] as const) } : { 'n.k': r.pick([1, -1] as const) };
+      const skip = r.pick([0, 0, 3, 10]);
+      const limit = r.pick([0, 1, 5, 20]);
+      let cursor = new Query({}).find<AnyObject>(docs).sort(sort);
+      if (skip) cursor = cursor.skip(skip);
+      if (limit) cursor = cursor.limit(limit);
+      const expected = cursor.all().map((d) => d._id);
+      assert.deepEqual(sortFast(docs, sort, skip, limit)?.map((d) => d._id), expected, `${JSON.stringify(sort)} skip ${skip} limit ${limit}`);
+    }
+    assert.equal(sortFast([{ t: 1 }, { t: 'a' }], { t: 1 }), undefined, 'numbers and strings mixed');
+    assert.equal(sortFast([{ t: [1] }], { t: 1 }), undefined, 'arrays');
   });
 
   it('projections equal mingo’s for top-level include and exclude', () => {

@@ -184,3 +184,62 @@ export function projectFast(doc: AnyObject, projection: Record<string, unknown>)
   for (const [k, v] of Object.entries(doc)) if (!(k in projection) || (k === '_id' && !dropId)) out[k] = v;
   return out;
 }
+
+/**
+ * `sort` + `skip` + `limit` over documents whose sort fields hold one kind of
+ * value each (numbers, strings or dates; missing and null sort first, as in
+ * MongoDB). With a limit only the first `skip + limit` are kept while
+ * scanning, instead of sorting every match. Undefined for anything else
+ * (mixed kinds, arrays, sub-documents): mingo sorts those.
+ */
+export function sortFast(docs: readonly AnyObject[], sort: Record<string, 1 | -1>, skip = 0, limit = 0): AnyObject[] | undefined {
+  const keys = Object.entries(sort).map(([path, dir]) => ({ segments: path.split('.'), dir }));
+  const rows: { doc: AnyObject; values: (number | string | null)[] }[] = [];
+  const kinds = keys.map(() => '');
+  for (const doc of docs) {
+    const values: (number | string | null)[] = [];
+    for (const [i, k] of keys.entries()) {
+      const v = lookup(doc, k.segments);
+      if (v === undefined || v === null) {
+        values.push(null);
+        continue;
+      }
+      const kind = typeof v === 'number' ? 'n' : typeof v === 'string' ? 's' : v instanceof Date ? 'd' : 'other';
+      if (kind === 'other' || (kinds[i] !== '' && kinds[i] !== kind)) return undefined;
+      kinds[i] = kind;
+      values.push(v instanceof Date ? v.getTime() : (v as number | string));
+    }
+    rows.push({ doc, values });
+  }
+  const compare = (a: (typeof rows)[number], b: (typeof rows)[number]): number => {
+    for (const [i, k] of keys.entries()) {
+      const x = a.values[i]!;
+      const y = b.values[i]!;
+      if (x === y) continue;
+      const order = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
+      return order * k.dir;
+    }
+    return 0;
+  };
+  const keep = limit > 0 ? skip + limit : Infinity;
+  let out: typeof rows;
+  if (keep >= rows.length / 4) {
+    out = rows.sort(compare);
+  } else {
+    // Top-k: a sorted window of the best `keep`, entered by binary search; most rows lose to its last.
+    out = [];
+    for (const row of rows) {
+      if (out.length === keep && compare(row, out[keep - 1]!) >= 0) continue;
+      let lo = 0;
+      let hi = out.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compare(out[mid]!, row) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      out.splice(lo, 0, row);
+      if (out.length > keep) out.pop();
+    }
+  }
+  return out.slice(skip, limit > 0 ? skip + limit : undefined).map((r) => r.doc);
+}

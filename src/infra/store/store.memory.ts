@@ -13,7 +13,7 @@ import {
   type UpdateResult,
   type Update,
 } from './store.ts';
-import { compileFilter, projectFast } from './fast-query.ts';
+import { compileFilter, projectFast, sortFast } from './fast-query.ts';
 import { applyUpdate, copy } from './fast-update.ts';
 
 type AnyObject = Record<string, unknown>;
@@ -231,7 +231,10 @@ class MemoryCollection implements Collection<Doc> {
         }
         return skip ? found.slice(skip) : found;
       }
-      let cursor = new Query({}).find<AnyObject>(candidates.filter(matches));
+      const matched = candidates.filter(matches);
+      const sorted = sortFast(matched, options.sort, options.skip, options.limit);
+      if (sorted) return sorted;
+      let cursor = new Query({}).find<AnyObject>(matched);
       cursor = cursor.sort(options.sort);
       if (options.skip) cursor = cursor.skip(options.skip);
       if (options.limit) cursor = cursor.limit(options.limit);
