@@ -106,6 +106,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   await inbox.recover(0); // what a crashed predecessor acknowledged but never applied
   // Events acknowledged but not applied (a crash, a failed delivery) are applied on the next pass.
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
+  scheduler.every({ name: 'inbox_prune', everyMs: 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => inbox.prune(config.INBOX_RETENTION_MS) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
   await outbound.outbox.recover(); // sends a crash left in flight become `uncertain` (never re-sent); pending ones are queued
   scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });

@@ -20,6 +20,16 @@ export type Deliver = (item: InboxItem) => { queued: Promise<void>; done: Promis
 /** Attempts before an item is set aside as `failed` (and logged) instead of retried forever. */
 const MAX_ATTEMPTS = 10;
 
+/** Applied marks are written together: at most this many per update, at most this late. */
+const MARK_BATCH = 256;
+const MARK_DELAY_MS = 5;
+
+interface MarkBatch {
+  ids: string[];
+  written: Promise<void>;
+  write: () => void;
+}
+
 /**
  * The durable inbox (DESIGN.md §5): webhooks are acknowledged only once their
  * events are stored here; delivery to actors happens afterwards, and a
@@ -27,6 +37,8 @@ const MAX_ATTEMPTS = 10;
  */
 export class Inbox {
   private readonly items;
+  private batch: MarkBatch | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     store: DocumentStore,
@@ -72,7 +84,7 @@ export class Inbox {
         try {
           await queued;
           await done;
-          await this.items.updateOne({ _id: item.id }, { $set: { state: 'applied', applied_at: new Date() } });
+          await this.markApplied(item.id);
         } catch (err) {
           this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
           await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
@@ -81,6 +93,60 @@ export class Inbox {
     ).then(() => undefined);
     await Promise.allSettled(handed.map((h) => h.queued));
     return { applied: settle };
+  }
+
+  /**
+   * Marks an item applied, in one update with the others applied within a few
+   * milliseconds (one write per batch instead of one per event). A mark lost
+   * to a crash leaves the item pending: recovery hands it again and its actor,
+   * which records applied ids, answers it as a duplicate.
+   */
+  private markApplied(id: string): Promise<void> {
+    let batch = this.batch;
+    if (!batch) {
+      let write!: () => void;
+      const started = new Promise<void>((r) => (write = r));
+      const ids: string[] = [];
+      const written = started.then(() => this.writeMarks(ids));
+      batch = this.batch = { ids, written, write };
+      this.batchTimer = setTimeout(() => this.flushMarks(), MARK_DELAY_MS);
+    }
+    batch.ids.push(id);
+    const { written } = batch;
+    if (batch.ids.length >= MARK_BATCH) this.flushMarks();
+    return written;
+  }
+
+  private flushMarks(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const batch = this.batch;
+    this.batch = undefined;
+    batch?.write();
+  }
+
+  private async writeMarks(ids: string[]): Promise<void> {
+    try {
+      await this.items.updateMany({ _id: { $in: ids } }, { $set: { state: 'applied', applied_at: new Date() } });
+    } catch (err) {
+      this.log.warn({ err, items: ids.length }, 'marking inbox items applied failed; recovery will hand them again (applied once)');
+    }
+  }
+
+  /** Writes the marks still waiting (at shutdown, after the actors have stopped). */
+  async flush(): Promise<void> {
+    const pending = this.batch?.written;
+    this.flushMarks();
+    await pending;
+  }
+
+  /**
+   * Deletes applied items older than `retentionMs`: the inbox keeps what a
+   * redelivery must be recognised by, not every event ever received. Items
+   * set aside as `failed` stay for an operator.
+   */
+  async prune(retentionMs: number): Promise<number> {
+    return this.items.deleteMany({ state: 'applied', applied_at: { $lt: new Date(Date.now() - retentionMs) } });
   }
 
   /** Delivers items and waits until each is applied (or has failed and stays pending). */

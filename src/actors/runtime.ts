@@ -110,6 +110,7 @@ export class Runtime {
     await this.directory.stop((shard) => this.drainShard(shard));
     await this.router?.stop();
     await this.host.stop();
+    await this.inbox.flush();
     for (const close of this.closers) await close();
   }
 

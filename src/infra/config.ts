@@ -130,6 +130,8 @@ const envSchema = z.object({
   /** Resident actors idle this long are dropped from memory (their state is already stored). */
   ACTOR_IDLE_MS: integer(1000, 86_400_000, 300_000),
   STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),
+  /** Applied inbox items are deleted after this long (a webhook redelivered later would be applied again). */
+  INBOX_RETENTION_MS: integer(60_000, 30 * 86_400_000, 86_400_000),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {

@@ -124,7 +124,7 @@ describe('memory store fast paths agree with mingo', () => {
       const kind = r.pick(['n', 's', 'd']);
       const value = () => (r.next() < 0.1 ? r.pick([null, undefined]) : kind === 'n' ? Math.floor(r.next() * 20) : kind === 's' ? r.pick(['a', 'b', 'c', 'B', 'ab']) : new Date(Math.floor(r.next() * 20) * 1000));
       const docs = Array.from({ length: 40 + Math.floor(r.next() * 200) }, (_, i) => copy({ _id: `d${String(i).padStart(3, '0')}`, t: value(), n: { k: value() } }));
-      const sort = r.next() < 0.5 ? { t: r.pick([1, -1] as const), _id: r.pick([1, -1] as const) } : { 'n.k': r.pick([1, -1] as const) };
+      const sort: Record<string, 1 | -1> = r.next() < 0.5 ? { t: r.pick([1, -1] as const), _id: r.pick([1, -1] as const) } : { 'n.k': r.pick([1, -1] as const) };
       const skip = r.pick([0, 0, 3, 10]);
       const limit = r.pick([0, 1, 5, 20]);
       let cursor = new Query({}).find<AnyObject>(docs).sort(sort);

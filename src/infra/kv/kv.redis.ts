@@ -218,6 +218,9 @@ function createClient(opts: RedisKvOptions): Redis {
     connectTimeout: 2000,
     // 0 = no bound, for a connection that blocks on purpose (XREADGROUP BLOCK).
     ...(opts.commandTimeoutMs === 0 ? {} : { commandTimeout: opts.commandTimeoutMs ?? 2000 }),
+    // Commands issued in the same tick leave in one write (the hot path issues several per event);
+    // never on the blocking connection, where a command would wait behind XREADGROUP BLOCK.
+    enableAutoPipelining: opts.commandTimeoutMs !== 0,
     maxRetriesPerRequest: 1,
     // Keep reconnecting in the background (capped backoff); commands fail fast meanwhile.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),

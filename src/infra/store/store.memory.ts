@@ -244,15 +244,20 @@ class MemoryCollection implements Collection<Doc> {
 
   /**
    * The documents a filter can match, found the way MongoDB's indexes would
-   * find them: a string `_id` is a map lookup; equality on the first field of
+   * find them: a string `_id` (or `_id: {$in: [strings]}`) is a map lookup; equality on the first field of
    * an index gives that value's documents (the smallest such set wins);
    * anything else is a scan. Without this every actor save — `{_id, version}` —
    * and every message lookup — `{chat_id, …}` — would scan the collection.
    */
   private candidates(filter: Filter): AnyObject[] {
-    if (typeof filter._id === 'string') {
-      const doc = this.docs.get(filter._id);
+    const id = filter._id;
+    if (typeof id === 'string') {
+      const doc = this.docs.get(id);
       return doc ? [doc] : [];
+    }
+    if (isPlainObject(id) && Object.keys(id).length === 1 && Array.isArray(id.$in) && id.$in.every((x) => typeof x === 'string')) {
+      const ids = [...new Set(id.$in as string[])].filter((x) => this.docs.has(x));
+      return ids.sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((x) => this.docs.get(x)!);
     }
     let best: string[] | undefined;
     for (const f of this.fields.values()) {

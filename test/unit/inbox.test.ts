@@ -1,0 +1,61 @@
+/** The durable inbox's bookkeeping: applied marks written in batches, old applied items pruned. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { Inbox, type InboxItem } from '../../src/actors/inbox.ts';
+import { MemoryStore } from '../../src/infra/store/store.memory.ts';
+import type { Collection, DocumentStore } from '../../src/infra/store/store.ts';
+
+const log = pino({ level: 'silent' });
+const item = (i: number): InboxItem => ({ id: `msg:${i}`, kind: 'chat', key: `98765${String(i % 7).padStart(5, '0')}`, event: { type: 'CUSTOMER_MESSAGE', id: `msg:${i}`, at: i } });
+
+/** The memory store, counting the write calls made on `inbox`. */
+function countingStore(): { store: DocumentStore; writes: { updateOne: number; updateMany: number } } {
+  const store = new MemoryStore();
+  const writes = { updateOne: 0, updateMany: 0 };
+  const inner = store.collection('inbox');
+  const counted: Collection = Object.assign(Object.create(inner) as Collection, {
+    updateOne: (...a: Parameters<Collection['updateOne']>) => (writes.updateOne++, inner.updateOne(...a)),
+    updateMany: (...a: Parameters<Collection['updateMany']>) => (writes.updateMany++, inner.updateMany(...a)),
+  });
+  const proxy = Object.assign(Object.create(store) as DocumentStore, { collection: (name: string) => (name === 'inbox' ? counted : store.collection(name)) });
+  return { store: proxy, writes };
+}
+
+describe('inbox', () => {
+  it('marks applied items in batches: every item applied, far fewer writes than items', async () => {
+    const { store, writes } = countingStore();
+    const inbox = new Inbox(store, () => ({ queued: Promise.resolve(), done: Promise.resolve() }), log);
+    const items = Array.from({ length: 600 }, (_, i) => item(i));
+    const { toDeliver } = await inbox.accept(items);
+    await inbox.process(toDeliver);
+    assert.equal(await store.collection('inbox').countDocuments({ state: 'applied' }), 600);
+    assert.equal(await store.collection('inbox').countDocuments({ state: 'pending' }), 0);
+    assert.equal(writes.updateOne, 0);
+    assert.ok(writes.updateMany >= 3 && writes.updateMany <= 10, `600 marks in batches of at most 256: ${writes.updateMany} writes`);
+  });
+
+  it('leaves an item pending when its actor fails, and flush() writes marks still waiting', async () => {
+    const store = new MemoryStore();
+    const inbox = new Inbox(store, (it) => ({ queued: Promise.resolve(), done: it.id === 'msg:1' ? Promise.reject(new Error('boom')) : Promise.resolve() }), log);
+    const { toDeliver } = await inbox.accept([item(0), item(1), item(2)]);
+    const { applied } = await inbox.enqueue(toDeliver);
+    await inbox.flush();
+    await applied;
+    const states = Object.fromEntries((await store.collection('inbox').find({})).map((d) => [d._id, [d.state, d.attempts]]));
+    assert.deepEqual(states, { 'msg:0': ['applied', 0], 'msg:1': ['pending', 1], 'msg:2': ['applied', 0] });
+  });
+
+  it('prunes applied items past the retention, keeping recent, pending and failed ones', async () => {
+    const store = new MemoryStore();
+    const items = store.collection('inbox');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await items.insertOne({ _id: 'old-applied', state: 'applied', applied_at: old });
+    await items.insertOne({ _id: 'new-applied', state: 'applied', applied_at: new Date() });
+    await items.insertOne({ _id: 'old-pending', state: 'pending', received_at: old });
+    await items.insertOne({ _id: 'old-failed', state: 'failed', received_at: old });
+    const inbox = new Inbox(store, () => ({ queued: Promise.resolve(), done: Promise.resolve() }), log);
+    assert.equal(await inbox.prune(3_600_000), 1);
+    assert.deepEqual((await items.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['new-applied', 'old-failed', 'old-pending']);
+  });
+});
