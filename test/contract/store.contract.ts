@@ -101,6 +101,23 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.equal(await c.countDocuments(), 2);
     });
 
+    it('tells each of many concurrent inserts its own outcome: duplicates fail alone, the rest are stored', async () => {
+      const name = `u${++n}`;
+      await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);
+      const c = store.collection(name);
+      await c.insertOne({ _id: 'taken', customer: 'x' });
+      // Issued in one turn (the MongoDB driver sends them as one batch): every third repeats an _id or a customer.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => c.insertOne(i % 3 === 0 ? (i % 2 ? { _id: 'taken', customer: `c${i}` } : { _id: `d${i}`, customer: 'x' }) : { _id: `d${i}`, customer: `c${i}`, i })),
+      );
+      outcomes.forEach((o, i) => {
+        if (i % 3 === 0) assert.ok(o.status === 'rejected' && o.reason instanceof StoreError && o.reason.kind === 'duplicate_key', `insert ${i} is a duplicate`);
+        else assert.deepEqual(o, { status: 'fulfilled', value: `d${i}` }, `insert ${i} is stored`);
+      });
+      assert.equal(await c.countDocuments(), 21);
+      assert.deepEqual(await c.findOne({ _id: 'd4' }), { _id: 'd4', customer: 'c4', i: 4 });
+    });
+
     it('applies every condition of a filter that names an _id or a unique field', async () => {
       const name = `p${++n}`;
       await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);

@@ -13,6 +13,7 @@ import {
   type UpdateResult,
   type Update,
 } from './store.ts';
+import { InsertBatcher } from './insert-batcher.ts';
 
 export interface MongoStoreOptions {
   url: string;
@@ -26,6 +27,7 @@ export interface MongoStoreOptions {
 export class MongoStore implements DocumentStore {
   readonly kind = 'mongodb' as const;
   private closed = false;
+  private readonly batchers = new Map<string, InsertBatcher>();
 
   private constructor(
     private readonly client: MongoClient,
@@ -55,6 +57,13 @@ export class MongoStore implements DocumentStore {
 
   collection<T extends Doc = Doc>(name: string): Collection<T> {
     return new MongoCollection(this, this.db, name) as unknown as Collection<T>;
+  }
+
+  /** The one insert batcher of a collection (shared by every handle on it). */
+  inserts(name: string): InsertBatcher {
+    let b = this.batchers.get(name);
+    if (!b) this.batchers.set(name, (b = new InsertBatcher(() => this.db.collection(name))));
+    return b;
   }
 
   async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
@@ -117,7 +126,7 @@ class MongoCollection implements Collection<Doc> {
 
   async insertOne(doc: Doc): Promise<string> {
     const withId = { ...doc, _id: doc._id ?? newId() };
-    await this.store.run(() => this.c.insertOne(withId));
+    await this.store.run(() => this.store.inserts(this.name).insert(withId));
     return withId._id;
   }
 
