@@ -8,7 +8,10 @@
  * socket.io's for the baseline: engine.io v4 over a WebSocket — `0{…}` open,
  * `40` namespace connect, `2`/`3` ping/pong, `42[…]` events.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 
 export type Protocol = 'smart-chat' | 'socketio';
@@ -127,3 +130,125 @@ export const socketIoUrl = (port: number, room: string): string => `ws://127.0.0
 
 /** smart-chat's agent endpoint: `/ws/{room}` puts the connection in that chat's room from the start. */
 export const smartChatUrl = (port: number, token: string, room?: string): string => `ws://127.0.0.1:${port}/ws${room ? `/${encodeURIComponent(room)}` : ''}?token=${token}`;
+
+/**
+ * The fan-out scenario's reader: bench/loadgen/fanout-reader, a Go program
+ * (standard library only) that holds the sockets, triggers every round and
+ * times it on its own clock. Reading 1,000 sockets in one Node event loop cost
+ * ~10–15 µs per frame in JavaScript — the reader, not the server, set the
+ * round time. The Go reader reads every socket from one epoll thread (one
+ * read(2) per readable socket, a few µs of user time per frame) and timestamps
+ * triggers and arrivals on one clock.
+ */
+
+const READER_SRC = join(import.meta.dirname, '..', 'loadgen', 'fanout-reader');
+const BUILD_DIR = join(import.meta.dirname, '..', '.build');
+
+/** Builds the Go reader into bench/.build/ (gitignored by its own .gitignore) and returns the binary's path. */
+export function buildFanoutReader(): string {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  writeFileSync(join(BUILD_DIR, '.gitignore'), '*\n');
+  const bin = join(BUILD_DIR, 'fanout-reader');
+  try {
+    // Offline and with the installed toolchain only: the program has no dependencies to fetch.
+    execFileSync('go', ['build', '-o', bin, '.'], { cwd: READER_SRC, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000, env: { ...process.env, GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' } });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('the fan-out scenario needs Go (https://go.dev/dl/, any version ≥ 1.21, no modules) on PATH to build its socket reader, bench/loadgen/fanout-reader');
+    }
+    throw new Error(`building bench/loadgen/fanout-reader failed: ${(e as Error).message}`);
+  }
+  return bin;
+}
+
+export interface GoReaderConfig {
+  urls: string[];
+  count: number;
+  /** `floor`: no server; the reader connects to itself and a bare writer thread sends each round (see floor.go). */
+  protocol: Protocol | 'floor';
+  rounds: number;
+  warmupRounds: number;
+  gapMs: number;
+  roundTimeoutMs: number;
+  maxMs: number;
+  via: 'parent' | 'webhook';
+  webhookUrl?: string;
+  /** With `IIIIIIIIIIII` (message id digits) and `MARKER` to fill per round. */
+  webhookBody?: string;
+  /** `floor`: the frame payload, with `MARKER` filled per round. */
+  floorPayload?: string;
+  /** Poll without sleeping while a round is on; false: the reader sleeps in epoll_wait between frames. */
+  spin: boolean;
+  /** The Go process exits by itself after this long, and is killed from here after it too. */
+  lifetimeMs: number;
+}
+
+/** Per-round times in ms, all on the Go process's monotonic clock, from the instant it sent the trigger. */
+export interface GoReaderResult {
+  sockets: number;
+  roundsRun: number;
+  incomplete: number;
+  lastMs: number[];
+  firstMs: number[];
+  /** Trigger → its answer (the parent's ack after the pod's publish call returned, or the webhook's response). */
+  ackMs: number[];
+  /** The reader's own CPU per timed round (user + kernel, and kernel alone). */
+  readerCpuMs: number;
+  readerSysMs: number;
+  /** `floor`: the bare writer thread's CPU per timed round. */
+  writerCpuMs?: number;
+}
+
+/**
+ * Runs the Go reader: it connects, `onReady` runs (e.g. a CPU snapshot of the
+ * pods), then it runs its rounds, asking `onPublish` for each one when the
+ * trigger is `parent`. The child is killed on every way out of here.
+ */
+export async function runGoReader(bin: string, cfg: GoReaderConfig, hooks: { onReady: () => Promise<void>; onPublish: (marker: string) => Promise<unknown> }): Promise<GoReaderResult> {
+  const child = spawn(bin, [JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  const killer = setTimeout(kill, cfg.lifetimeMs + 5000);
+  const send = (line: string) => {
+    if (child.stdin.writable) child.stdin.write(`${line}\n`);
+  };
+  try {
+    return await new Promise<GoReaderResult>((resolve, reject) => {
+      let pending = '';
+      child.on('error', reject);
+      child.on('exit', (code, signal) => reject(new Error(`fanout-reader exited (${code ?? signal}) before its result`)));
+      child.stdin.on('error', () => undefined); // the child may be gone; its exit says why
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        pending += chunk;
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          const sp = line.indexOf(' ');
+          const kind = sp < 0 ? line : line.slice(0, sp);
+          const rest = sp < 0 ? '' : line.slice(sp + 1);
+          if (kind === 'publish') {
+            const [round, marker] = rest.split(' ');
+            hooks.onPublish(marker!).then(
+              () => send(`ack ${round} ok`),
+              (e: unknown) => send(`ack ${round} err ${String(e).replace(/\s+/g, ' ')}`),
+            );
+          } else if (kind === 'ready') {
+            hooks.onReady().then(() => send('go'), reject);
+          } else if (kind === 'result') resolve(JSON.parse(rest) as GoReaderResult);
+          else if (kind === 'error') reject(new Error(`fanout-reader: ${rest}`));
+        }
+      });
+    });
+  } finally {
+    clearTimeout(killer);
+    // After its result it closes its sockets and exits; give it a moment, then make sure.
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(() => (kill(), r()), 3000);
+        child.once('exit', () => (clearTimeout(t), r()));
+      });
+    }
+    process.off('exit', kill);
+  }
+}

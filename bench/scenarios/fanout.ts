@@ -11,13 +11,14 @@
  * smart-chat pods sharing Redis (cross-pod room fan-out) against two socket.io
  * processes joined by the Redis adapter, the push published on the first.
  */
-import { smartChatUrl, socketIoUrl } from '../lib/agent-sockets.ts';
+import { buildFanoutReader, runGoReader, smartChatUrl, socketIoUrl } from '../lib/agent-sockets.ts';
 import { appEnv, BENCH_JWT_SECRET } from '../lib/app-env.ts';
 import { Child } from '../lib/proc.ts';
 import { Report } from '../lib/report.ts';
 import { modeFromArgs, runTag, startPod } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
-import type { Summary } from '../lib/stats.ts';
+import { summarize, type Summary } from '../lib/stats.ts';
+import { webhookTemplate, WEBHOOK_PATH } from '../lib/webhook-body.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 
 const mode = modeFromArgs();
@@ -31,6 +32,8 @@ const tag = runTag();
 const db = `bench_fanout_${tag}`;
 const report = new Report('fanout', mode);
 const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
+/** The customer whose chat the end-to-end rounds post to. */
+const CUSTOMER = '919812345678';
 
 /** A realistic `new_message` payload (the shape agents get), with the round's marker in the text. */
 const payload = (marker: string) => ({
@@ -59,6 +62,10 @@ interface FanoutResult {
   serverCpuMs: number;
   /** The part of it spent in the kernel (socket writes on loopback). */
   serverSysMs: number;
+  /** Go reader only: trigger → the pod's publish call answered (relay + publish), and the reader's CPU per round. */
+  ackMs?: Summary;
+  readerCpuMs?: number;
+  readerSysMs?: number;
 }
 
 interface Setup {
@@ -74,47 +81,86 @@ interface Setup {
   prepare?: (port: number) => Promise<string>;
 }
 
+/** `go` (default): bench/loadgen/fanout-reader holds the sockets; `node`: the older in-Node reader (loadgen/agents.ts), kept to compare. */
+const READER = process.env.BENCH_FANOUT_READER === 'node' ? 'node' : 'go';
+/** BENCH_FANOUT_SPIN=1: the Go reader polls without sleeping while a round is on (see its poller); default: it sleeps in epoll_wait. */
+const SPIN = process.env.BENCH_FANOUT_SPIN === '1';
+const readerBin = READER === 'go' ? buildFanoutReader() : '';
+
 async function measure(s: Setup): Promise<FanoutResult> {
   const pods = await Promise.all(Array.from({ length: s.pods }, () => startPod(s.podKind, s.env)));
   const first = pods[0]!;
-  const agents = new Child('loadgen/agents.ts', [], {
-    lifetimeMs: 10 * 60_000,
-    onRequest: async (cmd, args) => {
-      if (cmd !== 'publish') throw new Error(`unexpected ${cmd}`);
-      return first.pod.call('publish', { room: ROOM, event: 'new_message', data: payload(String(args.marker)) });
-    },
-  });
+  const publish = (marker: string) => first.pod.call('publish', { room: ROOM, event: 'new_message', data: payload(marker) });
   const cpu = async () => {
     const all = await Promise.all(pods.map((p) => p.pod.call<NodeJS.CpuUsage>('cpu')));
     return all.reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
   };
+  const rounds = { rounds: ROUNDS, gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 3 : 20, maxMs: quick ? 5000 : 60_000 };
+  let agents: Child | undefined;
   try {
-    await agents.ready;
     const room = s.prepare ? await s.prepare(first.port) : ROOM;
-    await agents.call('connect', { urls: pods.map((p) => s.url(p.port, room)), count: SOCKETS, protocol: s.protocol }, 60_000);
-    // A pod learns of a room's members elsewhere asynchronously (a Redis subscription): let that settle.
-    if (s.pods > 1) await new Promise((r) => setTimeout(r, 500));
-    const cpuBefore = await cpu();
-    const r = await agents.call<FanoutResult>('fanout', { rounds: ROUNDS, via: s.via, port: first.port, customer: '919812345678', gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 3 : 20, maxMs: quick ? 5000 : 60_000 }, 120_000);
+    const urls = pods.map((p) => s.url(p.port, room));
+    let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
+    let r: FanoutResult;
+    if (READER === 'go') {
+      const webhook = s.via === 'webhook'
+        ? {
+            webhookUrl: `http://127.0.0.1:${first.port}${WEBHOOK_PATH}`,
+            // As the Node reader sends it: the customer fixed, the message id and the marker filled per round.
+            webhookBody: webhookTemplate(`fanout${tag}`).replaceAll('CCCCCCCC', CUSTOMER.slice(2)).replace('ref TTTTTTTTTTTT', 'MARKER'),
+          }
+        : {};
+      const g = await runGoReader(readerBin, { urls, count: SOCKETS, protocol: s.protocol, via: s.via, ...rounds, ...webhook, spin: SPIN, lifetimeMs: 4 * 60_000 }, {
+        onReady: async () => {
+          // A pod learns of a room's members elsewhere asynchronously (a Redis subscription): let that settle.
+          if (s.pods > 1) await new Promise((res) => setTimeout(res, 500));
+          cpuBefore = await cpu();
+        },
+        onPublish: publish,
+      });
+      r = { sockets: g.sockets, rounds: g.lastMs.length, incomplete: g.incomplete, lastMs: summarize(g.lastMs), firstMs: summarize(g.firstMs), ackMs: summarize(g.ackMs), roundsRun: g.roundsRun, serverCpuMs: 0, serverSysMs: 0, readerCpuMs: g.readerCpuMs, readerSysMs: g.readerSysMs };
+    } else {
+      agents = new Child('loadgen/agents.ts', [], { lifetimeMs: 10 * 60_000, onRequest: async (_cmd, args) => publish(String(args.marker)) });
+      await agents.ready;
+      await agents.call('connect', { urls, count: SOCKETS, protocol: s.protocol }, 60_000);
+      if (s.pods > 1) await new Promise((res) => setTimeout(res, 500));
+      cpuBefore = await cpu();
+      r = await agents.call<FanoutResult>('fanout', { ...rounds, via: s.via, port: first.port, customer: CUSTOMER }, 120_000);
+    }
     const cpuAfter = await cpu();
     r.serverCpuMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000 / r.roundsRun;
     r.serverSysMs = (cpuAfter.system - cpuBefore.system) / 1000 / r.roundsRun;
-    console.log(`  ${s.label.padEnd(40)} ${r.rounds} rounds (${r.incomplete} incomplete): last socket p50 ${r.lastMs.p50?.toFixed(2)} ms, p99 ${r.lastMs.p99?.toFixed(2)} ms; first socket p50 ${r.firstMs.p50?.toFixed(2)} ms; server CPU ${r.serverCpuMs.toFixed(2)} ms per round (${r.serverSysMs.toFixed(2)} ms in the kernel)`);
+    const extra = r.readerCpuMs !== undefined ? `; trigger → pod's publish returned p50 ${r.ackMs?.p50?.toFixed(2)} ms; reader CPU ${r.readerCpuMs.toFixed(2)} ms per round (${r.readerSysMs?.toFixed(2)} ms in the kernel)` : '';
+    console.log(`  ${s.label.padEnd(40)} ${r.rounds} rounds (${r.incomplete} incomplete): last socket p50 ${r.lastMs.p50?.toFixed(2)} ms, p99 ${r.lastMs.p99?.toFixed(2)} ms; first socket p50 ${r.firstMs.p50?.toFixed(2)} ms; server CPU ${r.serverCpuMs.toFixed(2)} ms per round (${r.serverSysMs.toFixed(2)} ms in the kernel)${extra}`);
     for (const q of ['p50', 'p99'] as const) {
       r.lastMs[q] ??= NaN;
       r.firstMs[q] ??= NaN;
     }
     return r;
   } finally {
-    await agents.stop();
+    await agents?.stop();
     await Promise.all(pods.map((p) => p.pod.stop()));
   }
+}
+
+/**
+ * The floor under every server: the Go reader connects to itself and a bare writer thread sends the
+ * round's frame (the size of a real push) with one write(2) per socket — nothing but the kernel's
+ * loopback TCP path. A server's fan-out time here is this plus its own work.
+ */
+async function measureFloor(): Promise<FanoutResult & { writerCpuMs: number }> {
+  const g = await runGoReader(readerBin, { urls: [], count: SOCKETS, protocol: 'floor', via: 'parent', rounds: ROUNDS, gapMs: 10, roundTimeoutMs: 2000, warmupRounds: quick ? 3 : 20, maxMs: quick ? 5000 : 60_000, floorPayload: JSON.stringify({ event: 'new_message', data: payload('MARKER') }), spin: SPIN, lifetimeMs: 4 * 60_000 }, {
+    onReady: async () => undefined,
+    onPublish: async () => Promise.reject(new Error('the floor writes its rounds itself')),
+  });
+  const r = { sockets: g.sockets, rounds: g.lastMs.length, incomplete: g.incomplete, lastMs: summarize(g.lastMs), firstMs: summarize(g.firstMs), roundsRun: g.roundsRun, serverCpuMs: g.writerCpuMs ?? NaN, serverSysMs: NaN, readerCpuMs: g.readerCpuMs, readerSysMs: g.readerSysMs, writerCpuMs: g.writerCpuMs ?? NaN };
+  console.log(`  ${'floor: bare writer, 1 write(2) per socket'.padEnd(40)} ${r.rounds} rounds (${r.incomplete} incomplete): last socket p50 ${r.lastMs.p50?.toFixed(2)} ms, p99 ${r.lastMs.p99?.toFixed(2)} ms; first socket p50 ${r.firstMs.p50?.toFixed(2)} ms; writer CPU ${r.writerCpuMs.toFixed(2)} ms per round; reader CPU ${r.readerCpuMs.toFixed(2)} ms per round (${r.readerSysMs.toFixed(2)} ms in the kernel)`);
+  return r;
 }
 
 /** Opens the chat the end-to-end rounds post to, and returns its id (its room). */
 async function openChat(port: number): Promise<string> {
   const { openSockets } = await import('../lib/agent-sockets.ts');
-  const { webhookTemplate, WEBHOOK_PATH } = await import('../lib/webhook-body.ts');
   const dash = await openSockets([smartChatUrl(port, token)], 1, 'smart-chat');
   const chatId = new Promise<string>((resolve) => (dash.onFrame = (_i, payload) => {
     const m = /"chat_id":"([0-9a-f]{24})"/.exec(payload.toString('utf8'));
@@ -128,9 +174,10 @@ async function openChat(port: number): Promise<string> {
 }
 
 try {
-  console.log(`fanout (${mode}): ${SOCKETS} sockets in one room, ${ROUNDS} rounds, sockets in their own process, single pod / process`);
+  console.log(`fanout (${mode}): ${SOCKETS} sockets in one room, ${ROUNDS} rounds, sockets in their own process (${READER === 'go' ? `Go reader, bench/loadgen/fanout-reader${SPIN ? ', polling during rounds' : ''}` : 'Node reader, loadgen/agents.ts'}), single pod / process`);
   const app = { BENCH_APP_ENV: JSON.stringify(appEnv()) };
   const ourUrl = (p: number, room: string) => smartChatUrl(p, token, room);
+  const floor = READER === 'go' ? await measureFloor() : undefined;
   const ours = await measure({ label: 'smart-chat (uWS topic publish)', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'parent' });
   const sio = await measure({ label: 'socket.io (memory adapter)', podKind: 'socketio', env: { BENCH_SIO_ADAPTER: 'memory' }, pods: 1, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
   const sioRedisEnv = { BENCH_SIO_ADAPTER: 'redis', BENCH_REDIS_URL: services.redisUrl, BENCH_SIO_KEY: `bench-sio-${tag}` };
@@ -159,12 +206,22 @@ try {
   const subject = 'smart-chat, 1 pod';
   for (const [q, key] of [['p50', 'p50'], ['p99', 'p99']] as const) {
     const metric = `${q} publish → last of ${SOCKETS} sockets`;
-    const target = q === 'p99' ? { target: '< 25 ms', target_met: ours.lastMs.p99 < 25 && ours.incomplete === 0 } : {};
+    const reader = READER === 'go'
+      ? `${ours.rounds} rounds, ${ours.incomplete} incomplete; read by bench/loadgen/fanout-reader (Go, one epoll thread${SPIN ? ' polling while a round is on' : ''}), timed from the trigger it sends; trigger → first socket p50 ${ours.firstMs.p50.toFixed(2)} ms (the relay through the scenario to the pod)`
+      : `${ours.rounds} rounds, ${ours.incomplete} incomplete; read by the Node reader (loadgen/agents.ts)`;
+    const target = q === 'p99' ? { target: '< 25 ms', target_met: ours.lastMs.p99 < 25 && ours.incomplete === 0, notes: reader } : {};
     report.add({ metric, subject: 'socket.io 4, memory adapter', value: sio.lastMs[key], unit: 'ms', better: 'lower' });
     report.add({ metric, subject: 'socket.io 4, redis adapter, 1 process', value: sioRedis.lastMs[key], unit: 'ms', better: 'lower' });
     report.compare({ metric, subject, value: ours.lastMs[key], unit: 'ms', better: 'lower', ...target }, { subject: 'socket.io 4, memory adapter', value: sio.lastMs[key], unit: 'ms' });
     const vsRedis = q === 'p99' ? { target: '≥ 3× faster', target_met: sioRedis.lastMs.p99 / ours.lastMs.p99 >= 3 } : {};
     report.compare({ metric, subject, value: ours.lastMs[key], unit: 'ms', better: 'lower', ...vsRedis }, { subject: 'socket.io 4, redis adapter, 1 process', value: sioRedis.lastMs[key], unit: 'ms' });
+  }
+  if (floor) {
+    const what = 'no server: a bare writer thread, one write(2) per socket, read by the same Go reader; the least any server can take here';
+    for (const q of ['p50', 'p99'] as const) {
+      report.add({ metric: `${q} publish → last of ${SOCKETS} sockets`, subject: 'floor: bare loopback writer', value: floor.lastMs[q], unit: 'ms', better: 'lower', notes: q === 'p50' ? what : `${floor.rounds} rounds, ${floor.incomplete} incomplete` });
+    }
+    report.add({ metric: `server CPU per push to ${SOCKETS} sockets (mean)`, subject: 'floor: bare loopback writer', value: floor.writerCpuMs, unit: 'ms', better: 'lower', notes: "the writer thread's CPU time (user + kernel) per round" });
   }
   {
     const metric = `server CPU per push to ${SOCKETS} sockets (mean)`;

@@ -1,0 +1,3 @@
+module fanoutreader
+
+go 1.21
