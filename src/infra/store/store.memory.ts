@@ -153,6 +153,7 @@ class MemoryCollection implements Collection<Doc> {
 
   async countDocuments(filter: Filter = {}): Promise<number> {
     this.store.assertOpen();
+    if (Object.keys(filter).length === 0) return this.docs.size;
     return this.matching(filter, {}).length;
   }
 
