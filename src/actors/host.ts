@@ -60,6 +60,8 @@ interface Resident {
 }
 
 const HISTORY = 20;
+/** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Hosts actors in this process: made on first use, one event at a time per
@@ -284,6 +286,8 @@ export class ActorHost {
     }
     for (const d of r.record?.deadlines ?? []) {
       if (r.timers.has(d.id)) continue;
+      // Node fires a longer timer at once; one this far off is left to the due-deadline poll (fireDueDeadlines).
+      if (d.due - this.now() > MAX_TIMER_MS) continue;
       const timer = setTimeout(() => {
         r.timers.delete(d.id);
         this.send(r.kind.name, r.key, deadlineEvent(d)).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'deadline delivery failed'));

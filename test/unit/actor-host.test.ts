@@ -194,6 +194,17 @@ describe('actor host', () => {
     await fresh.stop();
   });
 
+  it('leaves a deadline further off than a timer can wait to the due-deadline poll, instead of firing it at once', async () => {
+    const { kind, records } = memoryKind();
+    const host = new ActorHost([kind], { log, idleMs: 60_000 });
+    const farOff = Date.now() + 30 * 86_400_000; // setTimeout fires anything over ~24.8 days immediately
+    await host.send('counter', 'k', { type: 'ARM', id: 'arm', at: farOff });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(records.get('k')!.state.value, 'armed');
+    assert.equal(await host.fireDueDeadlines(), 0, 'not due yet');
+    await host.stop();
+  });
+
   it('cancels a deadline when the state that set it is left', async () => {
     const { kind, records } = memoryKind();
     const host = new ActorHost([kind], { log, idleMs: 60_000 });
