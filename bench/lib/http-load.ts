@@ -215,7 +215,8 @@ export async function runHttpLoad(spec: HttpLoadSpec, onSent?: (n: number, writt
   } else {
     const rate = spec.rate!;
     ticker = setInterval(() => {
-      const until = Math.min(spec.maxRequests, Math.floor(((performance.now() - started) * rate) / 1000));
+      // Request k falls due at k / rate: k = 0 at the start, so floor(elapsed * rate) + 1 are due by now.
+      const until = Math.min(spec.maxRequests, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
       for (; scheduled < until; scheduled++) due.push(started + (scheduled * 1000) / rate);
       dispatch();
       if (!conns.some((c) => c.open)) sending = false; // every connection is gone: the server closed them
