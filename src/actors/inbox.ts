@@ -141,12 +141,14 @@ export class Inbox {
   }
 
   /**
-   * Deletes applied items older than `retentionMs`: the inbox keeps what a
-   * redelivery must be recognised by, not every event ever received. Items
-   * set aside as `failed` stay for an operator.
+   * Deletes applied items received more than `retentionMs` ago: the inbox
+   * keeps what a redelivery must be recognised by, not every event ever
+   * received. Filtered on `received_at`, the redelivery clock, which the
+   * `state_received` index serves (on `applied_at` MongoDB would read every
+   * applied item). Items set aside as `failed` stay for an operator.
    */
   async prune(retentionMs: number): Promise<number> {
-    return this.items.deleteMany({ state: 'applied', applied_at: { $lt: new Date(Date.now() - retentionMs) } });
+    return this.items.deleteMany({ state: 'applied', received_at: { $lt: new Date(Date.now() - retentionMs) } });
   }
 
   /** Delivers items and waits until each is applied (or has failed and stays pending). */

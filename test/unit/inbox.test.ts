@@ -46,12 +46,12 @@ describe('inbox', () => {
     assert.deepEqual(states, { 'msg:0': ['applied', 0], 'msg:1': ['pending', 1], 'msg:2': ['applied', 0] });
   });
 
-  it('prunes applied items past the retention, keeping recent, pending and failed ones', async () => {
+  it('prunes applied items received before the retention, keeping recent, pending and failed ones', async () => {
     const store = new MemoryStore();
     const items = store.collection('inbox');
     const old = new Date(Date.now() - 2 * 3_600_000);
-    await items.insertOne({ _id: 'old-applied', state: 'applied', applied_at: old });
-    await items.insertOne({ _id: 'new-applied', state: 'applied', applied_at: new Date() });
+    await items.insertOne({ _id: 'old-applied', state: 'applied', received_at: old, applied_at: new Date() });
+    await items.insertOne({ _id: 'new-applied', state: 'applied', received_at: new Date(), applied_at: new Date() });
     await items.insertOne({ _id: 'old-pending', state: 'pending', received_at: old });
     await items.insertOne({ _id: 'old-failed', state: 'failed', received_at: old });
     const inbox = new Inbox(store, () => ({ queued: Promise.resolve(), done: Promise.resolve() }), log);
