@@ -6,6 +6,7 @@ import type { ActorEvent } from '../actor-kind.ts';
 import type { ActorDispatch, ActorRouter } from '../chat-service.ts';
 import type { ActorHost, Delivery } from '../host.ts';
 import { shardOf, type ShardDirectory } from './directory.ts';
+import { StreamAcks } from './stream-acks.ts';
 
 export interface RouterStats {
   routedLocal: number;
@@ -63,11 +64,13 @@ export class StreamRouter {
   private readonly releasing = new Set<number>();
   /** Failures per entry: one that keeps failing is set aside, so it cannot block its shard for ever. */
   private readonly failures = new Map<string, number>();
+  private readonly acks: StreamAcks;
   private reading: Promise<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: StreamRouterOptions) {
+    this.acks = new StreamAcks(opts.redis, GROUP);
     opts.directory.onChange(({ shard, owned }) => {
       if (owned) return;
       this.claimedShards.delete(shard);
@@ -251,7 +254,7 @@ export class StreamRouter {
             this.failures.delete(id);
             this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
             this.stats.consumed++;
-            await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
+            await this.acks.ack(this.stream(shard), id);
           },
           async (err: unknown) => {
             const failed = (this.failures.get(id) ?? 0) + 1;
@@ -260,7 +263,7 @@ export class StreamRouter {
               this.failures.delete(id);
               this.opts.log.error({ err: (err as Error).message, shard, entry: f }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
               this.reply(f, { c: f.c, error: (err as Error).message });
-              await this.opts.redis.pipeline().xack(this.stream(shard), GROUP, id).xdel(this.stream(shard), id).exec();
+              await this.acks.ack(this.stream(shard), id);
               return;
             }
             this.failures.set(id, failed);
