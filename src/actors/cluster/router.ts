@@ -32,6 +32,13 @@ export interface StreamRouterOptions {
 }
 
 const GROUP = 'owners';
+
+/** The owner's answer to the pod that appended an entry (`c`: its correlation id). */
+interface Reply {
+  c: string;
+  d?: Delivery;
+  error?: string;
+}
 const MAX_INFLIGHT = 2000;
 const RETRY_IDLE_MS = 10_000;
 const MAX_FAILURES = 5;
@@ -161,7 +168,10 @@ export class StreamRouter {
   }
 
   private onReply(message: string): void {
-    const r = JSON.parse(message) as { c: string; d?: Delivery; error?: string };
+    this.settle(JSON.parse(message) as Reply);
+  }
+
+  private settle(r: Reply): void {
     const w = this.waiting.get(r.c);
     if (!w) return;
     this.waiting.delete(r.c);
@@ -252,7 +262,7 @@ export class StreamRouter {
         .then(
           async (d) => {
             this.failures.delete(id);
-            this.reply(f, { c: f.c, d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
+            this.reply(f, { d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
             this.stats.consumed++;
             await this.acks.ack(this.stream(shard), id);
           },
@@ -262,7 +272,7 @@ export class StreamRouter {
               // A poison entry: acknowledge and drop it; its inbox item (if any) is retried, then set aside, there.
               this.failures.delete(id);
               this.opts.log.error({ err: (err as Error).message, shard, entry: f }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
-              this.reply(f, { c: f.c, error: (err as Error).message });
+              this.reply(f, { error: (err as Error).message });
               await this.acks.ack(this.stream(shard), id);
               return;
             }
@@ -280,9 +290,10 @@ export class StreamRouter {
     }
   }
 
-  private reply(f: Record<string, string>, body: unknown): void {
+  private reply(f: Record<string, string>, answer: Omit<Reply, 'c'>): void {
     if (!f.r || !f.c) return;
-    if (f.r === this.opts.pod) return this.onReply(JSON.stringify(body));
+    const body: Reply = { c: f.c, ...answer };
+    if (f.r === this.opts.pod) return this.settle(body); // the caller is on this pod: no round trip through Redis
     void this.opts.kv.publish(`reply:${f.r}`, JSON.stringify(body)).catch(() => undefined);
   }
 
