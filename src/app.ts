@@ -58,13 +58,16 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
 
   const store = await openStore(config, log);
   let kv: KeyValueStore;
+  let inboxStore: DocumentStore;
   try {
     kv = await openKv(config, log);
     await store.ensureIndexes(INDEXES);
+    inboxStore = await openInboxStore(config, store, log);
   } catch (err) {
     await store.close();
     throw err;
   }
+  const closeStores = () => Promise.allSettled([store.close(), inboxStore === store ? undefined : inboxStore.close()]);
 
   const metrics = new Metrics(config.POD_ID);
   const server = new Server({ log, metrics, corsOrigins: config.CORS_ORIGINS });
@@ -77,7 +80,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const counters = new DashboardCounters(kv, store, hub, log);
   const outbound = createOutbound({ config, store, kv, rooms: hub, log });
   if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
-  const runtime = await Runtime.create({ config, log, store, kv, rooms: hub, counters, outbound: outbound.outbox });
+  const runtime = await Runtime.create({ config, log, store, inboxStore, kv, rooms: hub, counters, outbound: outbound.outbox });
   const { host, inbox, chats } = runtime;
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
@@ -115,7 +118,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   try {
     port = await server.listen(config.HOST, config.PORT);
   } catch (err) {
-    await Promise.all([kv.close(), store.close()]);
+    await Promise.all([kv.close(), closeStores()]);
     throw new StartupError((err as Error).message);
   }
   log.info(
@@ -145,7 +148,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
       await new Promise((r) => setTimeout(r, 50));
-      await Promise.allSettled([kv.close(), store.close()]);
+      await Promise.allSettled([kv.close(), closeStores()]);
       log.info('stopped');
     })());
 
@@ -164,6 +167,19 @@ async function openStore(config: Config, log: Logger): Promise<DocumentStore> {
   if (!config.MONGO_URL) return new MemoryStore();
   const url = config.MONGO_URL;
   return connectWithRetry('MongoDB', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000 }), log);
+}
+
+/** Pool size of the inbox's own MongoDB connections: one insert batch per event-loop turn needs few. */
+const INBOX_POOL_SIZE = 4;
+
+/**
+ * The inbox on its own connections (MongoDB): webhook acknowledgements wait
+ * only for their insert, never behind the saves of events being applied.
+ */
+async function openInboxStore(config: Config, store: DocumentStore, log: Logger): Promise<DocumentStore> {
+  if (!config.MONGO_URL) return store;
+  const url = config.MONGO_URL;
+  return connectWithRetry('MongoDB (inbox)', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000, maxPoolSize: INBOX_POOL_SIZE }), log);
 }
 
 async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {

@@ -36,10 +36,18 @@ export class ChatService {
     private readonly store: DocumentStore,
     private readonly inbox: Inbox,
     private readonly route: ActorRouter,
+    /** Past this many acknowledged, unapplied events webhooks are refused: the backlog stays bounded. */
+    private readonly maxUnapplied = Infinity,
   ) {}
 
-  /** Makes a webhook's events durable; resolves once they are, then applies them in the background. */
+  /**
+   * Makes a webhook's events durable; resolves once they are, then applies them in the background.
+   * OVERLOADED (nothing stored) while this pod's backlog is full: the sender retries later.
+   */
   async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
+    if (this.inbox.unapplied >= this.maxUnapplied) {
+      throw new AppError('OVERLOADED', `${this.inbox.unapplied} acknowledged events are waiting to be applied (MAX_UNAPPLIED_EVENTS ${this.maxUnapplied}); retry shortly`);
+    }
     const items = events.flatMap((e) => inboxItems(channel, e));
     const { toDeliver, duplicates } = await this.inbox.accept(items);
     await this.inbox.enqueue(toDeliver); // ordered before anything acknowledged after this webhook

@@ -39,6 +39,8 @@ export class Inbox {
   private readonly items;
   private batch: MarkBatch | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
+  /** Items handed to actors by this pod and not yet applied (or failed): its share of the backlog. */
+  private handedOut = 0;
 
   constructor(
     store: DocumentStore,
@@ -72,6 +74,11 @@ export class Inbox {
     return { toDeliver, duplicates };
   }
 
+  /** Events this pod acknowledged and handed on that are not applied yet. */
+  get unapplied(): number {
+    return this.handedOut;
+  }
+
   /**
    * Queues the items with their actors in order and resolves once they are
    * queued (so a webhook acknowledged after this is ordered after them); each
@@ -79,13 +86,16 @@ export class Inbox {
    */
   async enqueue(items: readonly InboxItem[]): Promise<{ applied: Promise<void> }> {
     const handed = items.map((item) => ({ item, ...this.deliver(item) }));
+    this.handedOut += handed.length;
     const settle = Promise.all(
       handed.map(async ({ item, queued, done }) => {
         try {
           await queued;
           await done;
+          this.handedOut--;
           await this.markApplied(item.id);
         } catch (err) {
+          this.handedOut--;
           this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
           await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
         }

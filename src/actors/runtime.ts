@@ -28,6 +28,8 @@ export interface RuntimeDeps {
   config: Config;
   log: Logger;
   store: DocumentStore;
+  /** Where the inbox lives: the store itself, or (MongoDB) the same database on its own small pool, so acknowledgements never queue behind the actors' saves. */
+  inboxStore?: DocumentStore;
   kv: KeyValueStore;
   rooms: RoomPublisher;
   counters: DashboardCounters;
@@ -84,8 +86,8 @@ export class Runtime {
     this.directory.onChange(({ shard, owned }) => {
       if (!owned) this.host.forgetWhere((kind, key) => shardOf(kind, key, shards) === shard);
     });
-    this.inbox = new Inbox(store, (item) => this.deliver(item, config.DISCOUNT_CAMPAIGN_ROUTE), log);
-    this.chats = new ChatService(store, this.inbox, route);
+    this.inbox = new Inbox(deps.inboxStore ?? store, (item) => this.deliver(item, config.DISCOUNT_CAMPAIGN_ROUTE), log);
+    this.chats = new ChatService(store, this.inbox, route, config.MAX_UNAPPLIED_EVENTS);
   }
 
   static async create(deps: RuntimeDeps): Promise<Runtime> {

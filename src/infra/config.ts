@@ -132,6 +132,8 @@ const envSchema = z.object({
   STARTUP_CONNECT_ATTEMPTS: integer(1, 100, 5),
   /** Applied inbox items are deleted after this long (a webhook redelivered later would be applied again). */
   INBOX_RETENTION_MS: integer(60_000, 30 * 86_400_000, 86_400_000),
+  /** Webhooks are refused (503 OVERLOADED, Retry-After) while this many acknowledged events wait to be applied. */
+  MAX_UNAPPLIED_EVENTS: integer(10, 1_000_000, 2000),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {

@@ -23,6 +23,7 @@ export const ERRORS = {
   NOT_READY: { status: 503, message: 'Service is not ready' },
   UPSTREAM_UNAVAILABLE: { status: 503, message: 'WhatsApp (Pinbot) is unavailable' },
   SHUTTING_DOWN: { status: 503, message: 'Service is shutting down' },
+  OVERLOADED: { status: 503, message: 'Too many acknowledged events are waiting to be applied; retry shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

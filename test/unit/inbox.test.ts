@@ -1,10 +1,15 @@
-/** The durable inbox's bookkeeping: applied marks written in batches, old applied items pruned. */
+/** The durable inbox's bookkeeping: applied marks written in batches, old applied items pruned, the backlog bounded. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { ChatService } from '../../src/actors/chat-service.ts';
 import { Inbox, type InboxItem } from '../../src/actors/inbox.ts';
+import { channelById } from '../../src/domain/channels.ts';
+import { parseWebhook } from '../../src/domain/webhook.ts';
+import { AppError } from '../../src/infra/errors.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 import type { Collection, DocumentStore } from '../../src/infra/store/store.ts';
+import { textWebhook } from '../support/webhooks.ts';
 
 const log = pino({ level: 'silent' });
 const item = (i: number): InboxItem => ({ id: `msg:${i}`, kind: 'chat', key: `98765${String(i % 7).padStart(5, '0')}`, event: { type: 'CUSTOMER_MESSAGE', id: `msg:${i}`, at: i } });
@@ -57,5 +62,31 @@ describe('inbox', () => {
     const inbox = new Inbox(store, () => ({ queued: Promise.resolve(), done: Promise.resolve() }), log);
     assert.equal(await inbox.prune(3_600_000), 1);
     assert.deepEqual((await items.find({}, { sort: { _id: 1 } })).map((d) => d._id), ['new-applied', 'old-failed', 'old-pending']);
+  });
+});
+
+describe('chat service under overload', () => {
+  it('refuses webhooks with OVERLOADED (storing nothing) while the pod’s unapplied backlog is full, and takes them again once it drains', async () => {
+    const store = new MemoryStore();
+    const finish: (() => void)[] = [];
+    // Delivery that holds every event until the test lets it go: the events stay acknowledged but unapplied.
+    const inbox = new Inbox(store, () => ({ queued: Promise.resolve(), done: new Promise<void>((r) => finish.push(r)) }), log);
+    const chats = new ChatService(store, inbox, async () => ({ handled: true, duplicate: false, context: {}, value: 'x', effects: [] }), 2);
+    const channel = channelById('8000247247')!;
+    const events = (id: string) => {
+      const parsed = parseWebhook(textWebhook('919876543210', 'hi', { id }));
+      assert.ok(parsed.ok);
+      return parsed.events;
+    };
+    assert.equal((await chats.ingest(channel, events('wamid.1'))).accepted, 1);
+    assert.equal((await chats.ingest(channel, events('wamid.2'))).accepted, 1);
+    assert.equal(inbox.unapplied, 2);
+    await assert.rejects(chats.ingest(channel, events('wamid.3')), (e: unknown) => e instanceof AppError && e.code === 'OVERLOADED' && e.status === 503);
+    assert.equal(await store.collection('inbox').findOne({ _id: 'msg:wamid.3' }), null, 'a refused webhook leaves nothing behind: its retry is a first delivery');
+    for (const f of finish.splice(0)) f();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(inbox.unapplied, 0);
+    assert.equal((await chats.ingest(channel, events('wamid.3'))).accepted, 1);
+    await inbox.flush();
   });
 });
