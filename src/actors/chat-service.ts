@@ -45,13 +45,18 @@ export class ChatService {
    * OVERLOADED (nothing stored) while this pod's backlog is full: the sender retries later.
    */
   async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
-    if (this.inbox.unapplied >= this.maxUnapplied) {
-      throw new AppError('OVERLOADED', `${this.inbox.unapplied} acknowledged events are waiting to be applied (MAX_UNAPPLIED_EVENTS ${this.maxUnapplied}); retry shortly`);
-    }
+    this.assertAccepting();
     const items = events.flatMap((e) => inboxItems(channel, e));
     const { toDeliver, duplicates } = await this.inbox.accept(items);
     await this.inbox.enqueue(toDeliver); // ordered before anything acknowledged after this webhook
     return { accepted: items.length - duplicates, duplicates };
+  }
+
+  /** OVERLOADED while this pod's backlog is full; cheap, so a webhook can be refused before its body is parsed. */
+  assertAccepting(): void {
+    if (this.inbox.unapplied >= this.maxUnapplied) {
+      throw new AppError('OVERLOADED', `${this.inbox.unapplied} acknowledged events are waiting to be applied (MAX_UNAPPLIED_EVENTS ${this.maxUnapplied}); retry shortly`);
+    }
   }
 
   /** `new_chat`: the chat with this customer, opened if it did not exist. */

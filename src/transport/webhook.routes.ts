@@ -22,6 +22,7 @@ export function registerWebhookRoutes(router: HttpRouter, deps: WebhookDeps): vo
   router.post('/api/chats/whatsapp_chat/:channel', async (req) => {
     const channel = channelById(req.params[0] ?? '');
     if (!channel) throw new AppError('UNKNOWN_CHANNEL', `No WhatsApp channel ${req.params[0]}`);
+    deps.chats.assertAccepting(); // under overload, refuse before spending CPU on the body
     if (deps.secret !== undefined) verifySignature(req.body, req.headers['x-hub-signature-256'], deps.secret);
     const parsed = parseWebhook(req.json());
     if (!parsed.ok) throw new AppError('NOT_A_WEBHOOK', `Not a WhatsApp webhook: ${parsed.reason}`);
