@@ -57,7 +57,7 @@ async function measure(label: string, backends: AppBackends, rate: number, pods 
       DURATION_MS + 60_000,
     );
     for (const k of Object.keys(r.latencyMs) as (keyof Summary)[]) r.latencyMs[k] ??= NaN;
-    console.log(`  ${label.padEnd(22)} @${rate}/s sent ${r.sent}, timed ${r.measured}, missing ${r.missing}: p50 ${r.latencyMs.p50?.toFixed(2)} ms, p99 ${r.latencyMs.p99?.toFixed(2)} ms (ack p99 ${r.ackMs.p99?.toFixed(2)} ms)`);
+    console.log(`  ${label.padEnd(22)} @${rate}/s sent ${r.sent}, timed ${r.measured}, missing ${r.missing}, refused ${r.non2xx}: p50 ${r.latencyMs.p50?.toFixed(2)} ms, p99 ${r.latencyMs.p99?.toFixed(2)} ms (ack p99 ${r.ackMs.p99?.toFixed(2)} ms)`);
     return r;
   } finally {
     await Promise.all(started.map((p) => p.pod.stop()));
@@ -84,7 +84,7 @@ try {
   ];
   for (const s of setups) {
     const r = await measure(`${s.label}${s.pods > 1 ? `, ${s.pods} pods` : ''}`, s.backends, s.rate, s.pods);
-    const notes = `${s.rate} msg/s: ${r.measured} messages due after the warm-up, timed from when each was due; ${r.missing} had not reached the agent when measuring stopped (${quick ? 2 : 5} s after the last POST) and count with that lower bound; ${r.sent} POSTs written; generator lag p99 ${r.scheduleLagMsP99.toFixed(2)} ms`;
+    const notes = `${s.rate} msg/s: ${r.measured} messages due after the warm-up, timed from when each was due; ${r.missing} had not reached the agent when measuring stopped (${quick ? 2 : 5} s after the last POST) and count with that lower bound; ${r.sent} POSTs written, ${r.non2xx} refused (non-2xx: 503 OVERLOADED is load shedding, which a real sender retries; this generator does not, so they count as missing); generator lag p99 ${r.scheduleLagMsP99.toFixed(2)} ms`;
     const subject = s.pods > 1 ? `${s.label}, POST to pod 1, agent on pod 2` : `${s.label}, 1 pod`;
     const at = s.rate === RATE ? '@1k msg/s' : `@${s.rate} msg/s`;
     report.add({ metric: `p50 webhook → agent push ${at}`, subject, value: r.latencyMs.p50, unit: 'ms', better: 'lower', notes });
