@@ -57,14 +57,14 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   assertNativeUws(config, log);
 
   const store = await openStore(config, log);
-  let kv: KeyValueStore;
+  let kv: KeyValueStore | undefined;
   let inboxStore: DocumentStore;
   try {
     kv = await openKv(config, log);
     await store.ensureIndexes(INDEXES);
     inboxStore = await openInboxStore(config, store, log);
   } catch (err) {
-    await store.close();
+    await Promise.allSettled([store.close(), kv?.close()]); // nothing opened so far outlives a failed start
     throw err;
   }
   const closeStores = () => Promise.allSettled([store.close(), inboxStore === store ? undefined : inboxStore.close()]);
