@@ -89,16 +89,17 @@ export class Inbox {
     this.handedOut += handed.length;
     const settle = Promise.all(
       handed.map(async ({ item, queued, done }) => {
+        let applied = false;
         try {
           await queued;
           await done;
-          this.handedOut--;
-          await this.markApplied(item.id);
+          applied = true;
         } catch (err) {
-          this.handedOut--;
           this.log.warn({ err, id: item.id }, 'inbox delivery failed; recovery will retry');
-          await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
         }
+        this.handedOut--;
+        if (applied) await this.markApplied(item.id);
+        else await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
       }),
     ).then(() => undefined);
     await Promise.allSettled(handed.map((h) => h.queued));
