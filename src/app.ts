@@ -163,10 +163,10 @@ function assertNativeUws(config: Config, log: Logger): void {
   log.warn('uWebSockets.js is running its pure-JS fallback: expect far lower throughput');
 }
 
-async function openStore(config: Config, log: Logger): Promise<DocumentStore> {
+async function openStore(config: Config, log: Logger, maxPoolSize?: number): Promise<DocumentStore> {
   if (!config.MONGO_URL) return new MemoryStore();
   const url = config.MONGO_URL;
-  return connectWithRetry('MongoDB', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000 }), log);
+  return connectWithRetry('MongoDB', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000, maxPoolSize }), log);
 }
 
 /** Pool size of the inbox's own MongoDB connections: one insert batch per event-loop turn needs few. */
@@ -176,10 +176,8 @@ const INBOX_POOL_SIZE = 4;
  * The inbox on its own connections (MongoDB): webhook acknowledgements wait
  * only for their insert, never behind the saves of events being applied.
  */
-async function openInboxStore(config: Config, store: DocumentStore, log: Logger): Promise<DocumentStore> {
-  if (!config.MONGO_URL) return store;
-  const url = config.MONGO_URL;
-  return connectWithRetry('MongoDB (inbox)', config.STARTUP_CONNECT_ATTEMPTS, () => MongoStore.connect({ url, dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2000, maxPoolSize: INBOX_POOL_SIZE }), log);
+function openInboxStore(config: Config, store: DocumentStore, log: Logger): Promise<DocumentStore> {
+  return config.MONGO_URL ? openStore(config, log, INBOX_POOL_SIZE) : Promise.resolve(store);
 }
 
 async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {
