@@ -23,8 +23,9 @@ export const ERRORS = {
   NOT_READY: { status: 503, message: 'Service is not ready' },
   UPSTREAM_UNAVAILABLE: { status: 503, message: 'WhatsApp (Pinbot) is unavailable' },
   SHUTTING_DOWN: { status: 503, message: 'Service is shutting down' },
-  OVERLOADED: { status: 503, message: 'Too many acknowledged events are waiting to be applied; retry shortly' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  // Load shedding: the client is told when to retry (Retry-After), and it is not logged as a fault.
+  OVERLOADED: { status: 503, message: 'Too many acknowledged events are waiting to be applied; retry shortly', retryAfterS: 1 },
+} as const satisfies Record<string, { status: number; message: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -32,6 +33,8 @@ export type ErrorCode = keyof typeof ERRORS;
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly status: number;
+  /** Seconds the client should wait before retrying; set for load shedding. */
+  readonly retryAfterS: number | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
@@ -39,6 +42,8 @@ export class AppError extends Error {
   ) {
     super(message, options);
     this.status = ERRORS[code].status;
+    const entry = ERRORS[code];
+    this.retryAfterS = 'retryAfterS' in entry ? entry.retryAfterS : undefined;
   }
 }
 

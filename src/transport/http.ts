@@ -155,10 +155,10 @@ export class HttpRouter {
     };
     const fail = (err: unknown): void => {
       const e = toAppError(err);
-      // OVERLOADED is load shedding, not a fault: one error line per refused webhook would flood the log.
-      if (e.status >= 500 && e.code !== 'OVERLOADED') log().error({ err: e.cause ?? e, route }, e.message);
+      // Load shedding (a retry hint) is not a fault: one error line per refused webhook would flood the log.
+      if (e.status >= 500 && e.retryAfterS === undefined) log().error({ err: e.cause ?? e, route }, e.message);
       else log().info({ code: e.code, route }, e.message);
-      send(e.status, { json: errorBody(e), ...(e.code === 'OVERLOADED' ? { headers: { 'retry-after': '1' } } : {}) });
+      send(e.status, { json: errorBody(e), ...(e.retryAfterS === undefined ? {} : { headers: { 'retry-after': String(e.retryAfterS) } }) });
     };
 
     const run = (body: Buffer): void => {

@@ -32,6 +32,9 @@ export interface StreamRouterOptions {
 }
 
 const GROUP = 'owners';
+const MAX_INFLIGHT = 2000;
+const RETRY_IDLE_MS = 10_000;
+const MAX_FAILURES = 5;
 
 /** The owner's answer to the pod that appended an entry (`c`: its correlation id). */
 interface Reply {
@@ -39,9 +42,6 @@ interface Reply {
   d?: Delivery;
   error?: string;
 }
-const MAX_INFLIGHT = 2000;
-const RETRY_IDLE_MS = 10_000;
-const MAX_FAILURES = 5;
 
 /**
  * Delivers actor events to the pod that owns their shard (DESIGN.md §6): to
