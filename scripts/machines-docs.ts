@@ -14,7 +14,7 @@ const END = '<!-- machines:end -->';
 export function expectedFiles(readme: string): Map<string, string> {
   const files = new Map<string, string>();
   const sections: string[] = [];
-  for (const [name, machine] of Object.entries(MACHINES)) {
+  for (const [name, machine] of MACHINES) {
     files.set(join('docs/machines', `${name}.md`), machinePage(name, machine));
     const rows = pathRows(machine).map((r) => `| ${r.from} | ${r.event}${r.guard ? ` [${r.guard}]` : ''} | ${r.to} | ${r.actions} |`);
     sections.push(`#### \`${name}\` — [diagram](docs/machines/${name}.md)\n\n| from | event [guard] | to | effects |\n|---|---|---|---|\n${rows.join('\n')}\n`);

@@ -45,6 +45,8 @@ export interface RunningApp {
   readonly hub: WsHub;
   readonly runtime: Runtime;
   readonly outbox: Outbox;
+  /** Every HTTP route pattern served. */
+  readonly routes: readonly { method: string; pattern: string }[];
   /** Drains and closes everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -84,6 +86,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const { host, inbox, chats } = runtime;
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
+  if (forwarder) {
+    metrics.gauge('forwarder_dropped_total', 'Webhook payloads dropped, oldest first, from the full Communication Master queue (1,000 payloads or 8 MiB)', () => forwarder.dropped);
+    metrics.gauge('forwarder_queued_bytes', 'Bytes of webhook payloads waiting to be forwarded to Communication Master', () => forwarder.queuedSize);
+  }
 
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
   registerWebhookAdminRoutes(server.router, { store, jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
@@ -152,7 +158,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, outbox: outbound.outbox, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, outbox: outbound.outbox, routes: server.router.routes, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {

@@ -5,12 +5,12 @@ import type { ReadCursor } from '../machines/chat.machine.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 
 /** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */
-export const SPECIAL_FILTERS: Record<string, Doc> = {
-  Active_Approved: { 'user.documents_status': 'Approved', 'user.dco_status': 'Active' },
-  Pending: { 'user.documents_status': 'Pending' },
-  InJourney: { 'user.in_journey_status': true },
-  Suspend: { 'user.dco_status': 'Suspend' },
-};
+export const SPECIAL_FILTERS: ReadonlyMap<string, Doc> = new Map<string, Doc>([
+  ['Active_Approved', { 'user.documents_status': 'Approved', 'user.dco_status': 'Active' }],
+  ['Pending', { 'user.documents_status': 'Pending' }],
+  ['InJourney', { 'user.in_journey_status': true }],
+  ['Suspend', { 'user.dco_status': 'Suspend' }],
+]);
 
 export interface Page {
   page: number;
@@ -39,7 +39,7 @@ export class ChatQueries {
     if (f.status) match.status = f.status;
     if (f.customer_type) match.customer_type = f.customer_type;
     const search = f.search?.trim();
-    const special = search ? SPECIAL_FILTERS[search] : undefined;
+    const special = search ? SPECIAL_FILTERS.get(search) : undefined;
     if (search && !special) {
       const pattern = { $regex: escapeRegex(search), $options: 'i' };
       match.$or = [{ customer: pattern }, { customer_name: pattern }];

@@ -3,7 +3,8 @@ import { chatMachine } from '../machines/chat.machine.ts';
 import { discountMachine } from '../machines/discount.machine.ts';
 
 /** The machines product people can inspect (`GET /api/machines`, `docs/machines/`). */
-export const MACHINES: Record<string, AnyStateMachine> = { chat: chatMachine, discount: discountMachine };
+/** A Map: names come from URLs, and a plain object would answer `constructor` with its prototype's. */
+export const MACHINES: ReadonlyMap<string, AnyStateMachine> = new Map<string, AnyStateMachine>([['chat', chatMachine], ['discount', discountMachine]]);
 
 interface Node {
   key: string;

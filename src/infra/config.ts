@@ -142,6 +142,9 @@ export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {
   jwtSecretGenerated: boolean;
 };
 
+/** Shortest AGENT_JWT_SECRET production accepts: HS256's own key size. */
+const PRODUCTION_SECRET_BYTES = 32;
+
 /** Thrown for an invalid environment; `message` is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -156,8 +159,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid'}`);
   }
   const { AGENT_JWT_SECRET, ...rest } = parsed.data;
-  if (AGENT_JWT_SECRET === undefined && rest.NODE_ENV === 'production') {
-    throw new ConfigError('invalid configuration: AGENT_JWT_SECRET: required when NODE_ENV=production');
+  if (rest.NODE_ENV === 'production') {
+    // In production nobody may mint tokens by guessing a short secret, or forge customer messages without one.
+    if (AGENT_JWT_SECRET === undefined) throw new ConfigError('invalid configuration: AGENT_JWT_SECRET: required when NODE_ENV=production');
+    if (Buffer.byteLength(AGENT_JWT_SECRET) < PRODUCTION_SECRET_BYTES) {
+      throw new ConfigError(`invalid configuration: AGENT_JWT_SECRET: at least ${PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`);
+    }
+    if (rest.WEBHOOK_SECRET === undefined) throw new ConfigError('invalid configuration: WEBHOOK_SECRET: required when NODE_ENV=production');
   }
   return {
     ...rest,

@@ -4,6 +4,7 @@
  */
 export const ERRORS = {
   BAD_JSON: { status: 400, message: 'Body is not valid JSON' },
+  BAD_ENCODING: { status: 400, message: 'Malformed percent-encoding in the URL' },
   VALIDATION_FAILED: { status: 400, message: 'Request failed validation' },
   NOT_A_WEBHOOK: { status: 400, message: 'Body is not a WhatsApp webhook' },
   UNKNOWN_EVENT: { status: 400, message: 'Unknown event' },

@@ -6,9 +6,13 @@ export interface ForwarderOptions {
   log: Logger;
   /** Payloads waiting at most; past it the oldest is dropped (and counted). */
   maxQueue?: number;
+  /** Bytes of payloads waiting at most (default 8 MiB); past it the oldest are dropped (and counted). */
+  maxQueueBytes?: number;
   concurrency?: number;
   timeoutMs?: number;
 }
+
+const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Forwards inbound webhook payloads to Communication Master (spec FR-9):
@@ -16,9 +20,12 @@ export interface ForwarderOptions {
  * Best effort by design: a payload dropped here is still in our own inbox.
  */
 export class Forwarder {
-  private readonly queue: string[] = [];
+  private readonly queue: Buffer[] = [];
+  /** Bytes `queue` holds: bounded by size as well as count, since one body can be 256 KiB. */
+  private queuedBytes = 0;
   private active = 0;
   private closed = false;
+  private droppedLoggedAt = 0;
   dropped = 0;
   failed = 0;
   sent = 0;
@@ -27,18 +34,31 @@ export class Forwarder {
 
   forward(rawBody: Buffer): void {
     if (this.closed) return;
-    if (this.queue.length >= (this.opts.maxQueue ?? 1000)) {
-      this.queue.shift();
+    const maxBytes = this.opts.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    while (this.queue.length > 0 && (this.queue.length >= (this.opts.maxQueue ?? 1000) || this.queuedBytes + rawBody.byteLength > maxBytes)) {
+      this.queuedBytes -= this.queue.shift()!.byteLength;
       this.dropped++;
+      // One line per 10 s while dropping: the count is in /metrics.
+      if (Date.now() - this.droppedLoggedAt > 10_000) {
+        this.droppedLoggedAt = Date.now();
+        this.opts.log.warn({ dropped: this.dropped }, 'Communication Master queue full: oldest payloads dropped');
+      }
     }
-    this.queue.push(rawBody.toString('utf8'));
+    this.queue.push(rawBody);
+    this.queuedBytes += rawBody.byteLength;
     this.pump();
+  }
+
+  /** Bytes of payloads waiting to be forwarded. */
+  get queuedSize(): number {
+    return this.queuedBytes;
   }
 
   /** Stops taking payloads and waits (bounded) for those in flight. */
   async close(timeoutMs = 2000): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     const deadline = Date.now() + timeoutMs;
     while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
@@ -46,6 +66,7 @@ export class Forwarder {
   private pump(): void {
     while (this.active < (this.opts.concurrency ?? 4) && this.queue.length) {
       const body = this.queue.shift()!;
+      this.queuedBytes -= body.byteLength;
       this.active++;
       void this.post(body).finally(() => {
         this.active--;
@@ -54,7 +75,7 @@ export class Forwarder {
     }
   }
 
-  private async post(body: string): Promise<void> {
+  private async post(body: Buffer): Promise<void> {
     const timeout = this.opts.timeoutMs ?? 5000;
     try {
       const res = await request(this.opts.url, {

@@ -6,32 +6,31 @@ export interface Identity {
   /** The dashboard identity the spec calls `sender`. */
   sub: string;
   role: 'agent' | 'admin';
-  exp?: number;
+  /** Unix seconds; every token expires. */
+  exp: number;
 }
 
 const claimsSchema = z.object({
   sub: z.string().min(1).max(100),
   role: z.enum(['agent', 'admin']).default('agent'),
-  exp: z.number().int().optional(),
+  exp: z.number().int(),
   nbf: z.number().int().optional(),
 });
 
 const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
-/** Signs an HS256 token (used for the development token and by tests and benchmarks). */
+/** Lifetime of a token signed without an explicit one. */
+export const DEFAULT_TOKEN_TTL_S = 12 * 3600;
+
+/** Signs an HS256 token (used for the development token and by tests and benchmarks); it always expires. */
 export function signToken(claims: { sub: string; role?: 'agent' | 'admin'; ttlSeconds?: number }, secret: string): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = {
-    sub: claims.sub,
-    role: claims.role ?? 'agent',
-    iat: now,
-    ...(claims.ttlSeconds ? { exp: now + claims.ttlSeconds } : {}),
-  };
+  const payload = { sub: claims.sub, role: claims.role ?? 'agent', iat: now, exp: now + (claims.ttlSeconds ?? DEFAULT_TOKEN_TTL_S) };
   const body = `${HEADER}.${base64url(JSON.stringify(payload))}`;
   return `${body}.${hmac(body, secret)}`;
 }
 
-/** Verifies an HS256 token; returns null for anything malformed, forged or expired. */
+/** Verifies an HS256 token; returns null for anything malformed, forged, expired or without `exp`. */
 export function verifyToken(token: string, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): Identity | null {
   if (token.length > 4096) return null;
   const parts = token.split('.');
@@ -44,9 +43,9 @@ export function verifyToken(token: string, secret: string, nowSeconds = Math.flo
     const h = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown };
     if (h.alg !== 'HS256') return null;
     const claims = claimsSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-    if (claims.exp !== undefined && claims.exp <= nowSeconds) return null;
+    if (claims.exp <= nowSeconds) return null;
     if (claims.nbf !== undefined && claims.nbf > nowSeconds) return null;
-    return { sub: claims.sub, role: claims.role, ...(claims.exp !== undefined ? { exp: claims.exp } : {}) };
+    return { sub: claims.sub, role: claims.role, exp: claims.exp };
   } catch {
     return null;
   }

@@ -3,6 +3,8 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
+import { decodeSegment, parseClientJson } from './client-input.ts';
+import { logFailure, shield } from './shield.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
 /** Bodies over this size are refused with 413 while they arrive (CONTRACT.md). */
@@ -56,6 +58,8 @@ const CORS_ALLOW_METHODS = 'GET, POST, OPTIONS';
  * corked and sent exactly once, and every failure leaves as a coded error body.
  */
 export class HttpRouter {
+  /** Every registered route, in order (for tests and documentation). */
+  readonly routes: { method: 'GET' | 'POST'; pattern: string }[] = [];
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
@@ -68,27 +72,34 @@ export class HttpRouter {
   ) {
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     this.anyOrigin = opts.corsOrigins.includes('*');
-    app.options('/*', (res, req) => this.preflight(res, req));
+    app.options('/*', shield(opts.log, 'preflight', (res: HttpResponse, req: HttpRequest) => this.preflight(res, req)));
   }
 
   get(pattern: string, handler: Handler): this {
-    this.app.get(pattern, (res, req) => this.handle(res, req, pattern, handler, false));
+    this.routes.push({ method: 'GET', pattern });
+    this.app.get(pattern, this.entry(pattern, handler, false));
     return this;
   }
 
   post(pattern: string, handler: Handler): this {
-    this.app.post(pattern, (res, req) => this.handle(res, req, pattern, handler, true));
+    this.routes.push({ method: 'POST', pattern });
+    this.app.post(pattern, this.entry(pattern, handler, true));
     return this;
   }
 
   /** Answers every unmatched route with 404; register last. */
   fallback(): this {
-    this.app.any('/*', (res, req) =>
-      this.handle(res, req, 'unmatched', () => {
-        throw new AppError('NOT_FOUND', `No route for ${req.getCaseSensitiveMethod()} ${req.getUrl()}`);
-      }, false),
-    );
+    this.app.any('/*', this.entry('unmatched', (req) => {
+      throw new AppError('NOT_FOUND', `No route for ${req.method} ${req.path.slice(0, 200)}`);
+    }, false));
     return this;
+  }
+
+  /** The native callback for one route: `handle` answers its own failures; the shield catches what escapes even that. */
+  private entry(route: string, handler: Handler, hasBody: boolean): (res: HttpResponse, req: HttpRequest) => void {
+    return shield(this.opts.log, route, (res: HttpResponse, req: HttpRequest) => this.handle(res, req, route, handler, hasBody), (e, res) => {
+      res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e)), true));
+    });
   }
 
   /** From now on responses close their connection, so keep-alive clients move to other pods. */
@@ -112,81 +123,105 @@ export class HttpRouter {
   private handle(res: HttpResponse, raw: HttpRequest, route: string, handler: Handler, hasBody: boolean): void {
     const started = performance.now();
     const state = { aborted: false, done: false };
+    let method = 'UNKNOWN';
+    let origin: string | undefined;
     this.inFlight++;
     res.onAborted(() => {
       state.aborted = true;
       this.finish(route, method, 499, started);
     });
-
-    // Copy everything off the stack-allocated request before any async work.
-    const method = raw.getCaseSensitiveMethod().toUpperCase();
-    const path = raw.getUrl();
-    const query = new URLSearchParams(raw.getQuery() ?? '');
-    const params: string[] = [];
-    for (let i = 0; route.includes(':') && i < 8; i++) {
-      const p = raw.getParameter(i);
-      if (p === undefined || p === '') break;
-      params.push(decodeURIComponent(p));
-    }
-    const headers: Record<string, string> = {};
-    raw.forEach((k, v) => {
-      headers[k] = v;
-    });
-    const incomingId = headers['x-request-id'];
-    const reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+    let reqId = '';
     // A child logger costs microseconds: made only when a handler or an error logs.
     let child: Logger | undefined;
-    const log = (): Logger => (child ??= this.opts.log.child({ reqId }));
+    const log = (): Logger => (child ??= this.opts.log.child({ reqId: reqId || undefined }));
 
     const send = (status: number, reply: Reply): void => {
       if (state.aborted || state.done) return;
-      state.done = true;
       const { body, contentType } = encode(reply);
+      state.done = true;
       const closeConnection = this.draining;
-      res.cork(() => {
-        res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
-        res.writeHeader('content-type', contentType);
-        res.writeHeader('x-request-id', reqId);
-        this.corsHeaders(res, headers.origin);
-        for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
-        res.end(body, closeConnection);
-      });
+      try {
+        res.cork(() => {
+          res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+          res.writeHeader('content-type', contentType);
+          res.writeHeader('x-content-type-options', 'nosniff');
+          if (reqId) res.writeHeader('x-request-id', reqId);
+          this.corsHeaders(res, origin);
+          for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+          res.end(body, closeConnection);
+        });
+      } catch (err) {
+        // Half a response cannot be taken back: drop the connection rather than leave the client waiting.
+        log().error({ err, route }, 'writing the response failed');
+        try {
+          res.close();
+        } catch {
+          /* already gone */
+        }
+      }
       this.finish(route, method, status, started);
     };
     const fail = (err: unknown): void => {
       const e = toAppError(err);
-      // Load shedding (a retry hint) is not a fault: one error line per refused webhook would flood the log.
-      if (e.status >= 500 && e.retryAfterS === undefined) log().error({ err: e.cause ?? e, route }, e.message);
-      else log().info({ code: e.code, route }, e.message);
+      logFailure(log(), e, route);
       send(e.status, { json: errorBody(e), ...(e.retryAfterS === undefined ? {} : { headers: { 'retry-after': String(e.retryAfterS) } }) });
     };
 
-    const run = (body: Buffer): void => {
-      const request: Request = {
-        method, path, route, params, query, headers, body, reqId,
-        get log() {
-          return log();
-        },
-        json: () => parseJson(body),
+    try {
+      // Copy everything off the stack-allocated request before any async work.
+      method = raw.getCaseSensitiveMethod().toUpperCase();
+      const path = raw.getUrl();
+      const query = new URLSearchParams(raw.getQuery() ?? '');
+      const headers: Record<string, string> = Object.create(null);
+      raw.forEach((k, v) => {
+        headers[k] = v;
+      });
+      origin = headers.origin;
+      const incomingId = headers['x-request-id'];
+      reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+      const rawParams: string[] = [];
+      for (let i = 0; route.includes(':') && i < 8; i++) {
+        const p = raw.getParameter(i);
+        if (p === undefined || p === '') break;
+        rawParams.push(p);
+      }
+      // Decoded after the copy: a malformed escape is answered, not thrown into uWS.
+      const params = rawParams.map(decodeSegment);
+
+      const run = (body: Buffer): void => {
+        const request: Request = {
+          method, path, route, params, query, headers, body, reqId,
+          get log() {
+            return log();
+          },
+          json: () => parseClientJson(body, 'Body'),
+        };
+        Promise.resolve()
+          .then(() => handler(request))
+          .then((reply) => send(reply.status ?? 200, reply))
+          .catch(fail);
       };
-      Promise.resolve()
-        .then(() => handler(request))
-        .then((reply) => send(reply.status ?? 200, reply), fail);
-    };
 
-    if (!hasBody) return run(EMPTY);
+      if (!hasBody) return run(EMPTY);
 
-    const declared = Number(headers['content-length'] ?? '0');
-    if (declared > this.bodyLimit) return this.tooLarge(res, state, route, method, started, headers.origin);
-    const chunks: Buffer[] = [];
-    let received = 0;
-    res.onData((chunk, isLast) => {
-      if (state.done || state.aborted) return;
-      received += chunk.byteLength;
-      if (received > this.bodyLimit) return this.tooLarge(res, state, route, method, started, headers.origin);
-      chunks.push(Buffer.from(new Uint8Array(chunk))); // uWS neuters the ArrayBuffer on return
-      if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
-    });
+      const declared = Number(headers['content-length'] ?? '0');
+      if (declared > this.bodyLimit) return this.tooLarge(res, state, route, method, started, origin);
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.onData((chunk, isLast) => {
+        try {
+          if (state.done || state.aborted) return;
+          received += chunk.byteLength;
+          if (received > this.bodyLimit) return this.tooLarge(res, state, route, method, started, origin);
+          chunks.push(Buffer.from(new Uint8Array(chunk))); // uWS neuters the ArrayBuffer on return
+          if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+        } catch (err) {
+          fail(err);
+        }
+      });
+    } catch (err) {
+      fail(err);
+    }
   }
 
   private tooLarge(res: HttpResponse, state: { aborted: boolean; done: boolean }, route: string, method: string, started: number, origin?: string): void {
@@ -237,15 +272,6 @@ export class HttpRouter {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) throw new AppError('BAD_JSON', 'Body is empty; expected JSON');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new AppError('BAD_JSON', `Body is not valid JSON: ${(err as Error).message}`);
-  }
-}
 
 function encode(reply: Reply): { body: string | Uint8Array; contentType: string } {
   if (reply.bytes !== undefined) return { body: reply.bytes, contentType: reply.contentType ?? 'application/octet-stream' };

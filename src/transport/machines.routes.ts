@@ -7,10 +7,10 @@ import type { HttpRouter } from './http.ts';
 
 /** For product people: the machine definitions, and what one actor is doing right now. */
 export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHost; jwtSecret: string }): void {
-  router.get('/api/machines', () => ({ json: { status: 1, data: { machines: Object.keys(MACHINES) } } }));
+  router.get('/api/machines', () => ({ json: { status: 1, data: { machines: [...MACHINES.keys()] } } }));
 
   router.get('/api/machines/:name', (req) => {
-    const machine = MACHINES[req.params[0] ?? ''];
+    const machine = MACHINES.get(req.params[0] ?? '');
     if (!machine) throw new AppError('NOT_FOUND', `No machine ${req.params[0]}`);
     return { json: { status: 1, name: req.params[0], machine: machineJson(machine) } };
   });
@@ -18,7 +18,7 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
   router.get('/api/actors/:type/:id', async (req) => {
     authenticate(req, deps.jwtSecret);
     const [type = '', rawId = ''] = req.params;
-    if (!MACHINES[type]) throw new AppError('NOT_FOUND', `No actor type ${type}`);
+    if (!MACHINES.has(type)) throw new AppError('NOT_FOUND', `No actor type ${type}`);
     const key = normalizeNumber(rawId);
     if (!key) throw new AppError('VALIDATION_FAILED', 'id: expected the customer phone number');
     const record = await deps.host.inspect(type, key);

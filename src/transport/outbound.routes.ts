@@ -69,7 +69,6 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
       contentType: inline ? file.meta.mimeType : 'application/octet-stream',
       headers: {
         'cache-control': 'private, max-age=86400',
-        'x-content-type-options': 'nosniff',
         'content-security-policy': "default-src 'none'; sandbox",
         ...(inline ? {} : { 'content-disposition': `attachment; filename="${id}"` }),
       },

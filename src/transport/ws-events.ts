@@ -63,7 +63,7 @@ export function agentEventHandler(deps: AgentEventDeps) {
   };
 
   return async function handle(conn: Connection, frame: Frame): Promise<unknown> {
-    if (!(frame.event in schemas)) throw new AppError('UNKNOWN_EVENT', `Unknown event "${frame.event}"`);
+    if (!Object.hasOwn(schemas, frame.event)) throw new AppError('UNKNOWN_EVENT', `Unknown event "${frame.event}"`);
     const event = frame.event as AgentEvent;
     const agent = conn.identity.sub;
     const data = validate(schemas[event], frame.data) as Record<string, unknown>;
@@ -81,7 +81,7 @@ export function agentEventHandler(deps: AgentEventDeps) {
           customer_types: CUSTOMER_TYPES,
           channels: CHANNELS.map((c) => ({ id: c.id, customer_type: c.customerType, automated: c.automated })),
           statuses: ['active', 'resolved'],
-          special_filters: Object.keys(SPECIAL_FILTERS),
+          special_filters: [...SPECIAL_FILTERS.keys()],
         };
       case 'search_chat':
         return { chat: await deps.queries.byCustomer(data.customer as string) };

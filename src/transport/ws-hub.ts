@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Identity } from '../infra/jwt.ts';
 import type { Logger } from '../infra/logger.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/room-publisher.ts';
-import { authenticate } from './auth.ts';
+import { authenticateToken, bearerToken } from './auth.ts';
+import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
+import { shield } from './shield.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 
 /** Frames over this size close the connection (CONTRACT.md). */
@@ -15,6 +18,10 @@ const BURST = 40;
 const PER_SECOND = 20;
 
 export const CLOSE_GOING_AWAY = 1001;
+/** Close code for a connection whose token expired (4000-4999 are the application's; 4401 mirrors HTTP 401). */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+/** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface Connection {
   readonly id: string;
@@ -25,6 +32,8 @@ export interface Connection {
   tokens: number;
   refilledAt: number;
   chatId?: string;
+  /** Closes the connection when the token expires. */
+  expiry?: NodeJS.Timeout;
 }
 
 export interface Frame {
@@ -64,6 +73,7 @@ export class WsHub implements RoomPublisher {
     private readonly app: TemplatedApp,
     private readonly opts: { log: Logger; jwtSecret: string },
   ) {
+    const { log } = opts;
     for (const pattern of ['/ws', '/ws/:chat_id']) {
       app.ws<Connection>(pattern, {
         maxPayloadLength: MAX_FRAME,
@@ -71,42 +81,42 @@ export class WsHub implements RoomPublisher {
         closeOnBackpressureLimit: 1,
         idleTimeout: 120,
         sendPingsAutomatically: true,
-        upgrade: (res, req, context) => {
+        upgrade: shield(log, `upgrade ${pattern}`, (res, req, context) => {
+          // Copied off the stack-allocated request first; only then can anything throw.
           const url = req.getUrl();
           const headers = { authorization: req.getHeader('authorization') };
           const query = new URLSearchParams(req.getQuery() ?? '');
           const key = req.getHeader('sec-websocket-key');
           const protocol = req.getHeader('sec-websocket-protocol');
           const extensions = req.getHeader('sec-websocket-extensions');
-          let identity: Identity;
-          try {
-            identity = authenticate({ headers, query }, opts.jwtSecret);
-          } catch (err) {
-            const e = toAppError(err);
-            res.cork(() => res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e))));
-            return;
-          }
-          const chatId = url.startsWith('/ws/') ? decodeURIComponent(url.slice(4)).slice(0, 64) : undefined;
+          const identity = authenticateToken(bearerToken(headers) ?? (query.get('token') || undefined), opts.jwtSecret);
+          const chatId = url.startsWith('/ws/') ? chatIdOf(url.slice(4)) : undefined;
           const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
           res.upgrade(conn, key, protocol, extensions, context);
-        },
-        open: (ws) => {
+        }, (e, res) => {
+          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e))));
+        }),
+        open: shield(log, 'ws open', (ws) => {
           const conn = ws.getUserData();
           this.sockets.set(conn.id, ws);
           this.join(ws, DASHBOARD_ROOM);
           if (conn.chatId) this.join(ws, conn.chatId);
-        },
-        message: (ws, message) => {
+          this.closeAtExpiry(ws, conn);
+        }),
+        message: shield(log, 'ws message', (ws, message) => {
           const conn = ws.getUserData();
-          const text = Buffer.from(message).toString('utf8'); // copied: uWS neuters the buffer on return
-          void this.onFrame(ws, conn, text);
-        },
-        close: (ws) => {
+          // Counted before anything is read, so junk frames spend the sender's budget too.
+          const allowed = this.take(conn);
+          const bytes = Buffer.from(new Uint8Array(message)); // copied: uWS neuters the buffer on return
+          void this.onFrame(ws, conn, bytes, allowed);
+        }),
+        close: shield(log, 'ws close', (ws) => {
           const conn = ws.getUserData();
           conn.closed = true;
+          clearTimeout(conn.expiry);
           this.sockets.delete(conn.id);
           for (const room of conn.rooms) this.left(conn, room);
-        },
+        }),
       });
     }
   }
@@ -177,13 +187,21 @@ export class WsHub implements RoomPublisher {
     return conn.closed ? undefined : this.sockets.get(conn.id);
   }
 
-  private async onFrame(ws: WebSocket<Connection>, conn: Connection, text: string): Promise<void> {
+  /** Answers one frame; one over the rate (`allowed` false) is only read for its id, to say which request was refused. */
+  private async onFrame(ws: WebSocket<Connection>, conn: Connection, bytes: Buffer, allowed: boolean): Promise<void> {
     let frame: Frame = { event: 'error', data: undefined, id: null };
     try {
-      const raw = parseJson(text);
-      frame.id = frameId(raw);
+      const limited = () => new AppError('RATE_LIMITED', `More than ${PER_SECOND} frames per second`);
+      let raw: Record<string, unknown>;
+      try {
+        raw = parseFrame(bytes);
+      } catch (err) {
+        throw allowed ? err : limited();
+      }
+      frame.id = frameId(raw); // read first, so even a refused frame's error names its request
+      if (!allowed) throw limited();
+      assertSafeJson(raw, 'Frame');
       frame = toFrame(raw, frame.id);
-      if (!this.take(conn)) throw new AppError('RATE_LIMITED', `More than ${PER_SECOND} frames per second`);
       const data = await this.handler(conn, frame);
       this.send(ws, conn, { event: frame.event, id: frame.id, data });
     } catch (err) {
@@ -193,9 +211,25 @@ export class WsHub implements RoomPublisher {
     }
   }
 
+  /** Ends the connection when its token expires (a timer at most MAX_TIMER_MS ahead, re-armed until then). */
+  private closeAtExpiry(ws: WebSocket<Connection>, conn: Connection): void {
+    const left = conn.identity.exp * 1000 - Date.now();
+    conn.expiry = setTimeout(() => {
+      if (conn.closed) return;
+      if (conn.identity.exp * 1000 > Date.now()) return this.closeAtExpiry(ws, conn);
+      ws.end(CLOSE_TOKEN_EXPIRED, 'token expired');
+    }, Math.min(Math.max(0, left), MAX_TIMER_MS));
+    conn.expiry.unref();
+  }
+
   private send(ws: WebSocket<Connection>, conn: Connection, payload: unknown): void {
     if (conn.closed) return;
-    ws.cork(() => ws.send(JSON.stringify(payload)));
+    try {
+      const text = JSON.stringify(payload);
+      ws.cork(() => ws.send(text));
+    } catch (err) {
+      this.opts.log.error({ err, conn: conn.id }, 'sending a frame failed');
+    }
   }
 
   private take(conn: Connection): boolean {
@@ -212,20 +246,28 @@ function topic(room: string): string {
   return `room:${room}`;
 }
 
-function parseJson(text: string): Record<string, unknown> {
+/** A frame as a JSON object (VALIDATION_FAILED otherwise: the WebSocket's codes have no BAD_JSON). */
+function parseFrame(bytes: Buffer): Record<string, unknown> {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new AppError('VALIDATION_FAILED', 'Frame is not JSON');
+    raw = parseJson(bytes, 'Frame');
+  } catch (err) {
+    throw new AppError('VALIDATION_FAILED', (err as Error).message);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new AppError('VALIDATION_FAILED', 'Frame must be a JSON object');
   return raw as Record<string, unknown>;
 }
 
+/** The chat id of `/ws/{chat_id}`: percent-decoded (BAD_ENCODING if malformed), at most 64 characters. */
+function chatIdOf(segment: string): string | undefined {
+  const id = decodeSegment(segment);
+  if (id.length > 64) throw new AppError('VALIDATION_FAILED', 'chat_id: at most 64 characters');
+  return id || undefined;
+}
+
 function frameId(raw: Record<string, unknown>): Frame['id'] {
   const { id } = raw;
-  return (typeof id === 'string' && id.length <= 128) || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+  return (typeof id === 'string' && id.length <= 128 && id.isWellFormed()) || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
 }
 
 function toFrame(raw: Record<string, unknown>, id: Frame['id']): Frame {

@@ -58,8 +58,19 @@ describe('configuration', () => {
   });
 
   it('refuses production without an agent token secret', () => {
-    bad({ NODE_ENV: 'production' }, /AGENT_JWT_SECRET: required when NODE_ENV=production/);
-    assert.equal(loadConfig({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32) }).jwtSecretGenerated, false);
+    bad({ NODE_ENV: 'production', WEBHOOK_SECRET: 'w' }, /AGENT_JWT_SECRET: required when NODE_ENV=production/);
+    assert.equal(loadConfig({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32), WEBHOOK_SECRET: 'w' }).jwtSecretGenerated, false);
+  });
+
+  it('refuses production with a token secret under 32 bytes', () => {
+    bad({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(31), WEBHOOK_SECRET: 'w' }, /AGENT_JWT_SECRET: at least 32 bytes when NODE_ENV=production/);
+    assert.equal(loadConfig({ AGENT_JWT_SECRET: 'x'.repeat(16) }).AGENT_JWT_SECRET.length, 16); // development keeps the 16-character floor
+  });
+
+  it('refuses production without a webhook signature secret (anyone could forge customer messages)', () => {
+    bad({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32) }, /WEBHOOK_SECRET: required when NODE_ENV=production/);
+    bad({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32), WEBHOOK_SECRET: ' ' }, /WEBHOOK_SECRET: required/);
+    assert.equal(loadConfig({ NODE_ENV: 'production', AGENT_JWT_SECRET: 'x'.repeat(32), WEBHOOK_SECRET: 'w' }).WEBHOOK_SECRET, 'w');
   });
 
   it('never prints credentials of a bad URL', () => {
