@@ -7,7 +7,7 @@
 # to start with (see UWS_ALLOW_FALLBACK); the deps stage below checks this.
 #
 #   docker build -t smart-chat .
-#   docker run --rm -p 5000:5000 -e AGENT_JWT_SECRET=... smart-chat
+#   docker run --rm -p 5000:5000 -e AGENT_JWT_SECRET=... -e WEBHOOK_SECRET=... smart-chat
 #
 # Stop timeout: the service drains for up to SHUTDOWN_GRACE_MS (10 s) and exits
 # by itself at most 5 s later, while `docker stop` sends SIGKILL after 10 s by
