@@ -101,6 +101,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
 
   await runtime.start();
   metrics.gauge('actors_resident', 'Actors held in memory on this pod', () => host.residentCount);
+  metrics.counter('actor_effects_dead_lettered_total', 'Effects given up on after their last attempt and dead-lettered on their actor, by actor kind', 'kind', () => host.deadLetteredTotal);
   metrics.gauge('cluster_owned_shards', 'Shards this pod owns', () => runtime.directory.owned().size);
   metrics.gauge('cluster_routed_local_total', 'Events delivered to actors on this pod', () => runtime.router?.stats.routedLocal ?? 0);
   metrics.gauge('cluster_routed_remote_total', 'Events sent to the owning pod through its shard stream', () => runtime.router?.stats.routedRemote ?? 0);

@@ -20,6 +20,19 @@ export interface TransitionRecord {
   to: StateValue;
 }
 
+/** An effect given up on after its last attempt (DESIGN.md decision 8), kept on the actor for inspection. */
+export interface DeadLetter {
+  /** When it was given up on (epoch ms). */
+  at: number;
+  /** Id of the event whose transition emitted it. */
+  event: string;
+  /** The effect as the machine emitted it. */
+  effect: unknown;
+  /** The last attempt's error message, clipped. */
+  error: string;
+  attempts: number;
+}
+
 /** What is persisted for one actor: its state plus the runtime's bookkeeping, versioned. */
 export interface ActorRecord {
   /** Snapshot schema version, so a future machine change can migrate old records. */
@@ -33,6 +46,8 @@ export interface ActorRecord {
   pending: unknown[];
   deadlines: Deadline[];
   history: TransitionRecord[];
+  /** The most recent effects that kept failing and were given up on (absent on records that never had one). */
+  deadLetters?: DeadLetter[];
   /**
    * The fencing token (shard epoch) of the pod that wrote it. Saves require
    * the stored one to be no larger, so a former owner cannot overwrite a
@@ -54,7 +69,10 @@ export interface ActorKind<E extends ActorEvent = ActorEvent> {
   load(key: string): Promise<ActorRecord | null>;
   /** Writes `record` only if the stored version is `expected` (0: none stored). False on conflict. */
   save(key: string, record: ActorRecord, expected: number): Promise<boolean>;
-  /** Carries out one event's effects in order. Idempotent: after a crash they may run again. */
+  /**
+   * Carries out effects in order. Idempotent: after a crash they may run again.
+   * The host passes one effect at a time, so a failure is that effect's alone.
+   */
   execute(key: string, effects: readonly unknown[], context: unknown): Promise<void>;
   /** Keys of stored actors with a deadline due by `now` (to wake passivated actors). */
   dueKeys?(now: number, limit: number): Promise<string[]>;

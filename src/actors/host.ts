@@ -1,7 +1,7 @@
 import { initialTransition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { pureTransition, type Transition } from './pure-transition.ts';
 import type { Logger } from '../infra/logger.ts';
-import type { ActorEvent, ActorKind, ActorRecord, Deadline } from './actor-kind.ts';
+import type { ActorEvent, ActorKind, ActorRecord, DeadLetter, Deadline } from './actor-kind.ts';
 import type { HostObserver } from './inspection.ts';
 
 /** The outcome of delivering one event. */
@@ -14,6 +14,8 @@ export interface Delivery {
   context: unknown;
   value: unknown;
   effects: readonly unknown[];
+  /** How many of this event's effects kept failing and were dead-lettered (0: all ran). Unset in a reply from another pod. */
+  deadLettered?: number;
 }
 
 export class MailboxFullError extends Error {
@@ -40,6 +42,10 @@ export interface ActorHostOptions {
   fence?: (kind: string, key: string) => number | null;
   /** Told of activations and transitions (live inspection); never allowed to fail an event. */
   observer?: HostObserver;
+  /** Attempts at one effect before it is dead-lettered (default 3). */
+  effectAttempts?: number;
+  /** Wait before an effect's second attempt, doubled before each further one (default 50 ms). */
+  effectBackoffMs?: number;
 }
 
 interface Job {
@@ -60,6 +66,10 @@ interface Resident {
 }
 
 const HISTORY = 20;
+/** Dead letters kept on an actor's record (the most recent ones). */
+const DEAD_LETTERS = 20;
+/** Characters of a dead-lettered effect's error message that are kept. */
+const ERROR_CHARS = 500;
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -68,7 +78,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * actor (a mailbox), every new state stored before its effects run, idle ones
  * passivated, delayed transitions kept as stored deadlines. Transitions are
  * XState's pure `transition()`: no live interpreter per actor, so a resident
- * actor costs one snapshot object.
+ * actor costs one snapshot object. An effect that keeps failing is retried
+ * with backoff, then dead-lettered on the record, so it never wedges its actor.
  */
 export class ActorHost {
   private readonly residents = new Map<string, Resident>();
@@ -77,6 +88,9 @@ export class ActorHost {
   private readonly maxMailbox: number;
   private readonly appliedWindow: number;
   private readonly now: () => number;
+  private readonly effectAttempts: number;
+  private readonly effectBackoffMs: number;
+  private readonly deadLettered = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private stopped = false;
 
@@ -87,10 +101,13 @@ export class ActorHost {
     for (const k of kinds) {
       this.kinds.set(k.name, k);
       this.transitions.set(k, pureTransition(k.machine));
+      this.deadLettered.set(k.name, 0);
     }
     this.maxMailbox = opts.maxMailbox ?? 1000;
     this.appliedWindow = opts.appliedWindow ?? 64;
     this.now = opts.now ?? Date.now;
+    this.effectAttempts = Math.max(1, opts.effectAttempts ?? 3);
+    this.effectBackoffMs = opts.effectBackoffMs ?? 50;
     this.sweeper = setInterval(() => void this.passivateIdle(), Math.max(1000, Math.min(opts.idleMs, 30_000))).unref();
   }
 
@@ -123,6 +140,11 @@ export class ActorHost {
 
   get residentCount(): number {
     return this.residents.size;
+  }
+
+  /** Effects this host dead-lettered since it started, by actor kind (every kind present, from 0). */
+  get deadLetteredTotal(): Record<string, number> {
+    return Object.fromEntries(this.deadLettered);
   }
 
   /** Wakes stored actors whose deadlines are due (after passivation or a restart). */
@@ -207,11 +229,11 @@ export class ActorHost {
     const snapshot = r.snapshot!;
     const record = r.record!;
     if (record.applied.includes(event.id)) {
-      return { handled: true, duplicate: true, context: snapshot.context, value: snapshot.value, effects: [] };
+      return { handled: true, duplicate: true, context: snapshot.context, value: snapshot.value, effects: [], deadLettered: 0 };
     }
     const [next, actions] = this.transitions.get(kind)!(snapshot, event);
     // XState returns the same snapshot for an event no transition takes (an emit-only one has actions).
-    if (next === snapshot && actions.length === 0) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [] };
+    if (next === snapshot && actions.length === 0) return { handled: false, duplicate: false, context: snapshot.context, value: snapshot.value, effects: [], deadLettered: 0 };
 
     const effects: unknown[] = [];
     let deadlines = record.deadlines;
@@ -233,6 +255,7 @@ export class ActorHost {
       pending: effects,
       deadlines: next.status === 'done' ? [] : deadlines,
       history: [...record.history, { at: event.at, event: event.type, from: snapshot.value, to: next.value }].slice(-HISTORY),
+      ...(record.deadLetters ? { deadLetters: record.deadLetters } : {}),
     };
     if (!(await kind.save(r.key, stored, record.version))) {
       throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
@@ -241,8 +264,10 @@ export class ActorHost {
     r.record = stored;
     this.observe((o) => o.transitioned(kind.name, r.key, event, next));
     this.armDeadlines(r);
-    await kind.execute(r.key, effects, next.context);
-    return { handled: true, duplicate: false, context: next.context, value: next.value, effects };
+    const dead = await this.runEffects(r, event.id, effects, next.context);
+    // All ran: `pending` is replaced by the next event's effects (or cleared at passivation), no save needed now.
+    if (dead.length) await this.settle(r, stored, dead);
+    return { handled: true, duplicate: false, context: next.context, value: next.value, effects, deadLettered: dead.length };
   }
 
   /** Loads the stored record, or makes a new actor; re-runs effects a crash left pending. */
@@ -253,10 +278,9 @@ export class ActorHost {
       r.snapshot = kind.machine.resolveState(stored.state as { value: never; context: never });
       r.record = stored;
       if (stored.pending.length) {
-        await kind.execute(r.key, stored.pending, r.snapshot.context);
-        const cleared = { ...stored, pending: [], version: stored.version + 1 };
-        if (!(await kind.save(r.key, cleared, stored.version))) throw new ActorConflictError(`${kind.name}/${r.key}: changed while activating`);
-        r.record = cleared;
+        // The last applied event emitted them.
+        const dead = await this.runEffects(r, stored.applied.at(-1) ?? '', stored.pending, r.snapshot.context);
+        await this.settle(r, stored, dead);
       }
     } else {
       r.snapshot = initialTransition(kind.machine, kind.input(r.key, first))[0];
@@ -265,6 +289,51 @@ export class ActorHost {
     const snapshot = r.snapshot;
     this.observe((o) => o.activated(kind.name, r.key, kind.machine, snapshot));
     this.armDeadlines(r);
+  }
+
+  /**
+   * Runs effects one at a time, in order, each retried with exponential backoff
+   * while the actor's mailbox waits (per-actor order holds). Returns those that
+   * still failed at their last attempt; the others of the same event still run.
+   */
+  private async runEffects(r: Resident, eventId: string, effects: readonly unknown[], context: unknown): Promise<DeadLetter[]> {
+    const dead: DeadLetter[] = [];
+    for (const effect of effects) {
+      for (let attempt = 1, wait = this.effectBackoffMs; ; attempt++, wait *= 2) {
+        try {
+          await r.kind.execute(r.key, [effect], context);
+          break;
+        } catch (err) {
+          if (attempt >= this.effectAttempts) {
+            dead.push({ at: this.now(), event: eventId, effect, error: errorText(err), attempts: attempt });
+            break;
+          }
+          this.opts.log.warn({ err, actor: `${r.kind.name}/${r.key}`, effect: effectType(effect), attempt }, 'effect failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    }
+    return dead;
+  }
+
+  /**
+   * Clears `record`'s pending effects (they ran, or were given up on) and adds
+   * the dead letters, in one conditional save. If it fails the event fails and
+   * the effects stay pending, to run again on the next activation; so dead
+   * letters are counted and logged only once stored.
+   */
+  private async settle(r: Resident, record: ActorRecord, dead: readonly DeadLetter[]): Promise<void> {
+    const { kind } = r;
+    const fence = this.opts.fence ? this.opts.fence(kind.name, r.key) : record.fence;
+    if (fence === null) throw new ActorConflictError(`${kind.name}/${r.key}: this pod no longer owns its shard`);
+    const settled: ActorRecord = { ...record, ...(fence === undefined ? {} : { fence }), pending: [], version: record.version + 1 };
+    if (dead.length) settled.deadLetters = [...(record.deadLetters ?? []), ...dead].slice(-DEAD_LETTERS);
+    if (!(await kind.save(r.key, settled, record.version))) throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
+    if (r.record === record) r.record = settled; // unless evicted meanwhile: the next event reloads
+    for (const d of dead) {
+      this.deadLettered.set(kind.name, (this.deadLettered.get(kind.name) ?? 0) + 1);
+      this.opts.log.error({ actor: `${kind.name}/${r.key}`, effect: effectType(d.effect), event: d.event, attempts: d.attempts, err: d.error }, 'effect dead-lettered after its last attempt');
+    }
   }
 
   private observe(tell: (o: HostObserver) => void): void {
@@ -324,6 +393,15 @@ export class ActorHost {
       r.record = undefined;
     }
   }
+}
+
+function effectType(effect: unknown): string {
+  const type = (effect as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : typeof effect;
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, ERROR_CHARS);
 }
 
 /** The event a deadline delivers: its id is stable, so a deadline fires once even if woken twice. */

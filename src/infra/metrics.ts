@@ -42,6 +42,20 @@ export class Metrics {
     });
   }
 
+  /** A counter read when Prometheus scrapes, one series per value of `label` (totals owned by other modules). */
+  counter(name: string, help: string, label: string, read: () => Record<string, number>): void {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [value, total] of Object.entries(read())) this.inc({ [label]: value }, total);
+      },
+    });
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

@@ -34,6 +34,7 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
           version: record.version,
           deadlines: record.deadlines.map((d) => ({ id: d.id, due: new Date(d.due).toISOString() })),
           transitions: record.history.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+          dead_letters: (record.deadLetters ?? []).map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
         },
       },
     };

@@ -57,6 +57,68 @@ function memoryKind(opts: { slowMs?: number; failExecute?: () => boolean } = {})
 
 const add = (id: string, n: number, at = Date.now()): E => ({ type: 'ADD', id, at, n });
 
+type LedgerEvent = ActorEvent & { type: 'ADD'; n: number };
+type LedgerEffect = { type: 'noted' | 'charged' | 'receipted'; n: number };
+
+/** A machine whose every event emits three effects, to see one of them fail alone. */
+const ledger = setup({
+  types: { context: {} as { log: number[] }, events: {} as LedgerEvent, emitted: {} as LedgerEffect },
+  actions: {
+    add: assign(({ context, event }) => ({ log: [...context.log, event.n] })),
+    note: emit(({ event }) => ({ type: 'noted' as const, n: event.n })),
+    charge: emit(({ event }) => ({ type: 'charged' as const, n: event.n })),
+    receipt: emit(({ event }) => ({ type: 'receipted' as const, n: event.n })),
+  },
+}).createMachine({ id: 'ledger', context: { log: [] }, on: { ADD: { actions: ['add', 'note', 'charge', 'receipt'] } } });
+
+/**
+ * A ledger kind backed by a Map: `fails(effect, attempt)` decides whether that
+ * attempt of an effect throws; every attempt is recorded with its time.
+ */
+function ledgerKind(fails: (effect: LedgerEffect, attempt: number) => boolean) {
+  const records = new Map<string, ActorRecord>();
+  const ran: LedgerEffect[] = [];
+  const attempts: { effect: LedgerEffect; at: number }[] = [];
+  const kind: ActorKind = {
+    name: 'ledger',
+    machine: ledger,
+    schema: 1,
+    input: () => undefined,
+    load: async (key) => structuredClone(records.get(key) ?? null),
+    save: async (key, record, expected) => {
+      if ((records.get(key)?.version ?? 0) !== expected) return false;
+      records.set(key, structuredClone(record));
+      return true;
+    },
+    execute: async (_key, effects) => {
+      for (const effect of effects as LedgerEffect[]) {
+        const attempt = attempts.filter((a) => a.effect.type === effect.type && a.effect.n === effect.n).length + 1;
+        attempts.push({ effect, at: performance.now() });
+        if (fails(effect, attempt)) throw new Error(`${effect.type} ${effect.n} refused (attempt ${attempt}) ${'x'.repeat(1000)}`);
+        ran.push(effect);
+      }
+    },
+  };
+  const attemptsOf = (type: LedgerEffect['type'], n: number) => attempts.filter((a) => a.effect.type === type && a.effect.n === n);
+  return { kind, records, ran, attemptsOf };
+}
+
+const deposit = (id: string, n: number): LedgerEvent => ({ type: 'ADD', id, at: Date.now(), n });
+const logOf = (r: ActorRecord | undefined) => (r?.state.context as { log: number[] } | undefined)?.log;
+
+/** What a pod that died between storing a transition and running its effects leaves behind. */
+async function crashBeforeEffects(kind: ActorKind, key: string, event: ActorEvent): Promise<() => Promise<void>> {
+  let release = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const dying = new ActorHost([{ ...kind, execute: () => gate }], { log, idleMs: 60_000 });
+  void dying.send(kind.name, key, event);
+  await new Promise((r) => setTimeout(r, 20));
+  return async () => {
+    release();
+    await dying.stop();
+  };
+}
+
 describe('actor host', () => {
   it('applies events to one actor one at a time, in the order they were sent', async () => {
     const { kind, records } = memoryKind({ slowMs: 2 });
@@ -115,18 +177,14 @@ describe('actor host', () => {
 
   it('runs effects a crash left pending when the actor is next activated, then clears them', async () => {
     const { kind, records, executed } = memoryKind();
-    let fail = true;
-    kind.execute = async (_k, effects) => {
-      if (fail) throw new Error('crash before effects ran');
-      executed.push(...effects);
-    };
-    const host = new ActorHost([kind], { log, idleMs: 60_000 });
-    await assert.rejects(host.send('counter', 'k', add('a', 7)), /crash before effects/);
+    const cleanUp = await crashBeforeEffects(kind, 'k', add('a', 7));
     assert.deepEqual(records.get('k')!.pending, [{ type: 'added', total: 7 }], 'state and its pending effects were stored');
-    fail = false;
+    const host = new ActorHost([kind], { log, idleMs: 60_000 });
     await host.send('counter', 'k', add('b', 1));
     assert.deepEqual(executed, [{ type: 'added', total: 7 }, { type: 'added', total: 8 }]);
+    assert.equal(records.get('k')!.version, 3, 'the crashed transition, its pending cleared, the next transition');
     await host.stop();
+    await cleanUp();
   });
 
   it('refuses to overwrite a record another writer moved on (fencing), then reloads', async () => {
@@ -213,6 +271,129 @@ describe('actor host', () => {
     assert.deepEqual(records.get('k')!.deadlines, []);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(records.get('k')!.state.value, 'open');
+    await host.stop();
+  });
+});
+
+describe('actor host: effects that keep failing', () => {
+  it('dead-letters an effect that always throws after exactly its attempts, runs the other effects, and applies the next 100 events in order', async () => {
+    const { kind, records, ran, attemptsOf } = ledgerKind((e) => e.type === 'charged' && e.n === 0);
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 4, effectBackoffMs: 10 });
+    const first = await host.send('ledger', 'k', deposit('e0', 0));
+    assert.equal(first.deadLettered, 1);
+
+    const tries = attemptsOf('charged', 0);
+    assert.equal(tries.length, 4, 'four attempts, then given up');
+    const gaps = tries.slice(1).map((t, i) => t.at - tries[i]!.at);
+    gaps.forEach((gap, i) => assert.ok(gap >= 10 * 2 ** i - 1, `wait ${i + 1} was ${gap.toFixed(1)} ms, expected at least ${10 * 2 ** i} ms`));
+    assert.deepEqual(ran, [{ type: 'noted', n: 0 }, { type: 'receipted', n: 0 }], 'the effects before and after the failing one ran, in order');
+
+    const afterFailure = records.get('k')!;
+    assert.deepEqual(afterFailure.pending, [], 'nothing left to re-run');
+    assert.equal(afterFailure.version, 2, 'the transition, then the dead letter with pending cleared');
+    assert.equal(afterFailure.deadLetters?.length, 1);
+    const [letter] = afterFailure.deadLetters!;
+    assert.equal(letter!.event, 'e0');
+    assert.deepEqual(letter!.effect, { type: 'charged', n: 0 });
+    assert.equal(letter!.attempts, 4);
+    assert.match(letter!.error, /^charged 0 refused \(attempt 4\)/);
+    assert.ok(letter!.error.length <= 500, `error clipped, was ${letter!.error.length} chars`);
+    assert.equal(typeof letter!.at, 'number');
+    assert.deepEqual(host.deadLetteredTotal, { ledger: 1 });
+
+    const deliveries = [];
+    for (let n = 1; n <= 100; n++) deliveries.push(await host.send('ledger', 'k', deposit(`e${n}`, n)));
+    assert.ok(deliveries.every((d) => d.handled && !d.duplicate && d.deadLettered === 0));
+    const stored = records.get('k')!;
+    assert.deepEqual(logOf(stored), Array.from({ length: 101 }, (_, n) => n));
+    assert.equal(stored.version, 102);
+    assert.equal(stored.deadLetters?.length, 1, 'the dead letter is kept across later transitions');
+    assert.equal(ran.filter((e) => e.type === 'charged').length, 100, 'every later event ran all its effects');
+    await host.stop();
+  });
+
+  it('does not dead-letter an effect that fails twice then succeeds', async () => {
+    const { kind, records, ran, attemptsOf } = ledgerKind((e, attempt) => e.type === 'charged' && attempt <= 2);
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 3, effectBackoffMs: 5 });
+    const d = await host.send('ledger', 'k', deposit('e1', 1));
+    assert.equal(d.deadLettered, 0);
+    assert.equal(attemptsOf('charged', 1).length, 3);
+    assert.deepEqual(ran.map((e) => e.type), ['noted', 'charged', 'receipted']);
+    assert.equal(records.get('k')!.deadLetters, undefined);
+    assert.equal(records.get('k')!.version, 1, 'no extra save');
+    assert.deepEqual(host.deadLetteredTotal, { ledger: 0 });
+    await host.stop();
+  });
+
+  it('keeps later events of the actor waiting while an effect is retried', async () => {
+    const { kind, records, ran } = ledgerKind((e, attempt) => e.type === 'charged' && e.n === 1 && attempt <= 2);
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 3, effectBackoffMs: 20 });
+    await Promise.all([1, 2, 3].map((n) => host.send('ledger', 'k', deposit(`e${n}`, n))));
+    assert.deepEqual(ran.filter((e) => e.type === 'charged').map((e) => e.n), [1, 2, 3]);
+    assert.deepEqual(logOf(records.get('k')), [1, 2, 3]);
+    await host.stop();
+  });
+
+  it('dead-letters at activation a pending effect a crash left that always throws, runs the others, and moves on', async () => {
+    const { kind, records, ran, attemptsOf } = ledgerKind((e) => e.type === 'charged' && e.n === 7);
+    const cleanUp = await crashBeforeEffects(kind, 'k', deposit('crashed', 7));
+    assert.equal(records.get('k')!.pending.length, 3, 'the transition was stored with its effects pending');
+
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 2, effectBackoffMs: 5 });
+    const d = await host.send('ledger', 'k', deposit('next', 8));
+    assert.equal(d.deadLettered, 0, 'the new event itself lost nothing');
+    assert.equal(attemptsOf('charged', 7).length, 2);
+    assert.deepEqual(ran, [
+      { type: 'noted', n: 7 }, { type: 'receipted', n: 7 },
+      { type: 'noted', n: 8 }, { type: 'charged', n: 8 }, { type: 'receipted', n: 8 },
+    ]);
+    const stored = records.get('k')!;
+    assert.deepEqual(logOf(stored), [7, 8]);
+    assert.deepEqual(stored.deadLetters?.map((l) => [l.event, (l.effect as LedgerEffect).type, l.attempts]), [['crashed', 'charged', 2]]);
+    assert.deepEqual(host.deadLetteredTotal, { ledger: 1 });
+    await host.stop();
+    await cleanUp();
+  });
+
+  it('fails the event and keeps its effects pending when the dead letter cannot be stored', async () => {
+    let broken = true;
+    const { kind, records, ran } = ledgerKind((e) => broken && e.type === 'charged');
+    const save = kind.save;
+    kind.save = async (key, record, expected) => {
+      if (broken && record.deadLetters?.length) throw new Error('store is down');
+      return save(key, record, expected);
+    };
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 2, effectBackoffMs: 1 });
+    await assert.rejects(host.send('ledger', 'k', deposit('e1', 1)), /store is down/);
+    assert.equal(records.get('k')!.pending.length, 3, 'nothing lost: the effects stay stored');
+    assert.deepEqual(host.deadLetteredTotal, { ledger: 0 }, 'not counted until stored');
+
+    broken = false;
+    await host.send('ledger', 'k', deposit('e2', 2));
+    assert.deepEqual(ran.filter((e) => e.type === 'charged').map((e) => e.n), [1, 2], 're-run at activation once the store is back');
+    assert.equal(records.get('k')!.deadLetters, undefined);
+    await host.stop();
+  });
+
+  it('keeps only the most recent 20 dead letters', async () => {
+    const { kind, records } = ledgerKind((e) => e.type === 'charged');
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 1, effectBackoffMs: 1 });
+    for (let n = 0; n < 25; n++) await host.send('ledger', 'k', deposit(`e${n}`, n));
+    assert.deepEqual(records.get('k')!.deadLetters?.map((l) => l.event), Array.from({ length: 20 }, (_, i) => `e${i + 5}`));
+    assert.deepEqual(host.deadLetteredTotal, { ledger: 25 });
+    await host.stop();
+  });
+
+  it('refuses to store a dead letter once this pod no longer owns the actor', async () => {
+    let owned = true;
+    const { kind, records } = ledgerKind((e) => {
+      if (e.type === 'charged') owned = false; // the shard moves away while the effect fails
+      return e.type === 'charged';
+    });
+    const host = new ActorHost([kind], { log, idleMs: 60_000, effectAttempts: 1, effectBackoffMs: 1, fence: () => (owned ? 1 : null) });
+    await assert.rejects(host.send('ledger', 'k', deposit('e1', 1)), ActorConflictError);
+    assert.equal(records.get('k')!.pending.length, 3, 'left for the new owner to run');
+    assert.equal(records.get('k')!.deadLetters, undefined);
     await host.stop();
   });
 });
