@@ -8,8 +8,15 @@
  * a webhook carrying one malformed message is a malformed webhook, and
  * answering 400 for it is safer than silently storing part of it and
  * acknowledging the rest.
+ *
+ * Every string taken from a body is bounded: human text (bodies, captions,
+ * names, titles, addresses, filenames) is clipped to MAX_TEXT, and anything
+ * else (ids, payloads, phone numbers, media metadata) longer than the Cloud
+ * API can produce makes the body malformed. Timestamps from the future are
+ * taken as the time of receipt.
  */
 import { z } from 'zod';
+import { charCount, LIMITS } from './messages.ts';
 import { normalizeNumber } from './phone.ts';
 
 export type InboundKind =
@@ -29,6 +36,7 @@ export interface InboundMessage {
   waFrom: string;
   /** `contacts[].profile.name` matched by `wa_id`, else the first contact's. */
   name?: string;
+  /** As sent, unless more than MAX_FUTURE_SKEW_MS ahead of receipt: then the time of receipt. */
   timestamp: Date;
   /** Unknown message types map to `unsupported`. */
   type: InboundKind;
@@ -39,7 +47,7 @@ export interface InboundMessage {
   interactiveType?: 'button_reply' | 'list_reply';
   media?: { type: MediaKind; id: string; mimeType?: string; sha256?: string; caption?: string; filename?: string; url?: string };
   location?: { latitude: number; longitude: number; name?: string; address?: string };
-  /** The `contacts` array of a contacts message, as sent. */
+  /** The `contacts` array of a contacts message, as sent, its leading cards within MAX_CONTACT_CARDS and MAX_CONTACTS_JSON. */
   contacts?: unknown[];
   /** `emoji` is '' when the user removed their reaction. */
   reaction?: { messageId: string; emoji: string };
@@ -65,8 +73,36 @@ export type ParseResult = { ok: true; events: WebhookEvent[] } | { ok: false; re
 
 /** Most events (messages plus statuses, counted as sent) one body may carry. */
 export const MAX_EVENTS = 100;
-/** Longest text kept in any human-readable field. */
+/** Longest text kept in any human-readable field (a text message's own limit); longer is clipped. */
 export const MAX_TEXT = 4096;
+
+// Caps on machine strings, in characters (code points, as WhatsApp counts them). Longer makes the body malformed.
+/** Message ids (`wamid.…`, about 60 in Meta's examples); the same bound our builders take for a reply-to id. */
+export const MAX_MESSAGE_ID = 256;
+/** Media ids (about 16 digits); the same bound our builders take for a media id to send. */
+export const MAX_MEDIA_ID = 128;
+/** Interactive reply ids: ids we chose when sending, at most 256 for a button and 200 for a list row (Cloud API). */
+export const MAX_REPLY_ID = LIMITS.buttonId;
+/** Quick-reply payloads: the button's text (25 at most) or a payload we sent with the template, which our builder caps at 1024. */
+export const MAX_BUTTON_PAYLOAD = LIMITS.templateParam;
+/** Phone numbers: E.164 has at most 15 digits; room for `+`, spaces and dashes of a display format. */
+export const MAX_PHONE = 32;
+/** MIME types: WhatsApp's supported types run to 73 (a PowerPoint document), `audio/ogg; codecs=opus` included. */
+export const MAX_MIME_TYPE = 256;
+/** Media hashes: SHA-256 is 44 characters in base64 (what Meta sends), 64 in hex. */
+export const MAX_SHA256 = 128;
+/** Media URLs: Meta's signed lookaside URLs run to a few hundred; 2048 is the usual practical limit of a URL. */
+export const MAX_MEDIA_URL = 2048;
+/** Reaction emoji: the longest emoji sequences (a flag with tags, a couple with skin tones) are about 10 code points. */
+export const MAX_EMOJI = 32;
+/** Contact cards kept from one contacts message (the cards are stored as sent); later ones are dropped. */
+export const MAX_CONTACT_CARDS = 20;
+/** Serialized size of the contact cards kept from one message: about 1 KiB a card is generous. */
+export const MAX_CONTACTS_JSON = 32 * 1024;
+/** Errors kept from one status (Meta sends one); later ones are dropped. */
+export const MAX_STATUS_ERRORS = 10;
+/** How far ahead of our clock a timestamp may be before it is taken as the time of receipt instead. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
 const MEDIA_KINDS: readonly string[] = ['image', 'video', 'audio', 'document', 'sticker'] satisfies MediaKind[];
@@ -76,8 +112,13 @@ const KINDS: readonly string[] = [
 ] satisfies InboundKind[];
 
 const str = z.string();
-const id = z.string().min(1, 'expected a non-empty string');
-const phone = z.string().refine((s) => normalizeNumber(s) !== null, 'expected a phone number');
+/** A string of at most `max` code points; the cheap UTF-16 length decides first, so a huge string costs nothing to refuse. */
+const capped = (max: number) => z.string().refine(
+  (s) => s.length <= max || (s.length <= 2 * max && charCount(s) <= max),
+  { message: `longer than ${max} characters`, abort: true },
+);
+const id = (max: number) => capped(max).min(1, 'expected a non-empty string');
+const phone = capped(MAX_PHONE).refine((s) => normalizeNumber(s) !== null, 'expected a phone number');
 /** Meta sends unix seconds as a digit string; a number is accepted too. */
 const unixSeconds = z.preprocess(
   (v) => (typeof v === 'number' ? String(v) : v),
@@ -94,25 +135,34 @@ const envelopeSchema = z.looseObject({
   })),
 });
 const valueSchema = z.looseObject({
-  metadata: z.looseObject({ display_phone_number: str.optional() }).optional(),
+  metadata: z.looseObject({ display_phone_number: capped(MAX_PHONE).optional() }).optional(),
   contacts: z.array(z.unknown()).optional(),
   messages: z.array(z.unknown()).optional(),
   statuses: z.array(z.unknown()).optional(),
 });
-const contactSchema = z.looseObject({ wa_id: str.optional(), profile: z.looseObject({ name: str.optional() }).optional() });
+// Sender profiles only name the sender, so one that does not parse (a wa_id too long included) is skipped.
+const contactSchema = z.looseObject({ wa_id: capped(MAX_PHONE).optional(), profile: z.looseObject({ name: str.optional() }).optional() });
 const messageSchema = z.looseObject({
   from: phone,
-  id,
+  id: id(MAX_MESSAGE_ID),
   timestamp: unixSeconds,
   type: str,
-  context: z.looseObject({ from: str.optional(), id: str.optional() }).optional().catch(undefined),
+  context: z.unknown().optional(),
 });
+// The reply context is informative: a badly typed one is dropped, but an over-long one still refuses the body.
+const contextShape = z.looseObject({ from: str.optional(), id: str.optional() });
+const contextSchema = z.looseObject({ from: capped(MAX_PHONE).optional(), id: capped(MAX_MESSAGE_ID).optional() });
 const textSchema = z.looseObject({ body: str });
-const buttonSchema = z.looseObject({ text: str, payload: str.optional() });
-const replySchema = z.looseObject({ id, title: str });
+const buttonSchema = z.looseObject({ text: str, payload: capped(MAX_BUTTON_PAYLOAD).optional() });
+const replySchema = z.looseObject({ id: id(MAX_REPLY_ID), title: str });
 const interactiveSchema = z.looseObject({ type: str });
 const mediaSchema = z.looseObject({
-  id, mime_type: str.optional(), sha256: str.optional(), caption: str.optional(), filename: str.optional(), url: str.optional(),
+  id: id(MAX_MEDIA_ID),
+  mime_type: capped(MAX_MIME_TYPE).optional(),
+  sha256: capped(MAX_SHA256).optional(),
+  caption: str.optional(),
+  filename: str.optional(),
+  url: capped(MAX_MEDIA_URL).optional(),
 });
 const locationSchema = z.looseObject({
   latitude: coordinate(90), longitude: coordinate(180), name: str.optional(), address: str.optional(),
@@ -120,10 +170,10 @@ const locationSchema = z.looseObject({
 const contactCardName = z.looseObject({
   name: z.looseObject({ formatted_name: str.optional(), first_name: str.optional(), last_name: str.optional() }),
 });
-const reactionSchema = z.looseObject({ message_id: id, emoji: str.optional() });
+const reactionSchema = z.looseObject({ message_id: id(MAX_MESSAGE_ID), emoji: capped(MAX_EMOJI).optional() });
 const statusKindSchema = z.looseObject({ status: str });
 const statusSchema = z.looseObject({
-  id, status: z.enum(STATUSES), timestamp: unixSeconds, recipient_id: phone, errors: z.array(z.unknown()).optional(),
+  id: id(MAX_MESSAGE_ID), status: z.enum(STATUSES), timestamp: unixSeconds, recipient_id: phone, errors: z.array(z.unknown()).optional(),
 });
 // Error details are informative only, so a badly typed one is dropped rather than fatal.
 const statusErrorSchema = z.looseObject({
@@ -137,16 +187,19 @@ type Path = (string | number)[];
 
 class Rejected extends Error {}
 
-/** Parses a webhook body; `ok: false` carries a short reason naming the offending path. */
-export function parseWebhook(body: unknown): ParseResult {
+/**
+ * Parses a webhook body; `ok: false` carries a short reason naming the offending path.
+ * `now` (epoch ms) is the time of receipt, which a timestamp from the future is clamped to.
+ */
+export function parseWebhook(body: unknown, now: number = Date.now()): ParseResult {
   try {
-    return { ok: true, events: collect(body) };
+    return { ok: true, events: collect(body, now) };
   } catch (e) {
     return { ok: false, reason: e instanceof Rejected ? e.message : 'unreadable webhook body' };
   }
 }
 
-function collect(body: unknown): WebhookEvent[] {
+function collect(body: unknown, now: number): WebhookEvent[] {
   const envelope = check(envelopeSchema, body, []);
   const values: { value: z.infer<typeof valueSchema>; path: Path }[] = [];
   let count = 0;
@@ -168,9 +221,9 @@ function collect(body: unknown): WebhookEvent[] {
       return r.success ? [r.data] : [];
     });
     const businessNumber = value.metadata?.display_phone_number;
-    value.messages?.forEach((m, i) => events.push(toMessage(m, [...path, 'messages', i], contacts, businessNumber)));
+    value.messages?.forEach((m, i) => events.push(toMessage(m, [...path, 'messages', i], contacts, businessNumber, now)));
     value.statuses?.forEach((s, i) => {
-      const status = toStatus(s, [...path, 'statuses', i]);
+      const status = toStatus(s, [...path, 'statuses', i], now);
       if (status) events.push(status);
     });
   }
@@ -178,9 +231,11 @@ function collect(body: unknown): WebhookEvent[] {
 }
 
 function toMessage(
-  raw: unknown, path: Path, contacts: z.infer<typeof contactSchema>[], businessNumber: string | undefined,
+  raw: unknown, path: Path, contacts: z.infer<typeof contactSchema>[], businessNumber: string | undefined, now: number,
 ): InboundMessage {
   const m = check(messageSchema, raw, path);
+  const at = (key: string): Path => [...path, key];
+  const context = contextShape.safeParse(m.context).success ? check(contextSchema, m.context, at('context')) : undefined;
   const type: InboundKind = KINDS.includes(m.type) ? (m.type as InboundKind) : 'unsupported';
   const sender = contacts.find((c) => c.wa_id === m.from) ?? contacts[0];
   const name = sender?.profile?.name ? clip(sender.profile.name) : undefined;
@@ -190,13 +245,12 @@ function toMessage(
     from: normalizeNumber(m.from) as string, // checked by `phone`
     waFrom: m.from,
     name,
-    timestamp: fromUnix(m.timestamp),
+    timestamp: fromUnix(m.timestamp, now),
     type,
     text: '',
-    context: m.context ? compact({ from: m.context.from, id: m.context.id }) : undefined,
+    context: context ? compact({ from: context.from, id: context.id }) : undefined,
     businessNumber,
   };
-  const at = (key: string): Path => [...path, key];
   switch (type) {
     case 'text':
       event.text = clip(check(textSchema, m.text, at('text')).body);
@@ -230,7 +284,7 @@ function toMessage(
       break;
     }
     case 'contacts': {
-      const cards = check(z.array(z.unknown()), m.contacts, at('contacts'));
+      const cards = keptCards(check(z.array(z.unknown()), m.contacts, at('contacts')));
       event.text = clip(cards.map(cardName).filter((s) => s).join(', '));
       event.contacts = cards;
       break;
@@ -259,11 +313,11 @@ function toMessage(
 }
 
 /** A status event, or undefined for statuses we do not track (`deleted`, `warning`, …). */
-function toStatus(raw: unknown, path: Path): StatusUpdate | undefined {
+function toStatus(raw: unknown, path: Path, now: number): StatusUpdate | undefined {
   const { status } = check(statusKindSchema, raw, path);
   if (!(STATUSES as readonly string[]).includes(status)) return undefined;
   const s = check(statusSchema, raw, path);
-  const errors = s.errors?.map((x) => {
+  const errors = s.errors?.slice(0, MAX_STATUS_ERRORS).map((x) => {
     const r = statusErrorSchema.safeParse(x);
     if (!r.success) return {};
     const message = r.data.message ?? r.data.error_data?.details;
@@ -278,9 +332,21 @@ function toStatus(raw: unknown, path: Path): StatusUpdate | undefined {
     waMessageId: s.id,
     status: s.status,
     recipient: normalizeNumber(s.recipient_id) as string, // checked by `phone`
-    timestamp: fromUnix(s.timestamp),
+    timestamp: fromUnix(s.timestamp, now),
     errors: errors && errors.length > 0 ? errors : undefined,
   });
+}
+
+/** The leading cards within MAX_CONTACT_CARDS and MAX_CONTACTS_JSON: like text, shared cards are clipped, not refused. */
+function keptCards(cards: unknown[]): unknown[] {
+  const kept: unknown[] = [];
+  let size = 0;
+  for (const card of cards.slice(0, MAX_CONTACT_CARDS)) {
+    size += JSON.stringify(card ?? null).length;
+    if (size > MAX_CONTACTS_JSON) break;
+    kept.push(card);
+  }
+  return kept;
 }
 
 function cardName(card: unknown): string {
@@ -310,8 +376,10 @@ function article(noun: string): string {
   return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
-function fromUnix(seconds: string): Date {
-  return new Date(Number(seconds) * 1000);
+/** Unix seconds as a Date, a forged future (which would hold the 24-hour window open and a chat atop agents' lists) taken as `now`. */
+function fromUnix(seconds: string, now: number): Date {
+  const ms = Number(seconds) * 1000;
+  return new Date(ms > now + MAX_FUTURE_SKEW_MS ? now : ms);
 }
 
 /** At most MAX_TEXT UTF-16 units, never splitting a surrogate pair. */

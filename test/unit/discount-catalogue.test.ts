@@ -71,4 +71,67 @@ describe('discount catalogue', () => {
     assert.deepEqual(c(msg('नमस्ते')), { id: 'm', at, type: 'UNRECOGNISED', text: 'नमस्ते' });
     assert.equal(c({ ...msg('👍'), kind: 'reaction' }), null);
   });
+
+  it('never takes a built-in property name sent as a reply id for a reason, and still takes the three real ones', () => {
+    const c = (m: Parameters<typeof classify>[0]) => classify(m, routes, seed.default_campaign_route);
+    const builtIns = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype', 'constructor'];
+    assert.ok(builtIns.includes('hasOwnProperty') && builtIns.includes('toString'));
+    for (const id of builtIns) {
+      for (const kind of ['interactive', 'button', 'text']) {
+        const e = c({ ...msg(id), kind, interactiveReplyId: id, buttonPayload: id });
+        assert.notEqual(e?.type, 'REASON_GIVEN', `${kind} ${id}`);
+      }
+    }
+    for (const id of ['bad_service', 'prices_high', 'other']) {
+      assert.deepEqual(c({ ...msg('x'), kind: 'interactive', interactiveReplyId: id }), { id: 'm', at, type: 'REASON_GIVEN', reason: id, text: id });
+    }
+  });
+
+  it('accepts "yes … send … discount" as whole words in that order, anything around or between, and accepting ids by their start', () => {
+    const accepted = (text: string, extra: Record<string, string> = {}) => classify(msg(text, extra), routes, seed.default_campaign_route)?.type === 'ACCEPTED';
+    for (const text of ['yes send discount', 'YES!!! please SEND me the discount code', 'yes, yes, send send the discount', 'ok yes. send. discount?', 'yesनsendनdiscount']) {
+      assert.equal(accepted(text), true, text);
+    }
+    for (const text of ['send yes discount', 'yes discount send', 'yesterday send discount', 'yes sending discount', 'yes send discounts', 'yessend discount', 'yes send']) {
+      assert.equal(accepted(text), false, text);
+    }
+    for (const id of ['yes_send', 'yes_send_code:pune-shirdi', 'send_code', 'SEND_DISCOUNT now']) {
+      assert.equal(accepted('', { buttonPayload: id }), true, id);
+      assert.equal(accepted('', { interactiveReplyId: id }), true, id);
+    }
+    assert.equal(accepted('', { buttonPayload: 'please yes_send' }), false);
+  });
+
+  it('accepts exactly what the former yes…send…discount pattern accepted, on thousands of generated texts', () => {
+    // The pattern this replaced, cubic on long text but a fine oracle on short text.
+    const FORMER = /\byes\b.*\bsend\b.*\bdiscount\b|^(yes_send|send_code|send_discount)/;
+    const pieces = ['yes', 'send', 'discount', 'yes_send', 'send_code', 'code', 'Yes', 'SEND', 'yesterday', 'sends', 'x', ' ', '  ', ',', '-', '_', ':', '@', 'न', '₹', '1', '9'];
+    let state = 42;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+    let accepted = 0;
+    for (let i = 0; i < 5000; i++) {
+      const m = { ...msg(text()), ...(random() < 0.5 ? { buttonPayload: text() } : {}), ...(random() < 0.5 ? { interactiveReplyId: text() } : {}) };
+      const said = normalize([m.text, m.buttonPayload ?? '', m.interactiveReplyId ?? ''].join(' '));
+      const keyed = normalize(m.buttonPayload ?? m.interactiveReplyId ?? '').replace(/ /g, '_');
+      const expected = FORMER.test(said) || FORMER.test(keyed);
+      const got = classify(m, routes, seed.default_campaign_route)?.type === 'ACCEPTED';
+      assert.equal(got, expected, JSON.stringify(m));
+      if (got) accepted++;
+    }
+    assert.ok(accepted > 200, `only ${accepted} of the generated texts were accepted: the generator should exercise both outcomes`);
+  });
+
+  it('finds keywords as whole words only, as the former \\b patterns did', () => {
+    const c = (text: string) => classify(msg(text), routes, seed.default_campaign_route);
+    for (const text of ['jobs?', 'any VACANCIES', 'careerनहीं', '@hiring']) assert.deepEqual(c(text), { id: 'm', at, type: 'KEYWORD', key: 'care_job' }, text);
+    for (const text of ['jobsx', 'bluejob', 'jobseeker', 'diyas']) assert.equal(c(text)?.type, 'UNRECOGNISED', text);
+    assert.deepEqual(c('DIYA!'), { id: 'm', at, type: 'KEYWORD', key: 'unlock_diya' });
+  });
+
+  it('normalises @, Devanagari, digit groups and every kind of space the same way as before', () => {
+    assert.equal(normalize('Rs.1,499/- @Pune→मुंबई\u00a0\t\n\u2028 a@@b ₹2,19,9'), '1499 @ pune मुंबई a @ @ b 2199');
+    assert.equal(normalize(' \t@ '), '@');
+    assert.equal(normalize('-_-'), '');
+  });
 });

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MAX_EVENTS, MAX_TEXT, parseWebhook, type WebhookEvent } from '../../src/domain/webhook.ts';
+import {
+  MAX_BUTTON_PAYLOAD, MAX_CONTACT_CARDS, MAX_CONTACTS_JSON, MAX_EMOJI, MAX_EVENTS, MAX_FUTURE_SKEW_MS, MAX_MEDIA_ID, MAX_MEDIA_URL,
+  MAX_MESSAGE_ID, MAX_MIME_TYPE, MAX_PHONE, MAX_REPLY_ID, MAX_SHA256, MAX_STATUS_ERRORS, MAX_TEXT, parseWebhook, type WebhookEvent,
+} from '../../src/domain/webhook.ts';
 
 // CI copies shared/ beside the repository clone, so this path holds there too.
 const metaFixture = (name: string): unknown =>
@@ -10,8 +13,8 @@ const metaFixture = (name: string): unknown =>
 const fixture = (name: string): any =>
   JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/webhooks', name), 'utf8'));
 
-function events(body: unknown): WebhookEvent[] {
-  const r = parseWebhook(body);
+function events(body: unknown, now?: number): WebhookEvent[] {
+  const r = parseWebhook(body, now);
   assert.ok(r.ok, `expected a valid webhook, got: ${r.ok ? '' : r.reason}`);
   return r.events;
 }
@@ -388,6 +391,126 @@ describe('webhook parsing: limits and rejections', () => {
     for (let i = 0; i < 500; i++) {
       const r = parseWebhook(mutate(pick(bodies)));
       assert.equal(typeof r.ok, 'boolean');
+    }
+  });
+});
+
+describe('webhook parsing: every string bounded', () => {
+  const M = 'entry[0].changes[0].value.messages[0]';
+  const S = 'entry[0].changes[0].value.statuses[0]';
+  const message = (extra: Record<string, unknown>) => wrap({ messages: [{ ...textMessage(1, 'x'), ...extra }] });
+  const media = (image: Record<string, unknown>) => message({ type: 'image', text: undefined, image: { id: '1003383421387256', ...image } });
+  const reply = (type: 'button_reply' | 'list_reply', id: string) =>
+    message({ type: 'interactive', text: undefined, interactive: { type, [type]: { id, title: 'Yes' } } });
+  const status = (extra: Record<string, unknown>) =>
+    wrap({ statuses: [{ id: outWamid('QQ'), status: 'read', timestamp: '1750000100', recipient_id: '919876543210', ...extra }] });
+  const long = (n: number) => 'a'.repeat(n + 1);
+  /** A phone number padded with spaces: normalizes to a valid number, yet it is stored as sent (`waFrom`). */
+  const paddedPhone = `${' '.repeat(MAX_PHONE)}919876543210`;
+
+  it('refuses a body whose id, payload, phone number or media metadata is longer than the Cloud API produces, naming the path', () => {
+    const cases: [unknown, string][] = [
+      [message({ id: long(MAX_MESSAGE_ID) }), `${M}.id: longer than ${MAX_MESSAGE_ID} characters`],
+      [message({ from: paddedPhone }), `${M}.from: longer than ${MAX_PHONE} characters`],
+      [message({ context: { from: '919638120888', id: long(MAX_MESSAGE_ID) } }), `${M}.context.id: longer than ${MAX_MESSAGE_ID} characters`],
+      [message({ context: { from: paddedPhone, id: wamid(2) } }), `${M}.context.from: longer than ${MAX_PHONE} characters`],
+      [message({ type: 'reaction', text: undefined, reaction: { message_id: long(MAX_MESSAGE_ID), emoji: '👍' } }), `${M}.reaction.message_id: longer than ${MAX_MESSAGE_ID} characters`],
+      [message({ type: 'reaction', text: undefined, reaction: { message_id: wamid(2), emoji: '👍'.repeat(MAX_EMOJI + 1) } }), `${M}.reaction.emoji: longer than ${MAX_EMOJI} characters`],
+      [media({ id: long(MAX_MEDIA_ID) }), `${M}.image.id: longer than ${MAX_MEDIA_ID} characters`],
+      [media({ mime_type: `image/${long(MAX_MIME_TYPE)}` }), `${M}.image.mime_type: longer than ${MAX_MIME_TYPE} characters`],
+      [media({ sha256: long(MAX_SHA256) }), `${M}.image.sha256: longer than ${MAX_SHA256} characters`],
+      [media({ url: `https://lookaside.fbsbx.com/?mid=${long(MAX_MEDIA_URL)}` }), `${M}.image.url: longer than ${MAX_MEDIA_URL} characters`],
+      [reply('button_reply', long(MAX_REPLY_ID)), `${M}.interactive.button_reply.id: longer than ${MAX_REPLY_ID} characters`],
+      [reply('list_reply', long(MAX_REPLY_ID)), `${M}.interactive.list_reply.id: longer than ${MAX_REPLY_ID} characters`],
+      [message({ type: 'button', text: undefined, button: { text: 'Yes', payload: long(MAX_BUTTON_PAYLOAD) } }), `${M}.button.payload: longer than ${MAX_BUTTON_PAYLOAD} characters`],
+      [status({ id: long(MAX_MESSAGE_ID) }), `${S}.id: longer than ${MAX_MESSAGE_ID} characters`],
+      [status({ recipient_id: paddedPhone }), `${S}.recipient_id: longer than ${MAX_PHONE} characters`],
+      [wrap({ metadata: { display_phone_number: long(MAX_PHONE) }, messages: [textMessage(1, 'x')] }), `entry[0].changes[0].value.metadata.display_phone_number: longer than ${MAX_PHONE} characters`],
+    ];
+    for (const [body, expected] of cases) assert.equal(reason(body), expected);
+  });
+
+  it('accepts each of those strings at exactly its cap, counting characters as WhatsApp does (an emoji is one)', () => {
+    const exactly = (n: number) => 'a'.repeat(n);
+    const [m] = events(message({ id: exactly(MAX_MESSAGE_ID), context: { from: '919638120888', id: exactly(MAX_MESSAGE_ID) } }));
+    assert.equal(m?.waMessageId, exactly(MAX_MESSAGE_ID));
+    assert.equal(m?.kind === 'message' && m.context?.id, exactly(MAX_MESSAGE_ID));
+    const [img] = events(media({ id: exactly(MAX_MEDIA_ID), mime_type: exactly(MAX_MIME_TYPE), sha256: exactly(MAX_SHA256), url: exactly(MAX_MEDIA_URL) }));
+    assert.deepEqual(img?.kind === 'message' && img.media, {
+      type: 'image', id: exactly(MAX_MEDIA_ID), mimeType: exactly(MAX_MIME_TYPE), sha256: exactly(MAX_SHA256), url: exactly(MAX_MEDIA_URL),
+    });
+    const [btn] = events(reply('button_reply', '🙏'.repeat(MAX_REPLY_ID)));
+    assert.equal(btn?.kind === 'message' && btn.interactiveReplyId, '🙏'.repeat(MAX_REPLY_ID));
+    const [pressed] = events(message({ type: 'button', text: undefined, button: { text: 'Yes', payload: '₹'.repeat(MAX_BUTTON_PAYLOAD) } }));
+    assert.equal(pressed?.kind === 'message' && pressed.buttonPayload, '₹'.repeat(MAX_BUTTON_PAYLOAD));
+    const family = '👨‍👩‍👧‍👦'; // 7 code points, 11 UTF-16 units
+    const [reacted] = events(message({ type: 'reaction', text: undefined, reaction: { message_id: wamid(2), emoji: family } }));
+    assert.equal(reacted?.kind === 'message' && reacted.reaction?.emoji, family);
+    const [st] = events(status({ id: exactly(MAX_MESSAGE_ID), recipient_id: '+91 98765-43210' }));
+    assert.deepEqual(st?.kind === 'status' && [st.waMessageId, st.recipient], [exactly(MAX_MESSAGE_ID), '9876543210']);
+  });
+
+  it('clips over-long human text (captions, filenames, names, titles, addresses) instead of refusing it', () => {
+    const huge = 'a'.repeat(MAX_TEXT + 100);
+    const clipped = 'a'.repeat(MAX_TEXT);
+    const [doc] = events(message({ type: 'document', text: undefined, document: { id: '1730492865107234', caption: huge, filename: huge } }));
+    assert.deepEqual(doc?.kind === 'message' && [doc.text, doc.media?.caption, doc.media?.filename], [clipped, clipped, clipped]);
+    const [named] = events(wrap({ contacts: [{ profile: { name: huge }, wa_id: '919876543210' }], messages: [textMessage(1, 'hi')] }));
+    assert.equal(named?.kind === 'message' && named.name, clipped);
+    const [titled] = events(message({ type: 'interactive', text: undefined, interactive: { type: 'list_reply', list_reply: { id: 'row-1', title: huge } } }));
+    assert.equal(titled?.kind === 'message' && titled.text, clipped);
+    const [placed] = events(message({ type: 'location', text: undefined, location: { latitude: 1, longitude: 2, name: huge, address: huge } }));
+    assert.deepEqual(placed?.kind === 'message' && [placed.location?.name, placed.location?.address, placed.text.length], [clipped, clipped, MAX_TEXT]);
+  });
+
+  it(`keeps at most ${MAX_CONTACT_CARDS} contact cards and ${MAX_CONTACTS_JSON / 1024} KiB of them, the leading ones`, () => {
+    const card = (n: number, extra: Record<string, unknown> = {}) => ({ name: { formatted_name: `Card ${n}` }, phones: [{ phone: '+91 98220 12345' }], ...extra });
+    const many = Array.from({ length: MAX_CONTACT_CARDS + 5 }, (_, n) => card(n));
+    const [m] = events(message({ type: 'contacts', text: undefined, contacts: many }));
+    assert.deepEqual(m?.kind === 'message' && m.contacts, many.slice(0, MAX_CONTACT_CARDS));
+    assert.equal(m?.kind === 'message' && m.text, many.slice(0, MAX_CONTACT_CARDS).map((c) => c.name.formatted_name).join(', '));
+
+    const bulky = Array.from({ length: 5 }, (_, n) => card(n, { note: 'x'.repeat(MAX_CONTACTS_JSON / 3) }));
+    const [b] = events(message({ type: 'contacts', text: undefined, contacts: bulky }));
+    assert.deepEqual(b?.kind === 'message' && b.contacts, bulky.slice(0, 2));
+    assert.ok(JSON.stringify(b?.kind === 'message' && b.contacts).length <= MAX_CONTACTS_JSON);
+    assert.equal(b?.kind === 'message' && b.text, 'Card 0, Card 1');
+  });
+
+  it(`keeps at most ${MAX_STATUS_ERRORS} errors of a failed status`, () => {
+    const errors = Array.from({ length: MAX_STATUS_ERRORS + 40 }, (_, n) => ({ code: n, title: 'Re-engagement message' }));
+    const [e] = events(status({ status: 'failed', errors }));
+    assert.deepEqual(e?.kind === 'status' && e.errors?.map((x) => x.code), errors.slice(0, MAX_STATUS_ERRORS).map((x) => x.code));
+  });
+});
+
+describe('webhook parsing: timestamps', () => {
+  const received = Date.parse('2026-11-28T10:00:00Z');
+  const seconds = (ms: number) => String(Math.floor(ms / 1000));
+  const message = (timestamp: string) => wrap({ messages: [{ ...textMessage(1, 'hi'), timestamp }] });
+  const status = (timestamp: string) => wrap({ statuses: [{ id: outWamid('QQ'), status: 'read', timestamp, recipient_id: '919876543210' }] });
+
+  it('takes a message or status timestamped a day ahead as received now', () => {
+    const ahead = seconds(received + 24 * 3600_000);
+    assert.deepEqual(events(message(ahead), received).map((e) => e.timestamp), [new Date(received)]);
+    assert.deepEqual(events(status(ahead), received).map((e) => e.timestamp), [new Date(received)]);
+    assert.deepEqual(events(message('999999999999'), received).map((e) => e.timestamp), [new Date(received)]);
+  });
+
+  it(`keeps a timestamp up to ${MAX_FUTURE_SKEW_MS / 60_000} minutes ahead, the clocks' allowed skew`, () => {
+    for (const ahead of [60_000, MAX_FUTURE_SKEW_MS]) {
+      const t = seconds(received + ahead);
+      assert.deepEqual(events(message(t), received).map((e) => e.timestamp), [new Date(Number(t) * 1000)]);
+      assert.deepEqual(events(status(t), received).map((e) => e.timestamp), [new Date(Number(t) * 1000)]);
+    }
+    assert.deepEqual(events(message(seconds(received + MAX_FUTURE_SKEW_MS + 1000)), received).map((e) => e.timestamp), [new Date(received)]);
+  });
+
+  it('keeps past timestamps, so the Meta examples parse unchanged when received at their own time', () => {
+    for (const [name, at] of [['inbound-text.json', 1749416383], ['inbound-image.json', 1744344496], ['inbound-interactive-button-reply.json', 1714510003], ['inbound-status-delivered.json', 1750263773]] as const) {
+      const body = metaFixture(name);
+      assert.deepEqual(events(body, at * 1000), events(body), name);
+      assert.deepEqual(events(body, at * 1000).map((e) => e.timestamp), [new Date(at * 1000)], name);
     }
   });
 });
