@@ -42,9 +42,9 @@ export interface ActorHostOptions {
   fence?: (kind: string, key: string) => number | null;
   /** Told of activations and transitions (live inspection); never allowed to fail an event. */
   observer?: HostObserver;
-  /** Attempts at one effect before it is dead-lettered (default 3). */
+  /** Attempts at one effect before it is dead-lettered (default 5; config EFFECT_ATTEMPTS). */
   effectAttempts?: number;
-  /** Wait before an effect's second attempt, doubled before each further one (default 50 ms). */
+  /** Wait before an effect's second attempt, doubled before each further one (default 100 ms; config EFFECT_BACKOFF_MS). */
   effectBackoffMs?: number;
 }
 
@@ -106,8 +106,8 @@ export class ActorHost {
     this.maxMailbox = opts.maxMailbox ?? 1000;
     this.appliedWindow = opts.appliedWindow ?? 64;
     this.now = opts.now ?? Date.now;
-    this.effectAttempts = Math.max(1, opts.effectAttempts ?? 3);
-    this.effectBackoffMs = opts.effectBackoffMs ?? 50;
+    this.effectAttempts = Math.max(1, opts.effectAttempts ?? 5);
+    this.effectBackoffMs = opts.effectBackoffMs ?? 100;
     this.sweeper = setInterval(() => void this.passivateIdle(), Math.max(1000, Math.min(opts.idleMs, 30_000))).unref();
   }
 

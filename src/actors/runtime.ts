@@ -67,6 +67,8 @@ export class Runtime {
       {
         log,
         idleMs: config.ACTOR_IDLE_MS,
+        effectAttempts: config.EFFECT_ATTEMPTS,
+        effectBackoffMs: config.EFFECT_BACKOFF_MS,
         fence: (kind, key) => this.directory.fence(shardOf(kind, key, shards)),
         ...(config.XSTATE_INSPECT_URL ? { observer: this.track(webSocketInspection(config.XSTATE_INSPECT_URL, log)) } : {}),
       },

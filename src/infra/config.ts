@@ -134,6 +134,10 @@ const envSchema = z.object({
   INBOX_RETENTION_MS: integer(60_000, 30 * 86_400_000, 86_400_000),
   /** Webhooks are refused (503 OVERLOADED, Retry-After) while this many acknowledged events wait to be applied. */
   MAX_UNAPPLIED_EVENTS: integer(10, 1_000_000, 2000),
+  /** Attempts at one actor effect before it is dead-lettered on its actor (the actor then moves on). */
+  EFFECT_ATTEMPTS: integer(1, 20, 5),
+  /** Wait before an effect's second attempt, doubled before each further one: 5 attempts from 100 ms span 1.5 s. */
+  EFFECT_BACKOFF_MS: integer(0, 60_000, 100),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {

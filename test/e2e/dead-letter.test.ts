@@ -59,7 +59,7 @@ describe('an effect that always fails', () => {
     }, 30_000, 'the 100 later messages stored');
     assert.deepEqual(stored.map((m) => m.message), ['first', ...later], 'every later message applied, in the order acknowledged');
     assert.deepEqual(stored.map((m) => m.seq), [1, ...later.map((_, i) => i + 3)], 'the marker kept its place (seq 2) in the chat');
-    assert.equal(refused.length, 3, 'the failing insert was attempted three times (the default), then given up');
+    assert.equal(refused.length, app.config.EFFECT_ATTEMPTS, 'the failing insert was attempted EFFECT_ATTEMPTS times (default 5), then given up');
     // Applied marks are written in batches just after delivery settles.
     await eventually(async () => (await app.store.collection('inbox').countDocuments({ state: { $ne: 'applied' } })) === 0, 5000, 'every webhook marked applied');
 
@@ -73,7 +73,7 @@ describe('an effect that always fails', () => {
     assert.equal(letter!.event, 'msg:wamid.dead-letter.marker');
     assert.equal(letter!.effect.type, 'message.appended');
     assert.equal(letter!.effect.message?.body?.text, MARKER);
-    assert.equal(letter!.attempts, 3);
+    assert.equal(letter!.attempts, app.config.EFFECT_ATTEMPTS);
     assert.match(letter!.error, /refused by the test for its marker text/);
     assert.ok(Math.abs(Date.parse(letter!.at) - Date.now()) < 60_000, `at is an ISO time, was ${letter!.at}`);
 

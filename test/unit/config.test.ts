@@ -34,8 +34,9 @@ describe('configuration', () => {
     const c = loadConfig({
       PORT: '8080', MONGO_URL: 'mongodb://db:27017', REDIS_URL: 'redis://cache:6379', POD_ID: 'pod-1',
       AGENT_JWT_SECRET: 'a-secret-of-enough-length', CORS_ORIGINS: 'https://a.example, https://b.example',
-      PINBOT_ORIGIN: 'http://127.0.0.1:9999/', UWS_ALLOW_FALLBACK: 'true', LOG_LEVEL: 'debug',
+      PINBOT_ORIGIN: 'http://127.0.0.1:9999/', UWS_ALLOW_FALLBACK: 'true', LOG_LEVEL: 'debug', EFFECT_ATTEMPTS: '3', EFFECT_BACKOFF_MS: '50',
     });
+    assert.deepEqual([c.EFFECT_ATTEMPTS, c.EFFECT_BACKOFF_MS], [3, 50]);
     assert.equal(c.PORT, 8080);
     assert.equal(c.POD_ID, 'pod-1');
     assert.equal(c.jwtSecretGenerated, false);
