@@ -20,16 +20,20 @@ import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
 import { registerMachineRoutes } from './transport/machines.routes.ts';
 import { WsHub } from './transport/ws-hub.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
-import type { ActorHost } from './actors/host.ts';
-import { Runtime } from './actors/runtime.ts';
+import type { ActorHost } from './actors/runtime/actor-host.ts';
+import { ActorSystem, type ActorSystemDeps } from './actors/actor-system.ts';
+import { LocalDispatcher } from './actors/cluster/dispatch.local.ts';
+import { StreamDispatcher } from './actors/cluster/dispatch.streams.ts';
+import { LocalOwnership } from './actors/cluster/ownership.local.ts';
+import { RedisOwnership } from './actors/cluster/ownership.redis.ts';
 import { RedisFanout } from './actors/cluster/fanout.redis.ts';
-import { ChatQueries } from './actors/chat.queries.ts';
-import { DashboardCounters } from './actors/dashboard-counters.ts';
-import { createOutbound } from './actors/outbox-setup.ts';
-import type { Outbox } from './actors/outbox.ts';
+import { ChatQueries } from './actors/chat/chat.queries.ts';
+import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
+import { createOutbound } from './actors/outbound/outbox-setup.ts';
+import type { Outbox } from './actors/outbound/outbox.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
-import type { Inbox } from './actors/inbox.ts';
-import { Scheduler } from './actors/scheduler.ts';
+import type { Inbox } from './actors/inbound/inbox.ts';
+import { Scheduler } from './actors/runtime/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
 import type { DestinationStream } from 'pino';
 
@@ -43,7 +47,7 @@ export interface RunningApp {
   readonly counters: DashboardCounters;
   readonly scheduler: Scheduler;
   readonly hub: WsHub;
-  readonly runtime: Runtime;
+  readonly actors: ActorSystem;
   readonly outbox: Outbox;
   /** Every HTTP route pattern served. */
   readonly routes: readonly { method: string; pattern: string }[];
@@ -59,7 +63,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   assertNativeUws(config, log);
 
   const store = await openStore(config, log);
-  let kv: KeyValueStore | undefined;
+  let kv: MemoryKv | RedisKv | undefined;
   let inboxStore: DocumentStore;
   try {
     kv = await openKv(config, log);
@@ -82,8 +86,9 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const counters = new DashboardCounters(kv, store, hub, log);
   const outbound = createOutbound({ config, store, kv, rooms: hub, log });
   if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
-  const runtime = await Runtime.create({ config, log, store, inboxStore, kv, rooms: hub, counters, outbound: outbound.outbox });
-  const { host, inbox, chats } = runtime;
+  const cluster = await openCluster(kv, config, log);
+  const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, ...cluster });
+  const { host, inbox, chats } = actors;
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
   if (forwarder) {
@@ -99,15 +104,15 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, jwtSecret: config.AGENT_JWT_SECRET });
   server.router.fallback();
 
-  await runtime.start();
+  await actors.start();
   metrics.gauge('actors_resident', 'Actors held in memory on this pod', () => host.residentCount);
   metrics.counter('actor_effects_dead_lettered_total', 'Effects given up on after their last attempt and dead-lettered on their actor, by actor kind', 'kind', () => host.deadLetteredTotal);
-  metrics.gauge('cluster_owned_shards', 'Shards this pod owns', () => runtime.directory.owned().size);
-  metrics.gauge('cluster_routed_local_total', 'Events delivered to actors on this pod', () => runtime.router?.stats.routedLocal ?? 0);
-  metrics.gauge('cluster_routed_remote_total', 'Events sent to the owning pod through its shard stream', () => runtime.router?.stats.routedRemote ?? 0);
-  metrics.gauge('cluster_consumed_total', 'Stream entries applied by this pod as owner', () => runtime.router?.stats.consumed ?? 0);
-  metrics.gauge('cluster_takeover_claimed_total', 'Pending entries claimed from a previous owner', () => runtime.router?.stats.claimed ?? 0);
-  metrics.gauge('cluster_queue_lag', 'Entries read but not yet applied in owned shard streams', () => runtime.router?.backlog() ?? 0);
+  metrics.gauge('cluster_owned_shards', 'Shards this pod owns', () => actors.ownership.owned().size);
+  metrics.gauge('cluster_routed_local_total', 'Events delivered to actors on this pod', () => actors.dispatcher.stats.routedLocal);
+  metrics.gauge('cluster_routed_remote_total', 'Events sent to the owning pod through its shard stream', () => actors.dispatcher.stats.routedRemote);
+  metrics.gauge('cluster_consumed_total', 'Stream entries applied by this pod as owner', () => actors.dispatcher.stats.consumed);
+  metrics.gauge('cluster_takeover_claimed_total', 'Pending entries claimed from a previous owner', () => actors.dispatcher.stats.claimed);
+  metrics.gauge('cluster_queue_lag', 'Entries read but not yet applied in owned shard streams', () => actors.dispatcher.backlog());
   metrics.gauge('ws_connections', 'Agent WebSocket connections on this pod', () => hub.connectionCount);
   const scheduler = new Scheduler(kv, config.POD_ID, log);
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: (stillHolds: () => Promise<boolean>) => counters.resync(stillHolds) };
@@ -125,6 +130,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   try {
     port = await server.listen(config.HOST, config.PORT);
   } catch (err) {
+    cluster.close();
     await Promise.all([kv.close(), closeStores()]);
     throw new StartupError((err as Error).message);
   }
@@ -149,7 +155,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
       await scheduler.stop();
       hub.closeAll();
-      await runtime.stop();
+      await actors.stop();
+      cluster.close();
       await outbound.close(Math.min(config.SHUTDOWN_GRACE_MS, 5_000));
       await forwarder?.close();
       await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
@@ -159,7 +166,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, hub, runtime, outbox: outbound.outbox, routes: server.router.routes, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, actors, outbox: outbound.outbox, routes: server.router.routes, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {
@@ -187,7 +194,7 @@ function openInboxStore(config: Config, store: DocumentStore, log: Logger): Prom
   return config.MONGO_URL ? openStore(config, log, INBOX_POOL_SIZE) : Promise.resolve(store);
 }
 
-async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {
+async function openKv(config: Config, log: Logger): Promise<MemoryKv | RedisKv> {
   if (!config.REDIS_URL) return new MemoryKv();
   const url = config.REDIS_URL;
   let lastLogged = 0;
@@ -197,6 +204,26 @@ async function openKv(config: Config, log: Logger): Promise<KeyValueStore> {
     lastLogged = Date.now();
   };
   return connectWithRetry('Redis', config.STARTUP_CONNECT_ATTEMPTS, () => RedisKv.connect({ url, onError, prefix: config.REDIS_PREFIX }), log);
+}
+
+/**
+ * Who owns which actor, and how events reach it: one pod owns everything and
+ * events go straight to its mailboxes (no Redis), or leases and per-shard
+ * streams in Redis, on connections of their own (one of them may block).
+ */
+async function openCluster(kv: MemoryKv | RedisKv, config: Config, log: Logger): Promise<Pick<ActorSystemDeps, 'ownership' | 'dispatcher'> & { close(): void }> {
+  if (kv.kind === 'memory') return { ownership: new LocalOwnership(config.POD_ID), dispatcher: (host) => new LocalDispatcher(host), close: () => undefined };
+  const commands = await kv.connection();
+  const blocking = await kv.connection({ commandTimeoutMs: 0 });
+  const ownership = new RedisOwnership({ redis: commands, prefix: kv.prefix, pod: config.POD_ID, log });
+  return {
+    ownership,
+    dispatcher: (host) => new StreamDispatcher({ host, ownership, kv, redis: commands, blocking, prefix: kv.prefix, pod: config.POD_ID, log }),
+    close: () => {
+      commands.disconnect();
+      blocking.disconnect();
+    },
+  };
 }
 
 async function readiness(embedded: boolean, ping: () => Promise<void>): Promise<'ok' | 'embedded'> {

@@ -1,118 +1,96 @@
 import { join } from 'node:path';
 import type { Config } from '../infra/config.ts';
-import type { KeyValueStore } from '../infra/kv/kv.ts';
-import { RedisKv } from '../infra/kv/kv.redis.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { DocumentStore } from '../infra/store/store.ts';
-import { classify, type DiscountInbound } from '../domain/discount-catalogue.ts';
-import { chatEffects } from './chat.effects.ts';
-import { chatKind } from './chat.kind.ts';
-import { ChatService, type ActorDispatch, type ActorRouter } from './chat-service.ts';
-import { shardOf, type ShardDirectory } from './cluster/directory.ts';
-import { LocalDirectory } from './cluster/directory.local.ts';
-import { RedisDirectory } from './cluster/directory.redis.ts';
-import { StreamRouter } from './cluster/router.ts';
-import type { DashboardCounters } from './dashboard-counters.ts';
-import { DiscountRoutes } from './discount-routes.ts';
-import { discountEffects } from './discount.effects.ts';
-import { discountKind } from './discount.kind.ts';
-import { ActorHost } from './host.ts';
-import { webSocketInspection, type HostObserver } from './inspection.ts';
-import { Inbox, type InboxItem } from './inbox.ts';
-import type { OutboundSender } from './outbound.ts';
-import type { RoomPublisher } from './room-publisher.ts';
+import { chatEffects } from './chat/chat.effects.ts';
+import { chatKind } from './chat/chat.kind.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { shardOf, type ShardOwnership } from './cluster/ownership.ts';
+import type { ActorDispatcher, AskActor } from './cluster/dispatch.ts';
+import type { DashboardCounters } from './chat/dashboard-counters.ts';
+import { CatalogueStore } from './discount/catalogue-store.ts';
+import { discountEffects } from './discount/discount.effects.ts';
+import { discountKind } from './discount/discount.kind.ts';
+import { ActorHost } from './runtime/actor-host.ts';
+import { webSocketInspection, type HostObserver } from './runtime/inspection.ts';
+import { Inbox } from './inbound/inbox.ts';
+import { deliverInbound } from './inbound/inbound-events.ts';
+import type { OutboundSender } from './outbound/outbound.ts';
+import type { RoomPublisher } from './runtime/room-publisher.ts';
 
 export const DISCOUNT_SEED = join(import.meta.dirname, '../../data/discount-routes.seed.json');
 
-export interface RuntimeDeps {
+export interface ActorSystemDeps {
   config: Config;
   log: Logger;
   store: DocumentStore;
   /** Where the inbox lives: the store itself, or (MongoDB) the same database on its own small pool, so acknowledgements never queue behind the actors' saves. */
   inboxStore?: DocumentStore;
-  kv: KeyValueStore;
   rooms: RoomPublisher;
   counters: DashboardCounters;
   outbound: OutboundSender;
+  /** Which shards this pod owns (chosen by the composition root: in-process, or leases in Redis). */
+  ownership: ShardOwnership;
+  /** How events reach their actor's owner, given this pod's host (in-process, or Redis streams). */
+  dispatcher: (host: ActorHost) => ActorDispatcher;
 }
 
 /**
- * The actor runtime: the host with its two kinds (chat, discount), shard
- * ownership (every shard local without Redis; leases in Redis otherwise), the
- * router that delivers events to the owning pod, the durable inbox, and the
- * chat service the transports call.
+ * Wiring only: the host with its two kinds (chat, discount), the dispatcher
+ * that delivers events to the owning pod, the durable inbox with the one
+ * inbound path, and the chat service the transports call. Which drivers
+ * (in-process or Redis) is decided by `src/app.ts`.
  */
-export class Runtime {
+export class ActorSystem {
   readonly host: ActorHost;
-  readonly directory: ShardDirectory;
+  readonly ownership: ShardOwnership;
+  readonly dispatcher: ActorDispatcher;
   readonly inbox: Inbox;
   readonly chats: ChatService;
-  readonly discountRoutes: DiscountRoutes;
-  readonly router: StreamRouter | undefined;
-  readonly route: ActorRouter;
-  readonly dispatch: ActorDispatch;
+  readonly catalogue: CatalogueStore;
   private readonly closers: (() => Promise<void>)[] = [];
 
-  private constructor(deps: RuntimeDeps, cluster: { directory: ShardDirectory; redis?: { commands: import('ioredis').Redis; blocking: import('ioredis').Redis; kv: RedisKv } }) {
-    const { config, log, store } = deps;
-    this.directory = cluster.directory;
-    this.discountRoutes = new DiscountRoutes(store, log);
-    const route: ActorRouter = (kind, key, event) => this.route(kind, key, event);
-    const shards = this.directory.shards;
+  constructor(deps: ActorSystemDeps) {
+    const { config, log, store, ownership } = deps;
+    this.ownership = ownership;
+    this.catalogue = new CatalogueStore(store, log);
+    const ask: AskActor = (kind, key, event) => this.dispatcher.ask(kind, key, event);
+    const shards = ownership.shards;
     this.host = new ActorHost(
       [
         chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log })),
-        discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, routes: this.discountRoutes, outbound: deps.outbound, route }) }),
+        discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, catalogue: this.catalogue, outbound: deps.outbound, ask }) }),
       ],
       {
         log,
         idleMs: config.ACTOR_IDLE_MS,
         effectAttempts: config.EFFECT_ATTEMPTS,
         effectBackoffMs: config.EFFECT_BACKOFF_MS,
-        fence: (kind, key) => this.directory.fence(shardOf(kind, key, shards)),
+        fence: (kind, key) => ownership.fence(shardOf(kind, key, shards)),
         ...(config.XSTATE_INSPECT_URL ? { observer: this.track(webSocketInspection(config.XSTATE_INSPECT_URL, log)) } : {}),
       },
     );
-    if (cluster.redis) {
-      const { commands, blocking, kv } = cluster.redis;
-      this.router = new StreamRouter({ host: this.host, directory: this.directory, kv, redis: commands, blocking, prefix: kv.prefix, pod: config.POD_ID, log });
-      this.route = this.router.route;
-      this.dispatch = this.router.dispatch;
-      this.closers.push(async () => void commands.disconnect());
-    } else {
-      // One pod: the mailbox is the order, and taking a place in it is synchronous.
-      this.dispatch = (kind, key, event) => ({ queued: Promise.resolve(), done: this.host.send(kind, key, event) });
-      this.route = (kind, key, event) => this.host.send(kind, key, event);
-    }
+    this.dispatcher = deps.dispatcher(this.host);
     // A shard that moved away: its resident actors are stale from now on.
-    this.directory.onChange(({ shard, owned }) => {
+    ownership.onChange(({ shard, owned }) => {
       if (!owned) this.host.forgetWhere((kind, key) => shardOf(kind, key, shards) === shard);
     });
-    this.inbox = new Inbox(deps.inboxStore ?? store, (item) => this.deliver(item, config.DISCOUNT_CAMPAIGN_ROUTE), log);
-    this.chats = new ChatService(store, this.inbox, route, config.MAX_UNAPPLIED_EVENTS);
+    const deliver = deliverInbound({ dispatch: (kind, key, event) => this.dispatcher.dispatch(kind, key, event), routes: () => this.catalogue.all(), campaignRoute: config.DISCOUNT_CAMPAIGN_ROUTE });
+    this.inbox = new Inbox(deps.inboxStore ?? store, deliver, log);
+    this.chats = new ChatService(store, this.inbox, ask, config.MAX_UNAPPLIED_EVENTS);
   }
 
-  static async create(deps: RuntimeDeps): Promise<Runtime> {
-    if (!(deps.kv instanceof RedisKv)) return new Runtime(deps, { directory: new LocalDirectory(deps.config.POD_ID) });
-    const kv = deps.kv;
-    const commands = await kv.connection();
-    const blocking = await kv.connection({ commandTimeoutMs: 0 });
-    const directory = new RedisDirectory({ redis: commands, prefix: kv.prefix, pod: deps.config.POD_ID, log: deps.log });
-    return new Runtime(deps, { directory, redis: { commands, blocking, kv } });
-  }
-
-  /** Seeds the discount catalogue, takes shards, starts routing. */
+  /** Seeds the discount catalogue, takes shards, starts dispatching. */
   async start(): Promise<void> {
-    await this.discountRoutes.seed(DISCOUNT_SEED);
-    if (this.directory instanceof RedisDirectory) this.directory.setDrain((shard) => this.drainShard(shard));
-    await this.directory.start();
-    await this.router?.start();
+    await this.catalogue.seed(DISCOUNT_SEED);
+    await this.ownership.start((shard) => this.drainShard(shard));
+    await this.dispatcher.start();
   }
 
-  /** Hands every shard off (draining its actors first), stops routing, closes connections. */
+  /** Hands every shard off (draining its actors first), stops dispatching, flushes the inbox. */
   async stop(): Promise<void> {
-    await this.directory.stop((shard) => this.drainShard(shard));
-    await this.router?.stop();
+    await this.ownership.stop((shard) => this.drainShard(shard));
+    await this.dispatcher.stop();
     await this.host.stop();
     await this.inbox.flush();
     for (const close of this.closers) await close();
@@ -124,17 +102,7 @@ export class Runtime {
   }
 
   private async drainShard(shard: number): Promise<void> {
-    await this.router?.release(shard);
-    await this.host.passivateWhere((kind, key) => shardOf(kind, key, this.directory.shards) === shard);
-  }
-
-  /** Inbox items go to their actor; discount-channel messages are first classified against the route catalogue. */
-  private deliver(item: InboxItem, campaignRoute: string): { queued: Promise<void>; done: Promise<unknown> } {
-    if (item.kind !== 'discount') return this.dispatch(item.kind, item.key, item.event);
-    const handed = this.discountRoutes.all().then((routes) => {
-      const event = classify(item.event as unknown as DiscountInbound, routes, campaignRoute);
-      return event ? this.dispatch('discount', item.key, event) : null;
-    });
-    return { queued: handed.then((h) => h?.queued), done: handed.then((h) => h?.done) };
+    await this.dispatcher.release(shard);
+    await this.host.passivateWhere((kind, key) => shardOf(kind, key, this.ownership.shards) === shard);
   }
 }

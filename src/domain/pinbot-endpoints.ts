@@ -4,14 +4,14 @@ import { CHANNELS } from './channels.ts';
 /**
  * Where each send type's messages go (spec FR-7 table, §7.1): the Pinbot URL
  * path, which origin it is on, which API key it uses, and the business number
- * it sends from. Data in one place, checked at start-up (`checkPinbotRoutes`).
+ * it sends from. Data in one place, checked at start-up (`checkPinbotEndpoints`).
  * The origins and keys themselves come from configuration.
  */
 
 /** `v1v2`: `PINBOT_ORIGIN`, shared by several numbers (the `wanumber` header says which); `v3`: `PINBOT_V3_ORIGIN`, one URL per number. */
 export type OriginKind = 'v1v2' | 'v3';
 
-export interface PinbotRoute {
+export interface PinbotEndpoint {
   sendType: string;
   /** The sending WhatsApp business number, with country code. */
   businessNumber: string;
@@ -21,11 +21,11 @@ export interface PinbotRoute {
   keyVar: 'WA_API_KEY_1' | 'WA_API_KEY_2';
 }
 
-const route = (sendType: string, businessNumber: string, origin: OriginKind, path: string): PinbotRoute =>
+const route = (sendType: string, businessNumber: string, origin: OriginKind, path: string): PinbotEndpoint =>
   Object.freeze({ sendType, businessNumber, origin, path, keyVar: origin === 'v3' ? 'WA_API_KEY_2' : 'WA_API_KEY_1' });
 
 /** The FR-7 table. v3 ids are Pinbot's phone-number ids; the DCO/vendor/SRDP "new"/"alt" rows use the v3 key unless overridden. */
-export const PINBOT_ROUTES: readonly PinbotRoute[] = Object.freeze([
+export const PINBOT_ENDPOINTS: readonly PinbotEndpoint[] = Object.freeze([
   route('discount', '919638120888', 'v1v2', '/v2/messages'),
   route('chat', '919099039188', 'v1v2', '/v2/messages'),
   route('customer_chat', '919638106888', 'v1v2', '/v2/messages'),
@@ -57,7 +57,7 @@ const routeSchema = z
   });
 
 /** Validates a routing table: each row well formed, send types unique, every webhook channel's send type routed. Throws naming the row. */
-export function checkPinbotRoutes(routes: readonly PinbotRoute[] = PINBOT_ROUTES, channelSendTypes: readonly string[] = CHANNELS.map((c) => c.sendType)): void {
+export function checkPinbotEndpoints(routes: readonly PinbotEndpoint[] = PINBOT_ENDPOINTS, channelSendTypes: readonly string[] = CHANNELS.map((c) => c.sendType)): void {
   const parsed = z.array(routeSchema).safeParse(routes);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -73,7 +73,7 @@ export function checkPinbotRoutes(routes: readonly PinbotRoute[] = PINBOT_ROUTES
 }
 
 /** What the outbound client needs for one send type: the full URL parts and, when configured, the key. */
-export interface ResolvedRoute extends PinbotRoute {
+export interface ResolvedEndpoint extends PinbotEndpoint {
   /** The configured origin, e.g. `https://partners.pinbot.ai`. */
   originUrl: string;
   /** `originUrl` + `path`. */
@@ -92,19 +92,19 @@ export interface PinbotSettings {
 }
 
 /** Resolves send types against configuration. */
-export class PinbotDirectory {
-  private readonly bySendType = new Map<string, PinbotRoute>();
+export class PinbotEndpoints {
+  private readonly bySendType = new Map<string, PinbotEndpoint>();
 
   constructor(
     private readonly settings: PinbotSettings,
-    routes: readonly PinbotRoute[] = PINBOT_ROUTES,
+    routes: readonly PinbotEndpoint[] = PINBOT_ENDPOINTS,
   ) {
-    checkPinbotRoutes(routes);
+    checkPinbotEndpoints(routes);
     for (const r of routes) this.bySendType.set(r.sendType, r);
   }
 
   /** The route of `sendType`; throws for a send type the table does not have. */
-  resolve(sendType: string): ResolvedRoute {
+  resolve(sendType: string): ResolvedEndpoint {
     const r = this.bySendType.get(sendType);
     if (!r) throw new Error(`no Pinbot route for send type "${sendType}"`);
     const originUrl = this.settings.origins[r.origin];
@@ -118,7 +118,7 @@ export class PinbotDirectory {
   }
 
   /** Media download for a send type's number: always on the v1/v2 origin (`/v1/downloadmedia`), with that number's key and `wanumber`. */
-  resolveMedia(sendType: string): ResolvedRoute {
+  resolveMedia(sendType: string): ResolvedEndpoint {
     const r = this.resolve(sendType);
     const originUrl = this.settings.origins.v1v2;
     return { ...r, originUrl, url: originUrl + r.path, wanumber: r.businessNumber };

@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
-import { chatMachine } from '../machines/chat.machine.ts';
-import { discountMachine } from '../machines/discount.machine.ts';
+import { chatMachine } from './chat.machine.ts';
+import { discountMachine } from './discount.machine.ts';
 
 /** The machines product people can inspect (`GET /api/machines`, `docs/machines/`). */
 /** A Map: names come from URLs, and a plain object would answer `constructor` with its prototype's. */

@@ -1,4 +1,4 @@
-import type { DashboardCounters } from '../actors/dashboard-counters.ts';
+import type { DashboardCounters } from '../actors/chat/dashboard-counters.ts';
 import { authenticate } from './auth.ts';
 import type { HttpRouter } from './http.ts';
 

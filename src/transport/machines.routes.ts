@@ -1,5 +1,5 @@
-import type { ActorHost } from '../actors/host.ts';
-import { MACHINES, machineJson } from '../actors/machine-docs.ts';
+import type { ActorHost } from '../actors/runtime/actor-host.ts';
+import { MACHINES, machineJson } from '../machines/machine-docs.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { authenticate } from './auth.ts';

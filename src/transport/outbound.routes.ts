@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatService } from '../actors/chat-service.ts';
+import type { ChatService } from '../actors/chat/chat-service.ts';
 import { CHANNELS, channelById } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';

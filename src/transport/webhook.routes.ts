@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { ChatService } from '../actors/chat-service.ts';
+import type { ChatService } from '../actors/chat/chat-service.ts';
 import { channelById } from '../domain/channels.ts';
 import { parseWebhook } from '../domain/webhook.ts';
 import { AppError } from '../infra/errors.ts';

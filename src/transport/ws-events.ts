@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatService } from '../actors/chat-service.ts';
-import { SPECIAL_FILTERS, type ChatQueries } from '../actors/chat.queries.ts';
+import type { ChatService } from '../actors/chat/chat-service.ts';
+import { SPECIAL_FILTERS, type ChatQueries } from '../actors/chat/chat.queries.ts';
 import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';

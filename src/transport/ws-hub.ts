@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Identity } from '../infra/jwt.ts';
 import type { Logger } from '../infra/logger.ts';
-import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/room-publisher.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
 import { authenticateToken, bearerToken } from './auth.ts';
 import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
 import { shield } from './shield.ts';

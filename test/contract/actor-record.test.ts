@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { ActorEvent } from '../../src/actors/actor-kind.ts';
-import { chatKind } from '../../src/actors/chat.kind.ts';
-import { discountKind } from '../../src/actors/discount.kind.ts';
-import { ActorHost } from '../../src/actors/host.ts';
+import type { ActorEvent } from '../../src/actors/runtime/actor-kind.ts';
+import { chatKind } from '../../src/actors/chat/chat.kind.ts';
+import { discountKind } from '../../src/actors/discount/discount.kind.ts';
+import { ActorHost } from '../../src/actors/runtime/actor-host.ts';
 import type { ChatEvent } from '../../src/machines/chat.machine.ts';
 import type { DiscountEvent } from '../../src/machines/discount.machine.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';

@@ -1,4 +1,4 @@
-import { LocalDirectory } from '../../src/actors/cluster/directory.local.ts';
-import { directoryContract } from './directory.contract.ts';
+import { LocalOwnership } from '../../src/actors/cluster/ownership.local.ts';
+import { ownershipContract } from './ownership.contract.ts';
 
-directoryContract('local', async (pod) => ({ directory: new LocalDirectory(pod), close: async () => undefined }));
+ownershipContract('local', async (pod) => ({ ownership: new LocalOwnership(pod), close: async () => undefined }));

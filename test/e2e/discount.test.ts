@@ -118,7 +118,7 @@ describe('discount conversation end to end', () => {
 
   it('gives a disabled route the care path', async () => {
     await app.store.collection('discount_code_template').updateOne({ _id: 'nagpur-raipur' }, { $set: { enabled: false } });
-    app.runtime.discountRoutes.invalidate();
+    app.actors.catalogue.invalidate();
     const [care] = await say('919811000005', { text: 'Need Discount Code - Nagpur to Raipur @ 3499' }, 2);
     assert.match((care!.json as { text: { body: string } }).text.body, /automated number/i);
   });

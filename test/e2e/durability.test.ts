@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Inbox } from '../../src/actors/inbox.ts';
-import { inboxItem } from '../../src/actors/chat-service.ts';
+import { Inbox } from '../../src/actors/inbound/inbox.ts';
+import { chatItem } from '../../src/actors/inbound/inbound-events.ts';
 import { channelById } from '../../src/domain/channels.ts';
 import { parseWebhook } from '../../src/domain/webhook.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
-import { shardOf } from '../../src/actors/cluster/directory.ts';
+import { shardOf } from '../../src/actors/cluster/ownership.ts';
 import { AgentClient } from '../support/agent-client.ts';
 import { startTestApp } from '../support/app.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
@@ -67,7 +67,7 @@ describe('nothing acknowledged is lost', () => {
     const parsed = parseWebhook(textWebhook('919850000001', 'sent just before the crash', { id: 'wamid.crash.1' }));
     assert.ok(parsed.ok);
     const never = new Inbox(store, () => ({ queued: Promise.reject(new Error('the pod died')), done: new Promise(() => undefined) }), pino({ level: 'silent' }));
-    await never.accept(parsed.events.map((e) => inboxItem(channelById('8000247247')!, e)));
+    await never.accept(parsed.events.map((e) => chatItem(channelById('8000247247')!, e)));
     await store.close();
 
     const app = await startTestApp(env);

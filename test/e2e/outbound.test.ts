@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Outbox, type OutboxOptions } from '../../src/actors/outbox.ts';
-import type { RoomPublisher } from '../../src/actors/room-publisher.ts';
+import { Outbox, type OutboxOptions } from '../../src/actors/outbound/outbox.ts';
+import type { RoomPublisher } from '../../src/actors/runtime/room-publisher.ts';
 import {
   contactCardMessage,
   ctaUrlMessage,
@@ -20,7 +20,7 @@ import {
   videoMessage,
   type CloudMessage,
 } from '../../src/domain/messages.ts';
-import { PINBOT_ROUTES, PinbotDirectory, type PinbotSettings } from '../../src/domain/pinbot-routes.ts';
+import { PINBOT_ENDPOINTS, PinbotEndpoints, type PinbotSettings } from '../../src/domain/pinbot-endpoints.ts';
 import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { createLogger, type Logger } from '../../src/infra/logger.ts';
 import { PinbotClient, type PinbotClientOptions } from '../../src/infra/pinbot/pinbot-client.ts';
@@ -80,7 +80,7 @@ describe('outbox and Pinbot client', () => {
   function make(opts: { client?: Partial<PinbotClientOptions>; outbox?: Partial<OutboxOptions>; limiter?: RateLimiter; settings?: PinbotSettings; log?: Logger } = {}) {
     const log = opts.log ?? logger().log;
     const client = new PinbotClient({ log, timeoutMs: 500, backoff: { baseMs: 5, maxMs: 50 }, ...(opts.limiter ? { limiter: opts.limiter } : {}), ...opts.client });
-    const outbox = new Outbox({ store, client, directory: new PinbotDirectory(opts.settings ?? settings), rooms, log, pod: 'pod-test', ...opts.outbox });
+    const outbox = new Outbox({ store, client, endpoints: new PinbotEndpoints(opts.settings ?? settings), rooms, log, pod: 'pod-test', ...opts.outbox });
     outboxes.push({ outbox, client, ...(opts.limiter ? { limiter: opts.limiter } : {}) });
     return outbox;
   }
@@ -109,7 +109,7 @@ describe('outbox and Pinbot client', () => {
   it('sends every message type on every channel to the exact URL, with its headers and the body unchanged', async () => {
     const outbox = make();
     const expected: { to: string; path: string; apikey: string; wanumber: string | undefined; body: unknown }[] = [];
-    for (const [i, route] of PINBOT_ROUTES.entries()) {
+    for (const [i, route] of PINBOT_ENDPOINTS.entries()) {
       const to = `9198000${String(10_000 + i).slice(-5)}`;
       for (const [name, message] of Object.entries(EVERY_TYPE)) {
         await outbox.send({ key: key(`${route.sendType}:${name}`), chatId: `chat-${route.sendType}`, to, sendType: route.sendType, message });
@@ -123,7 +123,7 @@ describe('outbox and Pinbot client', () => {
       }
     }
     await outbox.idle();
-    assert.equal(fake.requests.length, PINBOT_ROUTES.length * Object.keys(EVERY_TYPE).length);
+    assert.equal(fake.requests.length, PINBOT_ENDPOINTS.length * Object.keys(EVERY_TYPE).length);
     // Each customer's messages leave in the order they were sent.
     for (const to of new Set(expected.map((e) => e.to))) {
       const got = requestsTo(to).map((r: RecordedRequest) => ({ to, path: r.path, apikey: r.headers.apikey, wanumber: r.headers.wanumber, body: r.json }));

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { assign, emit, setup } from 'xstate';
-import type { ActorEvent, ActorKind, ActorRecord } from '../../src/actors/actor-kind.ts';
-import { ActorConflictError, ActorHost, MailboxFullError } from '../../src/actors/host.ts';
+import type { ActorEvent, ActorKind, ActorRecord } from '../../src/actors/runtime/actor-kind.ts';
+import { ActorConflictError, ActorHost, MailboxFullError } from '../../src/actors/runtime/actor-host.ts';
 
 const log = pino({ level: 'silent' });
 

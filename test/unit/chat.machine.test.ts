@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { MAX_READERS, chatMachine, type ChatContext, type ChatEvent } from '../../src/machines/chat.machine.ts';
-import { pureTransition } from '../../src/actors/pure-transition.ts';
+import { pureTransition } from '../../src/actors/runtime/pure-transition.ts';
 import { sameTransition } from '../support/same-transition.ts';
 
 const hostTransition = pureTransition(chatMachine);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { discountMachine, type DiscountEvent, type DiscountRoute } from '../../src/machines/discount.machine.ts';
-import { pureTransition } from '../../src/actors/pure-transition.ts';
+import { pureTransition } from '../../src/actors/runtime/pure-transition.ts';
 import { sameTransition } from '../support/same-transition.ts';
 
 const hostTransition = pureTransition(discountMachine);

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { ChatService } from '../../src/actors/chat-service.ts';
-import { Inbox, type InboxItem } from '../../src/actors/inbox.ts';
+import { ChatService } from '../../src/actors/chat/chat-service.ts';
+import { Inbox, type InboxItem } from '../../src/actors/inbound/inbox.ts';
 import { channelById } from '../../src/domain/channels.ts';
 import { parseWebhook } from '../../src/domain/webhook.ts';
 import { AppError } from '../../src/infra/errors.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MACHINES, machineJson, mermaid } from '../../src/actors/machine-docs.ts';
+import { MACHINES, machineJson, mermaid } from '../../src/machines/machine-docs.ts';
 import { expectedFiles } from '../../scripts/machines-docs.ts';
 
 const root = join(import.meta.dirname, '../..');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CHANNELS } from '../../src/domain/channels.ts';
-import { PINBOT_ROUTES, PinbotDirectory, checkPinbotRoutes, mediaDownloadPath, overrideVar, type PinbotRoute } from '../../src/domain/pinbot-routes.ts';
+import { PINBOT_ENDPOINTS, PinbotEndpoints, checkPinbotEndpoints, mediaDownloadPath, overrideVar, type PinbotEndpoint } from '../../src/domain/pinbot-endpoints.ts';
 import { loadConfig } from '../../src/infra/config.ts';
 import { pinbotSettings } from '../../src/infra/pinbot/settings.ts';
 
@@ -10,7 +10,7 @@ const origins = { v1v2: 'https://partners.pinbot.ai', v3: 'https://partnersv1.pi
 
 describe('Pinbot routing table', () => {
   it('is the spec table: v2 send types on PINBOT_ORIGIN with key 1, v3 ids on PINBOT_V3_ORIGIN with key 2', () => {
-    const d = new PinbotDirectory({ origins, keys: { WA_API_KEY_1: 'k1', WA_API_KEY_2: 'k2' } });
+    const d = new PinbotEndpoints({ origins, keys: { WA_API_KEY_1: 'k1', WA_API_KEY_2: 'k2' } });
     const row = (t: string) => {
       const r = d.resolve(t);
       return [r.url, r.apiKey, r.wanumber ?? null];
@@ -28,14 +28,14 @@ describe('Pinbot routing table', () => {
   });
 
   it('routes every webhook channel, and sends each from that channel’s business number', () => {
-    const d = new PinbotDirectory({ origins, keys: {} });
+    const d = new PinbotEndpoints({ origins, keys: {} });
     for (const c of CHANNELS) assert.equal(d.resolve(c.sendType).businessNumber, c.businessNumber, c.id);
   });
 
   it('without keys every route is dry-run; a per-channel key overrides the shared one', () => {
-    const none = new PinbotDirectory({ origins, keys: {} });
-    assert.ok(PINBOT_ROUTES.every((r) => none.resolve(r.sendType).apiKey === undefined));
-    const some = new PinbotDirectory({ origins, keys: { WA_API_KEY_2: 'k2' }, overrides: { vendor_alt: 'alt-key' } });
+    const none = new PinbotEndpoints({ origins, keys: {} });
+    assert.ok(PINBOT_ENDPOINTS.every((r) => none.resolve(r.sendType).apiKey === undefined));
+    const some = new PinbotEndpoints({ origins, keys: { WA_API_KEY_2: 'k2' }, overrides: { vendor_alt: 'alt-key' } });
     assert.equal(some.resolve('vendor_alt').apiKey, 'alt-key');
     assert.equal(some.resolve('vendor_chat').apiKey, 'k2');
     assert.equal(some.resolve('chat').apiKey, undefined);
@@ -44,18 +44,18 @@ describe('Pinbot routing table', () => {
 
   it('reads origins, shared keys and every per-channel override from configuration', () => {
     const env: Record<string, string> = { PINBOT_ORIGIN: 'http://127.0.0.1:9/', PINBOT_V3_ORIGIN: 'http://127.0.0.1:10', WA_API_KEY_1: 'one' };
-    for (const r of PINBOT_ROUTES) env[overrideVar(r.sendType)] = `key-${r.sendType}`;
-    const d = new PinbotDirectory(pinbotSettings(loadConfig(env)));
-    for (const r of PINBOT_ROUTES) assert.equal(d.resolve(r.sendType).apiKey, `key-${r.sendType}`, overrideVar(r.sendType));
+    for (const r of PINBOT_ENDPOINTS) env[overrideVar(r.sendType)] = `key-${r.sendType}`;
+    const d = new PinbotEndpoints(pinbotSettings(loadConfig(env)));
+    for (const r of PINBOT_ENDPOINTS) assert.equal(d.resolve(r.sendType).apiKey, `key-${r.sendType}`, overrideVar(r.sendType));
     assert.equal(d.resolve('chat').url, 'http://127.0.0.1:9/v2/messages');
     assert.equal(d.resolve('dco_new').url, 'http://127.0.0.1:10/v3/807735062422776/messages');
-    assert.equal(new PinbotDirectory(pinbotSettings(loadConfig({ WA_API_KEY_1: 'one' }))).resolve('discount').apiKey, 'one');
+    assert.equal(new PinbotEndpoints(pinbotSettings(loadConfig({ WA_API_KEY_1: 'one' }))).resolve('discount').apiKey, 'one');
   });
 
   it('refuses a malformed table at start-up, naming the row', () => {
-    const bad = (routes: PinbotRoute[], pattern: RegExp) => assert.throws(() => checkPinbotRoutes(routes), pattern);
-    const ok = PINBOT_ROUTES.slice();
-    assert.doesNotThrow(() => checkPinbotRoutes(ok));
+    const bad = (routes: PinbotEndpoint[], pattern: RegExp) => assert.throws(() => checkPinbotEndpoints(routes), pattern);
+    const ok = PINBOT_ENDPOINTS.slice();
+    assert.doesNotThrow(() => checkPinbotEndpoints(ok));
     bad([...ok, { ...ok[0]! }], /discount appears twice/);
     bad(ok.map((r) => (r.sendType === 'dco_new' ? { ...r, path: '/v2/messages' } : r)), /dco_new path: \/v2\/messages is not a v3 messages path/);
     bad(ok.map((r) => (r.sendType === 'chat' ? { ...r, businessNumber: '9099039188' } : r)), /chat businessNumber/);

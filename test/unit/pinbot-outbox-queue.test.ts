@@ -1,7 +1,7 @@
 /** The outbox's lane queue: one customer's sends in order, lanes side by side, bounded. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LaneQueue } from '../../src/actors/outbox-queue.ts';
+import { LaneQueue } from '../../src/actors/outbound/outbox-queue.ts';
 
 const tick = (ms = 5) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Scheduler } from '../../src/actors/scheduler.ts';
+import { Scheduler } from '../../src/actors/runtime/scheduler.ts';
 import { MemoryKv } from '../../src/infra/kv/kv.memory.ts';
 
 const log = pino({ level: 'silent' });

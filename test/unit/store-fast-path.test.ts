@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { Query, update as mingoUpdate } from 'mingo';
 import { compileFilter, projectFast, sortFast } from '../../src/infra/store/fast-query.ts';
 import { applyUpdate, copy } from '../../src/infra/store/fast-update.ts';
-import { ist } from '../../src/actors/chat-views.ts';
+import { ist } from '../../src/actors/chat/chat-views.ts';
 
 type AnyObject = Record<string, unknown>;
 

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, CustomerType } from '../domain/channels.ts';
-import type { WebhookEvent } from '../domain/webhook.ts';
-import { AppError } from '../infra/errors.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
-import type { ChatContext, ChatEvent, ChatStatus } from '../machines/chat.machine.ts';
-import type { ActorEvent } from './actor-kind.ts';
+import type { Channel, CustomerType } from '../../domain/channels.ts';
+import type { WebhookEvent } from '../../domain/webhook.ts';
+import { AppError } from '../../infra/errors.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
+import type { ChatContext, ChatEvent, ChatStatus } from '../../machines/chat.machine.ts';
+import type { ActorEvent } from '../runtime/actor-kind.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
-import type { Delivery } from './host.ts';
-import type { Inbox, InboxItem } from './inbox.ts';
-
-/** Delivers an event to an actor wherever it lives (this pod, or the pod that owns its shard). */
-export type ActorRouter = (kind: string, key: string, event: ActorEvent) => Promise<Delivery>;
-
-/** Like ActorRouter, but says separately when the event has its place in the actor's order. */
-export type ActorDispatch = (kind: string, key: string, event: ActorEvent) => { queued: Promise<void>; done: Promise<Delivery> };
+import type { AskActor } from '../cluster/dispatch.ts';
+import type { Inbox } from '../inbound/inbox.ts';
+import { inboundItems } from '../inbound/inbound-events.ts';
 
 /** Typed construction of a chat event (excess fields are caught here, not lost). */
 const chatEvent = (e: ChatEvent): ActorEvent => e;
@@ -35,7 +30,7 @@ export class ChatService {
   constructor(
     private readonly store: DocumentStore,
     private readonly inbox: Inbox,
-    private readonly route: ActorRouter,
+    private readonly ask: AskActor,
     /** Past this many acknowledged, unapplied events webhooks are refused: the backlog stays bounded. */
     private readonly maxUnapplied = Infinity,
   ) {}
@@ -46,7 +41,7 @@ export class ChatService {
    */
   async ingest(channel: Channel, events: readonly WebhookEvent[]): Promise<{ accepted: number; duplicates: number }> {
     this.assertAccepting();
-    const items = events.flatMap((e) => inboxItems(channel, e));
+    const items = events.flatMap((e) => inboundItems(channel, e));
     const { toDeliver, duplicates } = await this.inbox.accept(items);
     await this.inbox.enqueue(toDeliver); // ordered before anything acknowledged after this webhook
     return { accepted: items.length - duplicates, duplicates };
@@ -61,7 +56,7 @@ export class ChatService {
 
   /** `new_chat`: the chat with this customer, opened if it did not exist. */
   async openChat(agent: string, customer: string, customerType: CustomerType, channel: string): Promise<Doc> {
-    const d = await this.route('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel, customerType }));
+    const d = await this.ask('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel, customerType }));
     return chatOut(await this.chatDoc((d.context as ChatContext).chatId));
   }
 
@@ -73,7 +68,7 @@ export class ChatService {
     const customer = await this.customerOf(chatId);
     await this.assertServiceWindow(chatId);
     const id = `agent:${agent}:${requestId}`;
-    const d = await this.route('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body: { kind: 'text', text } }));
+    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body: { kind: 'text', text } }));
     const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
     if (!message) throw new AppError('INTERNAL', `message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
@@ -85,11 +80,11 @@ export class ChatService {
    */
   async sendTemplate(agent: string, customer: string, template: { name: string; language: string }, requestId: string, open: { customerType: CustomerType; channel: string }): Promise<Doc> {
     if (!(await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } }))) {
-      await this.route('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
+      await this.ask('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
     }
     const id = `template:${agent}:${requestId}`;
     const body = { kind: 'template', text: `Template: ${template.name} (${template.language})`, extra: { template } };
-    const d = await this.route('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
+    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
     const chatId = (d.context as ChatContext).chatId;
     const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
     if (!message) throw new AppError('INTERNAL', `template message ${id} was not stored (state ${String(d.value)})`);
@@ -109,14 +104,14 @@ export class ChatService {
   async setStatus(agent: string, customer: string, status: ChatStatus): Promise<Doc> {
     const existing = await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } });
     if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}`);
-    await this.route('chat', customer, chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
+    await this.ask('chat', customer, chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
     return chatOut(await this.chatDoc(String(existing._id)));
   }
 
   /** Marks everything in the chat as seen by `agent` (opening a chat does this). */
   async markRead(agent: string, chatId: string): Promise<void> {
     const customer = await this.customerOf(chatId);
-    await this.route('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent }));
+    await this.ask('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent }));
   }
 
   /** The customer a chat id belongs to; NOT_FOUND for an unknown id. */
@@ -135,36 +130,4 @@ export class ChatService {
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     return doc;
   }
-}
-
-/**
- * A webhook event as durable inbox items: one for the customer's chat actor
- * and, on the automated discount channel, one for their discount actor.
- */
-export function inboxItems(channel: Channel, e: WebhookEvent): InboxItem[] {
-  const chat = inboxItem(channel, e);
-  if (!channel.automated || e.kind !== 'message') return [chat];
-  const event = { type: 'INBOUND', id: `discount:${e.waMessageId}`, at: chat.event.at, kind: e.type, text: e.text, buttonPayload: e.buttonPayload, interactiveReplyId: e.interactiveReplyId };
-  return [chat, { id: event.id, kind: 'discount', key: e.from, event }];
-}
-
-/** A webhook event as a durable inbox item addressed to the customer's chat actor. */
-export function inboxItem(channel: Channel, e: WebhookEvent): InboxItem {
-  const at = e.timestamp.getTime();
-  if (e.kind === 'status') {
-    const error = e.errors?.[0] ? [e.errors[0].code, e.errors[0].title ?? e.errors[0].message].filter(Boolean).join(' ') : undefined;
-    const event: ChatEvent = { type: 'DELIVERY', id: `status:${e.waMessageId}:${e.status}`, at, waMessageId: e.waMessageId, status: e.status, ...(error ? { error } : {}) };
-    return { id: event.id, kind: 'chat', key: e.recipient, event };
-  }
-  const { kind: _k, waMessageId, from: _f, waFrom: _w, name, timestamp: _t, type, text, media, businessNumber: _b, ...extra } = e;
-  const event: ChatEvent = {
-    type: 'CUSTOMER_MESSAGE',
-    id: `msg:${waMessageId}`,
-    at,
-    channel: channel.id,
-    customerType: channel.customerType,
-    ...(name ? { name } : {}),
-    body: { kind: type, text, waMessageId, ...(media ? { media: { ...media } } : {}), ...(Object.keys(extra).length ? { extra } : {}) },
-  };
-  return { id: event.id, kind: 'chat', key: e.from, event };
 }

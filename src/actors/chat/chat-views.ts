@@ -1,4 +1,4 @@
-import type { ChatContext, ChatMessage } from '../machines/chat.machine.ts';
+import type { ChatContext, ChatMessage } from '../../machines/chat.machine.ts';
 
 /**
  * Stored documents and the shapes agents see (spec §5.1, FR-3), in one place.

@@ -1,14 +1,14 @@
-import { agentReplySendType, channelById, roomUpdateEvent } from '../domain/channels.ts';
-import { templateMessage, textMessage, type CloudMessage } from '../domain/messages.ts';
-import { toWhatsApp } from '../domain/phone.ts';
-import type { Logger } from '../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
-import type { ChatContext, ChatEffect, MessageBody } from '../machines/chat.machine.ts';
+import { agentReplySendType, channelById, roomUpdateEvent } from '../../domain/channels.ts';
+import { templateMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
+import { toWhatsApp } from '../../domain/phone.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { ChatContext, ChatEffect, MessageBody } from '../../machines/chat.machine.ts';
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
-import type { OutboundSender } from './outbound.ts';
-import { statusesNotBelow } from './outbox.ts';
-import { DASHBOARD_ROOM, type RoomPublisher } from './room-publisher.ts';
+import type { OutboundSender } from '../outbound/outbound.ts';
+import { statusesNotBelow } from '../outbound/outbox.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface ChatEffectDeps {
   store: DocumentStore;

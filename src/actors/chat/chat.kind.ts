@@ -1,6 +1,6 @@
-import { chatMachine, type ChatContext, type ChatEvent, type CustomerType } from '../machines/chat.machine.ts';
-import { isDuplicateKey, newId, type DocumentStore } from '../infra/store/store.ts';
-import type { ActorKind, ActorRecord } from './actor-kind.ts';
+import { chatMachine, type ChatContext, type ChatEvent, type CustomerType } from '../../machines/chat.machine.ts';
+import { isDuplicateKey, newId, type DocumentStore } from '../../infra/store/store.ts';
+import type { ActorKind, ActorRecord } from '../runtime/actor-kind.ts';
 import { chatSummary } from './chat-views.ts';
 
 export const CHAT_SCHEMA = 1;

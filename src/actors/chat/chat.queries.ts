@@ -1,7 +1,7 @@
-import type { CustomerType } from '../domain/channels.ts';
-import { AppError } from '../infra/errors.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
-import type { ReadCursor } from '../machines/chat.machine.ts';
+import type { CustomerType } from '../../domain/channels.ts';
+import { AppError } from '../../infra/errors.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
+import type { ReadCursor } from '../../machines/chat.machine.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 
 /** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */

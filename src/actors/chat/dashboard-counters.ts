@@ -1,7 +1,7 @@
-import type { KeyValueStore } from '../infra/kv/kv.ts';
-import type { Logger } from '../infra/logger.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
-import { DASHBOARD_ROOM, type RoomPublisher } from './room-publisher.ts';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
+import type { Logger } from '../../infra/logger.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
+import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface DashboardStats {
   active: number;

@@ -2,22 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { Logger } from '../../infra/logger.ts';
-import type { ActorEvent } from '../actor-kind.ts';
-import type { ActorDispatch, ActorRouter } from '../chat-service.ts';
-import type { ActorHost, Delivery } from '../host.ts';
-import { shardOf, type ShardDirectory } from './directory.ts';
+import type { ActorEvent } from '../runtime/actor-kind.ts';
+import type { ActorDispatcher, DispatchStats, Dispatched } from './dispatch.ts';
+import type { ActorHost, Delivery } from '../runtime/actor-host.ts';
+import { shardOf, type ShardOwnership } from './ownership.ts';
 import { StreamAcks } from './stream-acks.ts';
 
-export interface RouterStats {
-  routedLocal: number;
-  routedRemote: number;
-  consumed: number;
-  claimed: number;
-}
-
-export interface StreamRouterOptions {
+export interface StreamDispatcherOptions {
   host: ActorHost;
-  directory: ShardDirectory;
+  ownership: ShardOwnership;
   kv: KeyValueStore;
   /** Commands (XADD, XACK, …) and a second connection that may block on XREADGROUP. */
   redis: Redis;
@@ -52,8 +45,8 @@ interface Reply {
  * ids make a second application a no-op). The caller gets the owner's answer
  * over Pub/Sub (`reply:{pod}`).
  */
-export class StreamRouter {
-  readonly stats: RouterStats = { routedLocal: 0, routedRemote: 0, consumed: 0, claimed: 0 };
+export class StreamDispatcher implements ActorDispatcher {
+  readonly stats: DispatchStats = { routedLocal: 0, routedRemote: 0, consumed: 0, claimed: 0 };
   private readonly waiting = new Map<string, { resolve: (d: Delivery) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly claimedShards = new Set<number>();
   private running = false;
@@ -76,9 +69,9 @@ export class StreamRouter {
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly opts: StreamRouterOptions) {
+  constructor(private readonly opts: StreamDispatcherOptions) {
     this.acks = new StreamAcks(opts.redis, GROUP);
-    opts.directory.onChange(({ shard, owned }) => {
+    opts.ownership.onChange(({ shard, owned }) => {
       if (owned) return;
       this.claimedShards.delete(shard);
       this.releasing.delete(shard);
@@ -90,14 +83,14 @@ export class StreamRouter {
    * shard: the stream is the one order in which all pods' events for an actor
    * are applied (a local shortcut could overtake an earlier event from another pod).
    */
-  readonly dispatch: ActorDispatch = (kind, key, event) => {
-    const shard = shardOf(kind, key, this.opts.directory.shards);
-    if (this.opts.directory.fence(shard) !== null) this.stats.routedLocal++;
+  readonly dispatch = (kind: string, key: string, event: ActorEvent): Dispatched => {
+    const shard = shardOf(kind, key, this.opts.ownership.shards);
+    if (this.opts.ownership.fence(shard) !== null) this.stats.routedLocal++;
     else this.stats.routedRemote++;
     return this.append(shard, kind, key, event);
   };
 
-  readonly route: ActorRouter = (kind, key, event) => this.dispatch(kind, key, event).done;
+  readonly ask = (kind: string, key: string, event: ActorEvent): Promise<Delivery> => this.dispatch(kind, key, event).done;
 
   async start(): Promise<void> {
     this.unsubscribe = await this.opts.kv.subscribe(`reply:${this.opts.pod}`, (m) => this.onReply(m));
@@ -135,7 +128,7 @@ export class StreamRouter {
   /** Entries waiting in the streams of the shards this pod owns (queue lag, for /metrics). */
   async backlog(): Promise<number> {
     let total = 0;
-    for (const shard of this.opts.directory.owned().keys()) {
+    for (const shard of this.opts.ownership.owned().keys()) {
       const info = (await this.opts.redis.xpending(this.stream(shard), GROUP).catch(() => [0])) as [number];
       total += Number(info[0] ?? 0);
     }
@@ -183,7 +176,7 @@ export class StreamRouter {
   /** The consumer loop: claim what a previous owner left, then read new entries, for every owned shard. */
   private async consume(): Promise<void> {
     while (this.running) {
-      const owned = [...this.opts.directory.owned().keys()].filter((s) => !this.releasing.has(s));
+      const owned = [...this.opts.ownership.owned().keys()].filter((s) => !this.releasing.has(s));
       if (owned.length === 0) {
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -209,7 +202,7 @@ export class StreamRouter {
           for (const shard of owned) await this.takeOver(shard, RETRY_IDLE_MS);
         }
         // Decided in the same tick as the read starts (no await in between), so a release() cannot slip in unseen.
-        const readable = owned.filter((s) => !this.releasing.has(s) && this.opts.directory.fence(s) !== null);
+        const readable = owned.filter((s) => !this.releasing.has(s) && this.opts.ownership.fence(s) !== null);
         if (readable.length === 0) continue;
         const streams = readable.map((s) => this.stream(s));
         const read = this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'));
@@ -251,7 +244,7 @@ export class StreamRouter {
    * once applied; a failed one stays pending and is retried.
    */
   private apply(shard: number, entries: [string, string[]][]): void {
-    if (this.opts.directory.fence(shard) === null) return; // not ours (any more): leave them for the owner
+    if (this.opts.ownership.fence(shard) === null) return; // not ours (any more): leave them for the owner
     for (const [id, fields] of entries) {
       if (this.blocked.has(shard)) return; // left pending: re-applied in order once the shard is unblocked
       const f = fieldsOf(fields);

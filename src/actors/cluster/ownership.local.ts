@@ -1,8 +1,8 @@
-import type { ShardDirectory } from './directory.ts';
-import { SHARDS } from './directory.ts';
+import type { ShardOwnership } from './ownership.ts';
+import { SHARDS } from './ownership.ts';
 
 /** One pod (embedded mode, or no Redis): it owns every shard, for good. */
-export class LocalDirectory implements ShardDirectory {
+export class LocalOwnership implements ShardOwnership {
   private readonly all = new Map<number, number>();
   private listeners: ((c: { shard: number; owned: boolean; epoch: number }) => void)[] = [];
 

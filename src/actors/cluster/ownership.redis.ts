@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../infra/logger.ts';
-import { SHARDS, type ShardDirectory } from './directory.ts';
+import { SHARDS, type ShardOwnership } from './ownership.ts';
 
 export interface RedisDirectoryOptions {
   redis: Redis;
@@ -29,7 +29,7 @@ type Listener = (c: { shard: number; owned: boolean; epoch: number }) => void;
  * Each round a pod renews what it owns, gives up shards above its fair share
  * (at most two per round, drained first) and takes free ones up to it.
  */
-export class RedisDirectory implements ShardDirectory {
+export class RedisOwnership implements ShardOwnership {
   readonly shards: number;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -47,14 +47,10 @@ export class RedisDirectory implements ShardDirectory {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
   }
 
-  async start(): Promise<void> {
+  async start(drain?: (shard: number) => Promise<void>): Promise<void> {
+    if (drain) this.drain = drain;
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
-  }
-
-  /** Drains shards given up in rebalancing (set by the router before start). */
-  setDrain(drain: (shard: number) => Promise<void>): void {
-    this.drain = drain;
   }
 
   fence(shard: number): number | null {
@@ -88,7 +84,7 @@ export class RedisDirectory implements ShardDirectory {
   private tick(): Promise<void> {
     if (this.round || this.stopped) return this.round ?? Promise.resolve();
     this.round = this.runRound()
-      .catch((err: unknown) => this.opts.log.warn({ err }, 'shard directory round failed'))
+      .catch((err: unknown) => this.opts.log.warn({ err }, 'shard ownership round failed'))
       .finally(() => {
         this.round = undefined;
       });

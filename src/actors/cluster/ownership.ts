@@ -4,13 +4,16 @@ import { createHash } from 'node:crypto';
  * Which pod owns which shard of actors (DESIGN.md §6). Actors are spread over
  * a fixed number of shards; each shard has at most one live owner, granted a
  * lease with a fencing token (epoch) that grows with every grant.
- * `directory.local.ts` (one pod owns everything) and `directory.redis.ts`
- * (leases in Redis) pass `test/contract/directory.contract.ts`.
+ * `ownership.local.ts` (one pod owns everything) and `ownership.redis.ts`
+ * (leases in Redis) pass `test/contract/ownership.contract.ts`.
  */
-export interface ShardDirectory {
+export interface ShardOwnership {
   readonly shards: number;
-  /** Starts heartbeats and rebalancing; resolves after the first round. */
-  start(): Promise<void>;
+  /**
+   * Starts heartbeats and rebalancing; resolves after the first round. `drain`
+   * runs before a shard is given to another pod in rebalancing.
+   */
+  start(drain?: (shard: number) => Promise<void>): Promise<void>;
   /** The shard's fencing token if this pod owns it and its lease is still valid by the local clock; else null. */
   fence(shard: number): number | null;
   /** Shards this pod owns now, with their tokens. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { routeTemplateSchema, type RouteTemplate } from '../domain/discount-catalogue.ts';
-import type { Logger } from '../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
+import { routeTemplateSchema, type RouteTemplate } from '../../domain/discount-catalogue.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
 
 const seedSchema = z.object({ default_campaign_route: z.string(), routes: z.array(routeTemplateSchema).min(1) });
 
@@ -14,7 +14,7 @@ const CACHE_MS = 30_000;
  * repo's data file at first start, then edited in the database (codes, texts,
  * validity dates, `enabled`) without a deploy.
  */
-export class DiscountRoutes {
+export class CatalogueStore {
   private cache: { at: number; routes: RouteTemplate[] } | undefined;
   private readonly templates;
 

@@ -1,14 +1,14 @@
-import { REASONS } from '../domain/discount-catalogue.ts';
-import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, type CloudMessage } from '../domain/messages.ts';
-import { PREDEFINED_RESPONSES } from '../domain/responses.ts';
-import { toWhatsApp } from '../domain/phone.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
-import type { ChatContext, ChatEvent } from '../machines/chat.machine.ts';
-import type { DiscountContext, DiscountEffect, DiscountRoute } from '../machines/discount.machine.ts';
-import type { ActorEvent } from './actor-kind.ts';
-import type { ActorRouter } from './chat-service.ts';
-import type { DiscountRoutes } from './discount-routes.ts';
-import type { OutboundSender } from './outbound.ts';
+import { REASONS } from '../../domain/discount-catalogue.ts';
+import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
+import { PREDEFINED_RESPONSES } from '../../domain/responses.ts';
+import { toWhatsApp } from '../../domain/phone.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { ChatContext, ChatEvent } from '../../machines/chat.machine.ts';
+import type { DiscountContext, DiscountEffect, DiscountRoute } from '../../machines/discount.machine.ts';
+import type { ActorEvent } from '../runtime/actor-kind.ts';
+import type { AskActor } from '../cluster/dispatch.ts';
+import type { CatalogueStore } from './catalogue-store.ts';
+import type { OutboundSender } from '../outbound/outbound.ts';
 
 export const APP_URL = 'https://oneway.cab/app';
 export const FOOTER = 'Inter-City Experts';
@@ -17,10 +17,10 @@ export const DISCOUNT_BOT = 'discount-bot';
 
 export interface DiscountEffectDeps {
   store: DocumentStore;
-  routes: DiscountRoutes;
+  catalogue: CatalogueStore;
   outbound: OutboundSender;
   /** Records each bot message in the customer's chat, so agents can read the conversation. */
-  route: ActorRouter;
+  ask: AskActor;
 }
 
 /**
@@ -35,7 +35,7 @@ export function discountEffects(deps: DiscountEffectDeps) {
     for (const [i, message] of messages.entries()) {
       const key = `discount:${customer}:${eventId}:${i}`;
       const event: ChatEvent = { type: 'BOT_MESSAGE', id: key, at, bot: DISCOUNT_BOT, body: { kind: String(message.type), text: summary(message) } };
-      const chat = await deps.route('chat', customer, event as ActorEvent);
+      const chat = await deps.ask('chat', customer, event as ActorEvent);
       const context = chat.context as ChatContext;
       await deps.outbound.send({ key, chatId: context.chatId, to: toWhatsApp(customer), sendType: 'discount', message, messageId: `${context.chatId}:${context.lastSeq}` });
     }
@@ -47,7 +47,7 @@ export function discountEffects(deps: DiscountEffectDeps) {
       const at = 'at' in effect ? effect.at : Date.now();
       switch (effect.type) {
         case 'offer.send':
-          await send(key, effect.eventId, at, await offer(deps.routes, effect.route));
+          await send(key, effect.eventId, at, await offer(deps.catalogue, effect.route));
           break;
         case 'code.send':
           await send(key, effect.eventId, at, [codeMessage(effect.route)]);
@@ -76,8 +76,8 @@ export function discountEffects(deps: DiscountEffectDeps) {
 }
 
 /** FR-2: the route's discount text (header, body with the code, footer), then the app link. */
-async function offer(routes: DiscountRoutes, route: DiscountRoute): Promise<CloudMessage[]> {
-  const t = (await routes.all()).find((r) => r._id === route.id);
+async function offer(catalogue: CatalogueStore, route: DiscountRoute): Promise<CloudMessage[]> {
+  const t = (await catalogue.all()).find((r) => r._id === route.id);
   const text = t ? `*${t.header}*\n\n${t.body}\n\n_${t.footer}_` : `${route.name} @ ₹${route.price}\nDiscount code: *${route.code}*\n\n_${FOOTER}_`;
   return [textMessage(text), ctaUrlMessage(`Book ${route.name} in the OneWay.Cab app and apply your code at checkout.`, 'Open App', APP_URL, { footer: FOOTER })];
 }

@@ -1,7 +1,7 @@
-import { discountMachine } from '../machines/discount.machine.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
-import type { ActorKind, ActorRecord } from './actor-kind.ts';
-import { notFencedOut } from './chat.kind.ts';
+import { discountMachine } from '../../machines/discount.machine.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { ActorKind, ActorRecord } from '../runtime/actor-kind.ts';
+import { notFencedOut } from '../chat/chat.kind.ts';
 
 export const DISCOUNT_SCHEMA = 1;
 

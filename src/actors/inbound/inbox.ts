@@ -1,6 +1,6 @@
-import type { Logger } from '../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
-import type { ActorEvent } from './actor-kind.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { ActorEvent } from '../runtime/actor-kind.ts';
 
 /** One inbound event made durable before the webhook is acknowledged. */
 export interface InboxItem {

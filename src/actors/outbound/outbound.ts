@@ -1,5 +1,5 @@
-import type { Logger } from '../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../infra/store/store.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
 
 /** One logical WhatsApp send; `key` makes it idempotent across retries, crashes and takeovers. */
 export interface OutboundRequest {

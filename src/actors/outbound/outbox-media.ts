@@ -1,18 +1,18 @@
-import { channelById } from '../domain/channels.ts';
-import type { PinbotDirectory } from '../domain/pinbot-routes.ts';
-import { mediaDownloadPath } from '../domain/pinbot-routes.ts';
-import type { Logger } from '../infra/logger.ts';
-import { MediaStore, mediaUrl } from '../infra/pinbot/media-store.ts';
-import type { PinbotClient } from '../infra/pinbot/pinbot-client.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
+import { channelById } from '../../domain/channels.ts';
+import type { PinbotEndpoints } from '../../domain/pinbot-endpoints.ts';
+import { mediaDownloadPath } from '../../domain/pinbot-endpoints.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { MediaStore, mediaUrl } from '../../infra/pinbot/media-store.ts';
+import type { PinbotClient } from '../../infra/pinbot/pinbot-client.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
 import { LaneQueue } from './outbox-queue.ts';
 import type { MediaJob } from './outbound.ts';
-import type { RoomPublisher } from './room-publisher.ts';
+import type { RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface MediaFetcherOptions {
   store: DocumentStore;
   client: PinbotClient;
-  directory: PinbotDirectory;
+  endpoints: PinbotEndpoints;
   rooms: RoomPublisher;
   log: Logger;
   /** Larger files are refused (WhatsApp's own video limit is 16 MB). */
@@ -47,7 +47,7 @@ export class MediaFetcher {
 
   enqueue(job: MediaJob): void {
     const sendType = channelById(job.channel)?.sendType;
-    const route = sendType ? this.opts.directory.resolve(sendType) : undefined;
+    const route = sendType ? this.opts.endpoints.resolve(sendType) : undefined;
     if (!route?.apiKey) {
       this.opts.log.debug({ mediaId: job.mediaId, channel: job.channel }, 'media download skipped (dry-run: no API key for this channel)');
       return;
@@ -77,7 +77,7 @@ export class MediaFetcher {
     const messages = this.opts.store.collection('messages');
     try {
       if (!(await this.media.has(job.mediaId))) {
-        const route = this.opts.directory.resolveMedia(channelById(job.channel)!.sendType);
+        const route = this.opts.endpoints.resolveMedia(channelById(job.channel)!.sendType);
         const { bytes, contentType } = await this.opts.client.download(
           { originUrl: route.originUrl, path: mediaDownloadPath(job.mediaId), apiKey: route.apiKey!, wanumber: route.wanumber, businessNumber: route.businessNumber, channel: route.sendType },
           this.maxBytes,

@@ -1,17 +1,17 @@
-import { PinbotDirectory } from '../domain/pinbot-routes.ts';
-import type { Config } from '../infra/config.ts';
-import { StartupError } from '../infra/connect.ts';
-import type { KeyValueStore } from '../infra/kv/kv.ts';
-import type { Logger } from '../infra/logger.ts';
-import { MediaStore } from '../infra/pinbot/media-store.ts';
-import { PinbotClient, type PinbotClientOptions } from '../infra/pinbot/pinbot-client.ts';
-import { RateLimiter } from '../infra/pinbot/rate-limiter.ts';
-import { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
-import { pinbotSettings } from '../infra/pinbot/settings.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
+import { PinbotEndpoints } from '../../domain/pinbot-endpoints.ts';
+import type { Config } from '../../infra/config.ts';
+import { StartupError } from '../../infra/connect.ts';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { MediaStore } from '../../infra/pinbot/media-store.ts';
+import { PinbotClient, type PinbotClientOptions } from '../../infra/pinbot/pinbot-client.ts';
+import { RateLimiter } from '../../infra/pinbot/rate-limiter.ts';
+import { ChatResponseCache } from '../../infra/pinbot/response-cache.ts';
+import { pinbotSettings } from '../../infra/pinbot/settings.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
 import { MediaFetcher } from './outbox-media.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
-import type { RoomPublisher } from './room-publisher.ts';
+import type { RoomPublisher } from '../runtime/room-publisher.ts';
 
 /** WhatsApp's throughput limit per business number. */
 export const MESSAGES_PER_SECOND = 80;
@@ -22,7 +22,7 @@ export interface OutboundStack {
   mediaStore: MediaStore;
   cache: ChatResponseCache;
   client: PinbotClient;
-  directory: PinbotDirectory;
+  endpoints: PinbotEndpoints;
   /** Drains the outbox (bounded) and media downloads, then closes the connection pools. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -40,26 +40,26 @@ export interface OutboundDeps {
 
 /** The outbound side, wired from configuration: routing table, Pinbot client, rate limit, outbox, media. */
 export function createOutbound(deps: OutboundDeps): OutboundStack {
-  let directory: PinbotDirectory;
+  let endpoints: PinbotEndpoints;
   try {
-    directory = new PinbotDirectory(pinbotSettings(deps.config));
+    endpoints = new PinbotEndpoints(pinbotSettings(deps.config));
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
   const log = deps.log.child({ component: 'outbound' });
   const limiter = new RateLimiter({ kv: deps.kv, log, perSecond: MESSAGES_PER_SECOND });
   const client = new PinbotClient({ log, limiter, ...deps.client });
-  const media = new MediaFetcher({ store: deps.store, client, directory, rooms: deps.rooms, log });
-  const outbox = new Outbox({ store: deps.store, client, directory, rooms: deps.rooms, log, pod: deps.config.POD_ID, media, ...deps.outbox });
-  const keyed = directory.sendTypes.filter((t) => directory.resolve(t).apiKey !== undefined);
-  log.info({ live: keyed, dryRun: directory.sendTypes.filter((t) => !keyed.includes(t)) }, keyed.length ? 'outbound WhatsApp: channels with an API key send through Pinbot' : 'outbound WhatsApp: dry-run (no API keys)');
+  const media = new MediaFetcher({ store: deps.store, client, endpoints, rooms: deps.rooms, log });
+  const outbox = new Outbox({ store: deps.store, client, endpoints, rooms: deps.rooms, log, pod: deps.config.POD_ID, media, ...deps.outbox });
+  const keyed = endpoints.sendTypes.filter((t) => endpoints.resolve(t).apiKey !== undefined);
+  log.info({ live: keyed, dryRun: endpoints.sendTypes.filter((t) => !keyed.includes(t)) }, keyed.length ? 'outbound WhatsApp: channels with an API key send through Pinbot' : 'outbound WhatsApp: dry-run (no API keys)');
   return {
     outbox,
     media,
     mediaStore: new MediaStore(deps.store),
     cache: new ChatResponseCache(deps.kv),
     client,
-    directory,
+    endpoints,
     async close(timeoutMs) {
       await Promise.all([outbox.close(timeoutMs), media.close(Math.min(timeoutMs, 2000))]);
       await client.close();

@@ -1,11 +1,11 @@
-import { MessageBuildError, assertCloudMessage } from '../domain/messages.ts';
-import type { PinbotDirectory } from '../domain/pinbot-routes.ts';
-import type { Logger } from '../infra/logger.ts';
-import type { OutboundError, PinbotClient, SendOutcome } from '../infra/pinbot/pinbot-client.ts';
-import { isDuplicateKey, type Doc, type DocumentStore } from '../infra/store/store.ts';
+import { MessageBuildError, assertCloudMessage } from '../../domain/messages.ts';
+import type { PinbotEndpoints } from '../../domain/pinbot-endpoints.ts';
+import type { Logger } from '../../infra/logger.ts';
+import type { OutboundError, PinbotClient, SendOutcome } from '../../infra/pinbot/pinbot-client.ts';
+import { isDuplicateKey, type Doc, type DocumentStore } from '../../infra/store/store.ts';
 import { LaneQueue } from './outbox-queue.ts';
 import type { DeliveryUpdate, MediaJob, OutboundRequest, OutboundSender } from './outbound.ts';
-import type { RoomPublisher } from './room-publisher.ts';
+import type { RoomPublisher } from '../runtime/room-publisher.ts';
 
 /**
  * `pending` → `sending` → `sent` | `failed` | `uncertain`; `dry_run` when the
@@ -17,7 +17,7 @@ export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'dry_run' 
 export interface OutboxOptions {
   store: DocumentStore;
   client: PinbotClient;
-  directory: PinbotDirectory;
+  endpoints: PinbotEndpoints;
   rooms: RoomPublisher;
   log: Logger;
   pod: string;
@@ -74,7 +74,7 @@ export class Outbox implements OutboundSender {
   async send(req: OutboundRequest): Promise<void> {
     assertCloudMessage(req.message);
     if (!/^\d{8,15}$/.test(req.to)) throw new MessageBuildError(`to: expected the number with its country code, got "${req.to}"`);
-    const route = this.opts.directory.resolve(req.sendType);
+    const route = this.opts.endpoints.resolve(req.sendType);
     const now = new Date(this.now());
     const dry = route.apiKey === undefined;
     const doc: Doc = {
@@ -164,7 +164,7 @@ export class Outbox implements OutboundSender {
       { returnDocument: 'after' },
     );
     if (!rec) return; // sent, or claimed by another pod
-    const route = this.opts.directory.resolve(String(rec.send_type));
+    const route = this.opts.endpoints.resolve(String(rec.send_type));
     if (route.apiKey === undefined) {
       await this.outbox.updateOne({ _id: key, state: 'sending' }, { $set: { state: 'dry_run', updated_at: new Date(this.now()) } });
       await this.settle(rec, 'dry_run');

@@ -1,6 +1,6 @@
 import { initialTransition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { pureTransition, type Transition } from './pure-transition.ts';
-import type { Logger } from '../infra/logger.ts';
+import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, DeadLetter, Deadline } from './actor-kind.ts';
 import type { HostObserver } from './inspection.ts';
 

@@ -1,6 +1,6 @@
 import { createWebSocketInspector } from '@statelyai/inspect';
 import type { AnyStateMachine } from 'xstate';
-import type { Logger } from '../infra/logger.ts';
+import type { Logger } from '../../infra/logger.ts';
 
 /** What the actor host tells an observer (the live inspector). */
 export interface HostObserver {

@@ -1,5 +1,5 @@
-import type { KeyValueStore } from '../infra/kv/kv.ts';
-import type { Logger } from '../infra/logger.ts';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
+import type { Logger } from '../../infra/logger.ts';
 
 export interface JobOptions {
   name: string;

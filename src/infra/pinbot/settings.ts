@@ -1,11 +1,11 @@
-import { PINBOT_ROUTES, overrideVar, type PinbotSettings } from '../../domain/pinbot-routes.ts';
+import { PINBOT_ENDPOINTS, overrideVar, type PinbotSettings } from '../../domain/pinbot-endpoints.ts';
 import type { Config } from '../config.ts';
 
-/** The Pinbot origins and keys of a configuration, for `PinbotDirectory`. */
+/** The Pinbot origins and keys of a configuration, for `PinbotEndpoints`. */
 export function pinbotSettings(config: Config): PinbotSettings {
   const env = config as unknown as Record<string, unknown>;
   const overrides: Record<string, string> = {};
-  for (const r of PINBOT_ROUTES) {
+  for (const r of PINBOT_ENDPOINTS) {
     const key = env[overrideVar(r.sendType)];
     if (typeof key === 'string' && key !== '') overrides[r.sendType] = key;
   }
