@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MACHINES, machinePage, pathRows } from '../src/actors/machine-docs.ts';
+import { MACHINES, machinePage, pathRows } from '../src/machines/machine-docs.ts';
 
 const root = join(import.meta.dirname, '..');
 const START = '<!-- machines:start -->';

@@ -5,8 +5,8 @@
  * that answer requests by id under the frame rate limit, and the queries.
  */
 import WebSocket from 'ws';
-import { chatSummary, messageDoc } from '../../src/actors/chat-views.ts';
-import type { ActorRecord } from '../../src/actors/actor-kind.ts';
+import { chatSummary, messageDoc } from '../../src/actors/chat/chat-views.ts';
+import type { ActorRecord } from '../../src/actors/runtime/actor-kind.ts';
 import { startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/infra/config.ts';
 import { signToken } from '../../src/infra/jwt.ts';

@@ -4,8 +4,8 @@
  * own), or over the product's stores via `chatKind` (what a store adds).
  * Effects are a no-op: pushes and message documents are other scenarios' business.
  */
-import type { ActorEvent, ActorKind } from '../../src/actors/actor-kind.ts';
-import { chatKind } from '../../src/actors/chat.kind.ts';
+import type { ActorEvent, ActorKind } from '../../src/actors/runtime/actor-kind.ts';
+import { chatKind } from '../../src/actors/chat/chat.kind.ts';
 import type { DocumentStore } from '../../src/infra/store/store.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 

@@ -16,15 +16,15 @@
  *
  * Runs with --expose-gc in its own process (bench/run.ts starts it so).
  */
-import { ActorHost } from '../../src/actors/host.ts';
-import { chatSummary } from '../../src/actors/chat-views.ts';
+import { ActorHost } from '../../src/actors/runtime/actor-host.ts';
+import { chatSummary } from '../../src/actors/chat/chat-views.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { INDEXES } from '../../src/infra/store/indexes.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { newId, type DocumentStore } from '../../src/infra/store/store.ts';
 import type { ChatContext } from '../../src/machines/chat.machine.ts';
-import type { ActorRecord } from '../../src/actors/actor-kind.ts';
+import type { ActorRecord } from '../../src/actors/runtime/actor-kind.ts';
 import { withPointLookups } from '../lib/indexed-store.ts';
 import { customerMessage, mapChatKind, MapRecords, readEvent, storeChatKind } from '../lib/kinds.ts';
 import { Report } from '../lib/report.ts';
