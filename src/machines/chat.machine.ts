@@ -81,6 +81,18 @@ export type ChatEffect =
   | { type: 'reply.requested'; message: ChatMessage }
   | { type: 'delivery.recorded'; waMessageId: string; status: string; at: number; error?: string };
 
+/** WhatsApp's customer-service window: free-form messages only this long after the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * WhatsApp's 24-hour rule, the one place it is written (kept in this file so
+ * the machine loads in the Stately visualizer on its own): a free-form reply
+ * at `at` is allowed while the customer's last message is under 24 hours old.
+ */
+export function insideServiceWindow(lastCustomerMessageAt: number | null, at: number): boolean {
+  return lastCustomerMessageAt !== null && at - lastCustomerMessageAt < SERVICE_WINDOW_MS;
+}
+
 /** Read cursors kept per chat; the oldest readers are dropped past this. */
 export const MAX_READERS = 200;
 
@@ -167,6 +179,8 @@ export const chatMachine = setup({
   guards: {
     resolving: ({ event }) => event.type === 'SET_STATUS' && event.status === 'resolved',
     reopening: ({ event }) => event.type === 'SET_STATUS' && event.status === 'active',
+    /** Templates any time; free-form text only inside the 24-hour window. Outside it the event is not taken: nothing is stored or sent. */
+    mayReply: ({ context, event }) => event.type === 'AGENT_MESSAGE' && (event.body.kind === 'template' || insideServiceWindow(context.lastCustomerMessageAt, event.at)),
   },
 }).createMachine({
   id: 'chat',
@@ -202,7 +216,7 @@ export const chatMachine = setup({
       description: 'Shown in the agents’ Active tab; messages flow both ways.',
       on: {
         CUSTOMER_MESSAGE: { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
-        AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
         READ: { actions: 'markRead' },
@@ -213,7 +227,7 @@ export const chatMachine = setup({
       description: 'Shown in the Resolved tab. A customer message or an agent reopens it.',
       on: {
         CUSTOMER_MESSAGE: { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
-        AGENT_MESSAGE: { actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
         READ: { actions: 'markRead' },

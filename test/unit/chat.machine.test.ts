@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import { MAX_READERS, chatMachine, type ChatContext, type ChatEvent } from '../../src/machines/chat.machine.ts';
+import { MAX_READERS, SERVICE_WINDOW_MS, chatMachine, insideServiceWindow, type ChatContext, type ChatEvent } from '../../src/machines/chat.machine.ts';
 import { pureTransition } from '../../src/actors/runtime/pure-transition.ts';
 import { sameTransition } from '../support/same-transition.ts';
 
@@ -26,6 +26,22 @@ function run(events: ChatEvent[], from?: AnyMachineSnapshot) {
 }
 
 describe('chat machine', () => {
+  it("takes a free-form agent reply only inside WhatsApp's 24-hour window, and a template at any time", () => {
+    const last = 2000;
+    const opened = run([customer('m1', last)]);
+    const inside = run([agent('a1', last + SERVICE_WINDOW_MS - 1)], opened.snap);
+    assert.equal(inside.ctx.lastSeq, 2);
+    assert.deepEqual(inside.effects.map((e) => e.type), ['message.appended', 'reply.requested']);
+    const outside = run([agent('a2', last + SERVICE_WINDOW_MS)], opened.snap);
+    assert.equal(outside.ctx.lastSeq, 1, 'nothing recorded');
+    assert.deepEqual(outside.effects, [], 'nothing sent');
+    const template: ChatEvent = { type: 'AGENT_MESSAGE', id: 't1', at: last + 10 * SERVICE_WINDOW_MS, agent: 'agent-1', body: { kind: 'template', text: 'Template: x (hi)' } };
+    assert.deepEqual(run([template], opened.snap).effects.map((e) => e.type), ['message.appended', 'reply.requested']);
+    const neverWrote = run([{ type: 'OPEN', id: 'o', at: 1000, by: 'agent-1', channel: '8000247247', customerType: 'Customer' }, agent('a3', 1500)]);
+    assert.equal(neverWrote.ctx.lastSeq, 0, 'a chat the customer never wrote in takes templates only');
+    assert.equal(insideServiceWindow(null, 0), false);
+  });
+
   it('stays new and emits nothing until a message or an agent opens it', () => {
     const { snap, effects } = run([status('resolved', 2000), { type: 'READ', id: 'r', at: 2000, agent: 'a' }]);
     assert.equal(snap.value, 'new');

@@ -3,7 +3,7 @@ import type { Channel, CustomerType } from '../../domain/channels.ts';
 import type { WebhookEvent } from '../../domain/webhook.ts';
 import { AppError } from '../../infra/errors.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
-import type { ChatContext, ChatEvent, ChatStatus } from '../../machines/chat.machine.ts';
+import { insideServiceWindow, type ChatContext, type ChatEvent, type ChatStatus } from '../../machines/chat.machine.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 import type { AskActor } from '../cluster/dispatch.ts';
@@ -12,9 +12,6 @@ import { inboundItems } from '../inbound/inbound-events.ts';
 
 /** Typed construction of a chat event (excess fields are caught here, not lost). */
 const chatEvent = (e: ChatEvent): ActorEvent => e;
-
-/** WhatsApp's customer-service window: free-form messages only this long after the customer's last message. */
-export const SERVICE_WINDOW_MS = 24 * 3_600_000;
 
 /** Most chat-id → customer lookups kept in memory (the mapping never changes). */
 const CHAT_ID_CACHE = 10_000;
@@ -66,9 +63,12 @@ export class ChatService {
    */
   async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string): Promise<Doc> {
     const customer = await this.customerOf(chatId);
-    await this.assertServiceWindow(chatId);
     const id = `agent:${agent}:${requestId}`;
-    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body: { kind: 'text', text } }));
+    const at = Date.now();
+    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at, agent, body: { kind: 'text', text } }));
+    // The machine does not take a free-form reply outside the window (guard `mayReply`); say why, from the same rule.
+    const last = (d.context as ChatContext).lastCustomerMessageAt;
+    if (!d.handled && !insideServiceWindow(last, at)) throw outsideWindow(last, at);
     const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
     if (!message) throw new AppError('INTERNAL', `message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
@@ -89,15 +89,6 @@ export class ChatService {
     const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
     if (!message) throw new AppError('INTERNAL', `template message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
-  }
-
-  /** WhatsApp takes free-form messages only within 24 hours of the customer's last message; templates any time. */
-  private async assertServiceWindow(chatId: string): Promise<void> {
-    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { last_customer_message_at: 1 } });
-    const last = chat?.last_customer_message_at instanceof Date ? chat.last_customer_message_at.getTime() : null;
-    if (last !== null && Date.now() - last < SERVICE_WINDOW_MS) return;
-    const since = last === null ? 'The customer has not written on WhatsApp yet' : `The customer last wrote ${Math.floor((Date.now() - last) / 3_600_000)} hours ago`;
-    throw new AppError('OUTSIDE_SERVICE_WINDOW', `${since}: outside WhatsApp's 24-hour window only a template can be sent (GET /api/chats/send_whatsapp_template?to=…&name=ask_issue_resolved)`);
   }
 
   /** `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. */
@@ -130,4 +121,10 @@ export class ChatService {
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     return doc;
   }
+}
+
+/** OUTSIDE_SERVICE_WINDOW, saying how long ago the customer wrote and what to send instead. */
+function outsideWindow(lastCustomerMessageAt: number | null, at: number): AppError {
+  const since = lastCustomerMessageAt === null ? 'The customer has not written on WhatsApp yet' : `The customer last wrote ${Math.floor((at - lastCustomerMessageAt) / 3_600_000)} hours ago`;
+  return new AppError('OUTSIDE_SERVICE_WINDOW', `${since}: outside WhatsApp's 24-hour window only a template can be sent (GET /api/chats/send_whatsapp_template?to=…&name=ask_issue_resolved)`);
 }

@@ -7,7 +7,7 @@ import type { ChatContext, ChatEffect, MessageBody } from '../../machines/chat.m
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
 import type { OutboundSender } from '../outbound/outbound.ts';
-import { statusesNotBelow } from '../outbound/outbox.ts';
+import { statusesNotBelow } from '../../domain/delivery-status.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface ChatEffectDeps {

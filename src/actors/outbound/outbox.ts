@@ -6,6 +6,7 @@ import { isDuplicateKey, type Doc, type DocumentStore } from '../../infra/store/
 import { LaneQueue } from './outbox-queue.ts';
 import type { DeliveryUpdate, MediaJob, OutboundRequest, OutboundSender } from './outbound.ts';
 import type { RoomPublisher } from '../runtime/room-publisher.ts';
+import { statusesNotBelow } from '../../domain/delivery-status.ts';
 
 /**
  * `pending` → `sending` → `sent` | `failed` | `uncertain`; `dry_run` when the
@@ -35,9 +36,6 @@ export interface OutboxOptions {
   resumeAfterMs?: number;
   now?: () => number;
 }
-
-/** Delivery statuses only move forward: a late `delivered` never overwrites `read`. */
-const DELIVERY_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
 
 const CRASHED: OutboundError = {
   code: 'UPSTREAM_UNAVAILABLE',
@@ -253,10 +251,4 @@ export class Outbox implements OutboundSender {
   private ago(ms: number): Date {
     return new Date(this.now() - ms);
   }
-}
-
-/** Delivery statuses at or past `status`: a record already there is not moved back. */
-export function statusesNotBelow(status: string): string[] {
-  const rank = DELIVERY_RANK[status] ?? 0;
-  return Object.keys(DELIVERY_RANK).filter((s) => (DELIVERY_RANK[s] ?? 0) >= rank);
 }
