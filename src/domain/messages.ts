@@ -12,7 +12,7 @@ import { z } from 'zod';
 /** A Cloud API message body WITHOUT `messaging_product` / `recipient_type` / `to`. */
 export type CloudMessage = Record<string, unknown>;
 
-/** Input a builder refuses; surfaced to clients as VALIDATION_FAILED. */
+/** Input a builder refuses; surfaced to clients as VALIDATION_FAILED with this message (errors.ts ESCAPES). */
 export class MessageBuildError extends Error {
   override readonly name = 'MessageBuildError';
 }

@@ -185,7 +185,10 @@ const statusErrorSchema = z.looseObject({
 
 type Path = (string | number)[];
 
-class Rejected extends Error {}
+/** Internal signal: parseWebhook answers it as `ok: false`; escaping, a client would get NOT_A_WEBHOOK (errors.ts ESCAPES). Exported for the registry test. */
+export class Rejected extends Error {
+  override readonly name = 'WebhookRejected';
+}
 
 /**
  * Parses a webhook body; `ok: false` carries a short reason naming the offending path.

@@ -149,7 +149,7 @@ export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {
 /** Shortest AGENT_JWT_SECRET production accepts: HS256's own key size. */
 const PRODUCTION_SECRET_BYTES = 32;
 
-/** Thrown for an invalid environment; `message` is one line naming the variable. */
+/** Thrown for an invalid environment; `message` is one line naming the variable. Boot only (main exits): never reaches a client. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

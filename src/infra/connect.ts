@@ -1,6 +1,6 @@
 import type { Logger } from './logger.ts';
 
-/** Thrown when a required service stays unreachable through every start-up attempt. */
+/** Thrown when a required service stays unreachable through every start-up attempt. Start-up only (main exits): never reaches a client. */
 export class StartupError extends Error {
   override readonly name = 'StartupError';
 }

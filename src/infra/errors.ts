@@ -26,6 +26,8 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, message: 'Service is shutting down' },
   // Load shedding: the client is told when to retry (Retry-After), and it is not logged as a fault.
   OVERLOADED: { status: 503, message: 'Too many acknowledged events are waiting to be applied; retry shortly', retryAfterS: 1 },
+  // A race the client loses through no fault of its own (the chat moved pods or was written elsewhere): retry, not a fault.
+  ACTOR_CONFLICT: { status: 503, message: 'The chat changed elsewhere while this request ran; retry shortly', retryAfterS: 1 },
 } as const satisfies Record<string, { status: number; message: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -53,10 +55,55 @@ export function errorBody(err: AppError): { status: 0; error: { code: ErrorCode;
   return { status: 0, error: { code: err.code, message: err.message } };
 }
 
-/** Any thrown value as an AppError; unknown failures become INTERNAL (details stay in the log). */
+/** How an escaped error is answered (see ESCAPES). */
+interface Escape {
+  code: ErrorCode;
+  /** Send the error's own message (a 4xx naming what was wrong). */
+  publicMessage?: true;
+  /** The public message, when the registry's default would mislead. */
+  message?: string;
+  /** The code by the error's `kind`, where the kind decides; else `code`. */
+  kinds?: Record<string, ErrorCode>;
+}
+
+/**
+ * What a client sees when an error that is not an AppError escapes to it. Every
+ * error class in src/ has a row, keyed by its `name` so infra imports nothing
+ * from domain or actors (test/unit/error-registry.test.ts holds the classes to
+ * this table). Unless `publicMessage`, the client gets the registry's (or the
+ * row's) message and the error itself stays the logged `cause`: a 5xx never
+ * tells a client about internals.
+ */
+export const ESCAPES = {
+  // domain/messages.ts: a builder refused the client's input; its message names the field.
+  MessageBuildError: { code: 'VALIDATION_FAILED', publicMessage: true },
+  // domain/webhook.ts: parseWebhook turns it into NOT_A_WEBHOOK itself; escaping, it would mean the same.
+  WebhookRejected: { code: 'NOT_A_WEBHOOK', publicMessage: true },
+  // actors/runtime/actor-host.ts: one actor's mailbox is full, i.e. load shedding for that chat.
+  MailboxFullError: { code: 'OVERLOADED', message: 'Too many events are waiting for this chat; retry shortly' },
+  // actors/runtime/actor-host.ts: fenced out, a newer stored version, or an earlier event failed; the record is reloaded, so a retry can succeed.
+  ActorConflictError: { code: 'ACTOR_CONFLICT' },
+  // infra/store: MongoDB (or the embedded store) down, or closed by shutdown; a duplicate key or bad query escaping is our bug.
+  StoreError: { code: 'INTERNAL', kinds: { unavailable: 'STORE_UNAVAILABLE', closed: 'SHUTTING_DOWN' } },
+  // infra/kv: Redis likewise; `bad_input` is our bug.
+  KvError: { code: 'INTERNAL', kinds: { unavailable: 'STORE_UNAVAILABLE', closed: 'SHUTTING_DOWN' } },
+  // infra/pinbot/rate-limiter.ts: no send slot within the wait, nothing sent; PinbotClient retries it as an attempt.
+  RateLimitTimeout: { code: 'UPSTREAM_UNAVAILABLE' },
+  // infra/pinbot/pinbot-client.ts: only the background media download meets it (recorded on the message); escaping, our bug.
+  MediaTooLargeError: { code: 'INTERNAL' },
+  // infra/config.ts: the process exits at boot before serving anyone.
+  ConfigError: { code: 'INTERNAL' },
+  // infra/connect.ts, app.ts: likewise, start-up only.
+  StartupError: { code: 'INTERNAL' },
+} as const satisfies Record<string, Escape>;
+
+/** Any thrown value as an AppError: AppErrors as they are, named errors by ESCAPES, anything else INTERNAL (details stay in the log). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  // Message builders (src/domain/messages.ts) refuse input with MessageBuildError; matched by name to keep infra free of domain imports.
-  if (err instanceof Error && err.name === 'MessageBuildError') return new AppError('VALIDATION_FAILED', err.message, { cause: err });
-  return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
+  if (!(err instanceof Error) || !Object.hasOwn(ESCAPES, err.name)) return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
+  const escape: Escape = ESCAPES[err.name as keyof typeof ESCAPES];
+  const kind = (err as { kind?: unknown }).kind;
+  const byKind = typeof kind === 'string' && escape.kinds && Object.hasOwn(escape.kinds, kind) ? escape.kinds[kind] : undefined;
+  if (byKind) return new AppError(byKind, ERRORS[byKind].message, { cause: err });
+  return new AppError(escape.code, escape.publicMessage ? err.message : (escape.message ?? ERRORS[escape.code].message), { cause: err });
 }

@@ -1,10 +1,12 @@
-/** How the HTTP layer answers a thrown AppError: its status, the public body, and Retry-After on load shedding. */
+/** How the HTTP layer answers a thrown error: its status, the public body, and Retry-After on load shedding and retryable races. */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { AppError } from '../../src/infra/errors.ts';
+import { ActorConflictError, MailboxFullError } from '../../src/actors/runtime/actor-host.ts';
+import { AppError, ERRORS } from '../../src/infra/errors.ts';
 import { Metrics } from '../../src/infra/metrics.ts';
+import { StoreError } from '../../src/infra/store/store.ts';
 import { Server } from '../../src/transport/server.ts';
 
 function get(port: number, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }> {
@@ -30,6 +32,18 @@ describe('http errors', () => {
     server.router.get('/missing', async () => {
       throw new AppError('NOT_FOUND', 'No such thing');
     });
+    server.router.get('/store-down', async () => {
+      throw new StoreError('unavailable', 'mongodb unavailable: connect ECONNREFUSED 10.0.0.7:27017');
+    });
+    server.router.get('/mailbox-full', async () => {
+      throw new MailboxFullError('mailbox of chat/9876543210 is full');
+    });
+    server.router.get('/conflict', async () => {
+      throw new ActorConflictError('chat/9876543210: this pod no longer owns its shard');
+    });
+    server.router.get('/bug', async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'seq')");
+    });
     port = await server.listen('127.0.0.1', 0);
   });
   after(() => server.stopAccepting());
@@ -46,5 +60,32 @@ describe('http errors', () => {
     assert.equal(r.status, 404);
     assert.equal(r.headers['retry-after'], undefined);
     assert.deepEqual(r.body, { status: 0, error: { code: 'NOT_FOUND', message: 'No such thing' } });
+  });
+
+  it('answers a store that is down with 503 STORE_UNAVAILABLE, keeping the driver error out of the body', async () => {
+    const r = await get(port, '/store-down');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['retry-after'], undefined);
+    assert.deepEqual(r.body, { status: 0, error: { code: 'STORE_UNAVAILABLE', message: ERRORS.STORE_UNAVAILABLE.message } });
+  });
+
+  it('answers a full chat mailbox as load shedding: 503 OVERLOADED with Retry-After: 1', async () => {
+    const r = await get(port, '/mailbox-full');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['retry-after'], '1');
+    assert.deepEqual(r.body, { status: 0, error: { code: 'OVERLOADED', message: 'Too many events are waiting for this chat; retry shortly' } });
+  });
+
+  it('answers an actor conflict with a retryable 503 ACTOR_CONFLICT', async () => {
+    const r = await get(port, '/conflict');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['retry-after'], '1');
+    assert.deepEqual(r.body, { status: 0, error: { code: 'ACTOR_CONFLICT', message: ERRORS.ACTOR_CONFLICT.message } });
+  });
+
+  it('answers an unexpected error with 500 INTERNAL and nothing of its message', async () => {
+    const r = await get(port, '/bug');
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.body, { status: 0, error: { code: 'INTERNAL', message: 'Internal error' } });
   });
 });

@@ -18,10 +18,11 @@ export interface Delivery {
   deadLettered?: number;
 }
 
+/** Too many events wait for one actor. Internal signal; a client it reaches gets OVERLOADED (503, retry; errors.ts ESCAPES). */
 export class MailboxFullError extends Error {
   override readonly name = 'MailboxFullError';
 }
-/** Another writer stored a newer version: this pod's copy is stale (fenced). */
+/** Another writer stored a newer version: this pod's copy is stale (fenced). Internal signal; a client gets ACTOR_CONFLICT (503, retry). */
 export class ActorConflictError extends Error {
   override readonly name = 'ActorConflictError';
 }

@@ -53,7 +53,7 @@ export interface KeyValueStore {
   close(): Promise<void>;
 }
 
-/** The one error type both drivers throw. */
+/** The one error type both drivers throw. Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (errors.ts ESCAPES). */
 export class KvError extends Error {
   override readonly name = 'KvError';
   constructor(

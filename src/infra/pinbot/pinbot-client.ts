@@ -62,7 +62,7 @@ export type SendOutcome =
   | { result: 'failed'; error: OutboundError; attempts: number }
   | { result: 'uncertain'; error: OutboundError; attempts: number };
 
-/** Thrown by `download` for a body over its cap. */
+/** Thrown by `download` for a body over its cap. Internal: the media download records it on the message (INTERNAL if it escaped). */
 export class MediaTooLargeError extends Error {
   override readonly name = 'MediaTooLargeError';
 }

@@ -14,7 +14,7 @@ export interface RateLimiterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Thrown when no token came within `maxWaitMs`: nothing was sent, so the send may be retried. */
+/** Thrown when no token came within `maxWaitMs`: nothing was sent, so the send may be retried. Internal; escaping, UPSTREAM_UNAVAILABLE. */
 export class RateLimitTimeout extends Error {
   override readonly name = 'RateLimitTimeout';
   readonly code = 'RATE_LIMIT_WAIT';

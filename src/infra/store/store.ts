@@ -73,7 +73,10 @@ export interface DocumentStore {
 
 export type StoreErrorKind = 'duplicate_key' | 'bad_query' | 'unavailable' | 'closed';
 
-/** The one error type both drivers throw, so callers never see driver internals. */
+/**
+ * The one error type both drivers throw, so callers never see driver internals.
+ * Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (errors.ts ESCAPES).
+ */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
