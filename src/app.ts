@@ -7,7 +7,6 @@ import { MemoryKv } from './infra/kv/kv.memory.ts';
 import { RedisKv } from './infra/kv/kv.redis.ts';
 import { createLogger, type Logger } from './infra/logger.ts';
 import { Metrics } from './infra/metrics.ts';
-import { INDEXES } from './infra/store/indexes.ts';
 import { MemoryStore } from './infra/store/store.memory.ts';
 import { MongoStore } from './infra/store/store.mongo.ts';
 import type { DocumentStore } from './infra/store/store.ts';
@@ -28,11 +27,17 @@ import { LocalOwnership } from './actors/cluster/ownership.local.ts';
 import { RedisOwnership } from './actors/cluster/ownership.redis.ts';
 import { RedisFanout } from './actors/cluster/fanout.redis.ts';
 import { ChatQueries } from './actors/chat/chat.queries.ts';
+import { CHAT_INDEXES } from './actors/chat/chat-store.ts';
+import { PRESENCE_INDEXES, PresenceStore } from './actors/chat/presence-store.ts';
+import { USER_INDEXES, UsersStore } from './actors/chat/users-store.ts';
 import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
+import { DISCOUNT_INDEXES } from './actors/discount/discount-store.ts';
 import { createOutbound } from './actors/outbound/outbox-setup.ts';
 import type { Outbox } from './actors/outbound/outbox.ts';
+import { OUTBOX_INDEXES } from './actors/outbound/outbox-store.ts';
+import { MEDIA_INDEXES } from './infra/pinbot/media-store.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
-import type { Inbox } from './actors/inbound/inbox.ts';
+import { INBOX_INDEXES, type Inbox } from './actors/inbound/inbox.ts';
 import { Scheduler } from './actors/runtime/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
 import type { DestinationStream } from 'pino';
@@ -56,6 +61,9 @@ export interface RunningApp {
 }
 
 const READY_PING_MS = 1000;
+
+/** Indexes created at start-up: each list is declared by the one module that owns its collections. */
+const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES];
 
 /** The composition root: connects infrastructure, registers routes, listens. */
 export async function startApp(config: Config, logDestination?: DestinationStream): Promise<RunningApp> {
@@ -89,7 +97,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const cluster = await openCluster(kv, config, log);
   const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, ...cluster });
   const { host, inbox, chats } = actors;
-  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), store, pod: config.POD_ID }));
+  const presence = new PresenceStore(store);
+  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
   if (forwarder) {
     metrics.gauge('forwarder_dropped_total', 'Webhook payloads dropped, oldest first, from the full Communication Master queue (1,000 payloads or 8 MiB)', () => forwarder.dropped);
@@ -97,7 +106,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   }
 
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
-  registerWebhookAdminRoutes(server.router, { store, jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
+  registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
   registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
   registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
@@ -159,7 +168,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       cluster.close();
       await outbound.close(Math.min(config.SHUTDOWN_GRACE_MS, 5_000));
       await forwarder?.close();
-      await store.collection('socket_collection').deleteMany({ pod: config.POD_ID }).catch(() => undefined);
+      await presence.clearPod(config.POD_ID).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
       await new Promise((r) => setTimeout(r, 50));
       await Promise.allSettled([kv.close(), closeStores()]);

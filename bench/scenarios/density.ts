@@ -19,7 +19,7 @@
 import { ActorHost } from '../../src/actors/runtime/actor-host.ts';
 import { chatSummary } from '../../src/actors/chat/chat-views.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { INDEXES } from '../../src/infra/store/indexes.ts';
+import { CHAT_INDEXES } from '../../src/actors/chat/chat-store.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { newId, type DocumentStore } from '../../src/infra/store/store.ts';
@@ -200,7 +200,7 @@ try {
   const memRuns: StoreRun[] = [];
   for (const n of [1_000, bigN]) {
     const store = new MemoryStore();
-    await store.ensureIndexes(INDEXES);
+    await store.ensureIndexes(CHAT_INDEXES);
     const chats = store.collection('chats');
     memRuns.push(await storeRun('chatKind on MemoryStore (embedded)', store, n, async (docs) => void (await Promise.all(docs.map((d) => chats.insertOne(d)))), quick ? 25 : 100, quick ? 5000 : 25_000));
     await store.close();
@@ -209,7 +209,7 @@ try {
   const fixedRuns: StoreRun[] = [];
   for (const n of [1_000, bigN]) {
     const mem = new MemoryStore();
-    await mem.ensureIndexes(INDEXES);
+    await mem.ensureIndexes(CHAT_INDEXES);
     const store = withPointLookups(mem);
     const chats = store.collection('chats');
     fixedRuns.push(await storeRun('chatKind on MemoryStore + point lookups (suggested fix)', store, n, async (docs) => void (await Promise.all(docs.map((d) => chats.insertOne(d)))), quick ? 25 : 100, quick ? 5000 : 25_000));
@@ -220,7 +220,7 @@ try {
     const db = `bench_density_${runTag()}`;
     dbs.push(db);
     const store = await MongoStore.connect({ url: services.mongoUrl, dbName: db });
-    await store.ensureIndexes(INDEXES);
+    await store.ensureIndexes(CHAT_INDEXES);
     const { MongoClient } = await import('mongodb');
     const client = new MongoClient(services.mongoUrl);
     await client.connect();

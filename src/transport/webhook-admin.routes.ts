@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import type { UsersStore } from '../actors/chat/users-store.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
 import { authenticate } from './auth.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface WebhookAdminDeps {
-  store: DocumentStore;
+  users: UsersStore;
   jwtSecret: string;
   /** Unset: every verification attempt fails (CONTRACT.md). */
   verifyToken: string | undefined;
@@ -39,9 +39,7 @@ export function registerWebhookAdminRoutes(router: HttpRouter, deps: WebhookAdmi
   router.post('/api/webhook/user/update', async (req) => {
     authenticate(req, deps.jwtSecret, 'admin');
     const { mobile: m, ...fields } = validate(userUpdate, req.json());
-    await deps.store
-      .collection('users')
-      .updateOne({ mobile: m }, { $set: { ...fields, customer: m, updated_at: new Date() }, $setOnInsert: { created_at: new Date() } }, { upsert: true });
+    await deps.users.upsertProfile(m, fields);
     return { json: { status: 1, data: { mobile: m } } };
   });
 }

@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatService } from '../actors/chat/chat-service.ts';
 import { SPECIAL_FILTERS, type ChatQueries } from '../actors/chat/chat.queries.ts';
+import type { PresenceStore } from '../actors/chat/presence-store.ts';
 import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
-import type { DocumentStore } from '../infra/store/store.ts';
 import { validate } from './validate.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
 
@@ -44,21 +44,22 @@ export interface AgentEventDeps {
   hub: WsHub;
   chats: ChatService;
   queries: ChatQueries;
-  store: DocumentStore;
+  /** Who is in which chat's room (`socket_collection`). */
+  presence: PresenceStore;
   pod: string;
 }
 
 /** The ten events of spec FR-3, validated with zod, answered with their data. */
 export function agentEventHandler(deps: AgentEventDeps) {
-  const presence = deps.store.collection('socket_collection');
+  const { presence } = deps;
   deps.hub.onLeave = (conn, room) => {
-    if (room !== 'dashboard') void presence.deleteOne({ _id: `${room}:${conn.id}` }).catch(() => undefined);
+    if (room !== 'dashboard') void presence.left(room, conn.id).catch(() => undefined);
   };
 
   const join = async (conn: Connection, chat: string) => {
     await deps.chats.customerOf(chat); // NOT_FOUND for an unknown chat
     deps.hub.joinRoom(conn, chat);
-    await presence.updateOne({ _id: `${chat}:${conn.id}` }, { $set: { chat_id: chat, user_id: conn.identity.sub, socket_id: conn.id, pod: deps.pod, last_updated: new Date() } }, { upsert: true });
+    await presence.joined(chat, { id: conn.id, user: conn.identity.sub, pod: deps.pod });
     return { chat_id: chat, joined: true };
   };
 

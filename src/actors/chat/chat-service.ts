@@ -5,6 +5,7 @@ import { AppError } from '../../infra/errors.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import { insideServiceWindow, type ChatContext, type ChatEvent, type ChatStatus } from '../../machines/chat.machine.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
+import { ChatStore } from './chat-store.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 import type { AskActor } from '../cluster/dispatch.ts';
 import type { Inbox } from '../inbound/inbox.ts';
@@ -23,14 +24,17 @@ const CHAT_ID_CACHE = 10_000;
  */
 export class ChatService {
   private readonly chatIds = new Map<string, string>();
+  private readonly chats: ChatStore;
 
   constructor(
-    private readonly store: DocumentStore,
+    store: DocumentStore,
     private readonly inbox: Inbox,
     private readonly ask: AskActor,
     /** Past this many acknowledged, unapplied events webhooks are refused: the backlog stays bounded. */
     private readonly maxUnapplied = Infinity,
-  ) {}
+  ) {
+    this.chats = new ChatStore(store);
+  }
 
   /**
    * Makes a webhook's events durable; resolves once they are, then applies them in the background.
@@ -69,7 +73,7 @@ export class ChatService {
     // The machine does not take a free-form reply outside the window (guard `mayReply`); say why, from the same rule.
     const last = (d.context as ChatContext).lastCustomerMessageAt;
     if (!d.handled && !insideServiceWindow(last, at)) throw outsideWindow(last, at);
-    const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
+    const message = await this.chats.messageByEvent(chatId, id);
     if (!message) throw new AppError('INTERNAL', `message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
   }
@@ -79,21 +83,21 @@ export class ChatService {
    * message — the chat is opened on `open`'s channel if there is none. Same `requestId` → sent once.
    */
   async sendTemplate(agent: string, customer: string, template: { name: string; language: string }, requestId: string, open: { customerType: CustomerType; channel: string }): Promise<Doc> {
-    if (!(await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } }))) {
+    if (!(await this.chats.chatOf(customer, { _id: 1 }))) {
       await this.ask('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
     }
     const id = `template:${agent}:${requestId}`;
     const body = { kind: 'template', text: `Template: ${template.name} (${template.language})`, extra: { template } };
     const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
     const chatId = (d.context as ChatContext).chatId;
-    const message = await this.store.collection('messages').findOne({ chat_id: chatId, idempotency_id: id });
+    const message = await this.chats.messageByEvent(chatId, id);
     if (!message) throw new AppError('INTERNAL', `template message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
   }
 
   /** `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. */
   async setStatus(agent: string, customer: string, status: ChatStatus): Promise<Doc> {
-    const existing = await this.store.collection('chats').findOne({ customer }, { projection: { _id: 1 } });
+    const existing = await this.chats.chatOf(customer, { _id: 1 });
     if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}`);
     await this.ask('chat', customer, chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
     return chatOut(await this.chatDoc(String(existing._id)));
@@ -109,7 +113,7 @@ export class ChatService {
   async customerOf(chatId: string): Promise<string> {
     const cached = this.chatIds.get(chatId);
     if (cached) return cached;
-    const doc = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { customer: 1 } });
+    const doc = await this.chats.chatById(chatId, { customer: 1 });
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     if (this.chatIds.size >= CHAT_ID_CACHE) this.chatIds.delete(this.chatIds.keys().next().value!);
     this.chatIds.set(chatId, String(doc.customer));
@@ -117,7 +121,7 @@ export class ChatService {
   }
 
   private async chatDoc(chatId: string): Promise<Doc> {
-    const doc = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { actor: 0 } });
+    const doc = await this.chats.chatById(chatId);
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     return doc;
   }

@@ -2,12 +2,12 @@ import { agentReplySendType, channelById, roomUpdateEvent } from '../../domain/c
 import { templateMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
 import type { Logger } from '../../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
 import type { ChatContext, ChatEffect, MessageBody } from '../../machines/chat.machine.ts';
+import { ChatStore } from './chat-store.ts';
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
 import type { OutboundSender } from '../outbound/outbound.ts';
-import { statusesNotBelow } from '../../domain/delivery-status.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface ChatEffectDeps {
@@ -24,8 +24,7 @@ export interface ChatEffectDeps {
  * effects left pending by a crash run again on the next activation.
  */
 export function chatEffects(deps: ChatEffectDeps) {
-  const messages = deps.store.collection('messages');
-  const resolveLog = deps.store.collection('chat_resolve_log');
+  const chats = new ChatStore(deps.store);
 
   return async function execute(_key: string, effects: readonly unknown[], ctx: unknown): Promise<void> {
     const context = ctx as ChatContext;
@@ -37,7 +36,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           break;
         case 'message.appended': {
           const doc = messageDoc(chatId, effect.message);
-          await ignoreDuplicate(messages.insertOne(doc));
+          await chats.appendMessage(doc);
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
           deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, 'active') }));
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
@@ -51,7 +50,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           const resolved = effect.to === 'resolved';
           await deps.counters.change({ active: resolved ? -1 : 1, resolved: resolved ? 1 : -1 }, `${chatId}:${effect.eventId}`);
           if (resolved) {
-            await ignoreDuplicate(resolveLog.insertOne({ _id: `${chatId}:${effect.eventId}`, chat_id: chatId, customer: context.customer, customer_type: context.customerType, resolved_by: effect.by, resolved_at: new Date(effect.at) }));
+            await chats.logResolved(chatId, effect.eventId, { customer: context.customer, customerType: context.customerType, by: effect.by, at: effect.at });
           }
           deps.rooms.publish(chatId, 'chat_status_updated', {
             chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,
@@ -72,10 +71,9 @@ export function chatEffects(deps: ChatEffectDeps) {
           break;
         case 'delivery.recorded': {
           // Statuses only move forward (a late `delivered` never hides `read`).
-          const filter = { chat_id: chatId, wa_message_id: effect.waMessageId, delivery_status: { $nin: statusesNotBelow(effect.status) } };
-          await messages.updateMany(filter, { $set: { delivery_status: effect.status, delivery_updated_at: new Date(effect.at), ...(effect.error ? { delivery_error: effect.error } : {}) } });
+          await chats.recordDelivery(chatId, effect.waMessageId, { delivery_status: effect.status, delivery_updated_at: new Date(effect.at), ...(effect.error ? { delivery_error: effect.error } : {}) });
           await deps.outbound.recordDelivery?.({ waMessageId: effect.waMessageId, status: effect.status, at: effect.at, error: effect.error });
-          const message = await messages.findOne({ chat_id: chatId, wa_message_id: effect.waMessageId }, { projection: { _id: 1 } });
+          const message = await chats.messageWithWaId(chatId, effect.waMessageId);
           deps.rooms.publish(chatId, 'message_status', {
             chat_id: chatId, ...(message ? { message_id: message._id } : {}), wa_message_id: effect.waMessageId, status: effect.status,
             at: new Date(effect.at).toISOString(), ...(effect.error ? { error: effect.error } : {}),
@@ -97,12 +95,4 @@ function replyMessage(body: MessageBody): CloudMessage {
     });
   }
   return textMessage(body.text);
-}
-
-async function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
 }

@@ -2,6 +2,7 @@ import type { CustomerType } from '../../domain/channels.ts';
 import { AppError } from '../../infra/errors.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import type { ReadCursor } from '../../machines/chat.machine.ts';
+import { ChatStore } from './chat-store.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 
 /** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */
@@ -26,12 +27,16 @@ export interface ChatListFilter extends Page {
 /**
  * The agent-facing reads: filtering, sorting and paging happen in MongoDB (or
  * the memory store) on indexed fields — a sorted, limited find and a count;
- * only the profile filters join `users` in a pipeline. Each agent's
- * `unseen_count` and each message's `seen_by` come from the read cursors
- * stored on the chat.
+ * only the profile filters join `users` in a pipeline (`chat-store.ts`). Each
+ * agent's `unseen_count` and each message's `seen_by` come from the read
+ * cursors stored on the chat.
  */
 export class ChatQueries {
-  constructor(private readonly store: DocumentStore) {}
+  private readonly chats: ChatStore;
+
+  constructor(store: DocumentStore) {
+    this.chats = new ChatStore(store);
+  }
 
   /** `fetch_all_chats`: newest activity first, with `unseen_count` for `agent`. */
   async listChats(agent: string, f: ChatListFilter): Promise<{ chats: Doc[]; total: number; page: number; page_size: number }> {
@@ -44,56 +49,33 @@ export class ChatQueries {
       const pattern = { $regex: escapeRegex(search), $options: 'i' };
       match.$or = [{ customer: pattern }, { customer_name: pattern }];
     }
-    const chats = this.store.collection('chats');
     const skip = (f.page - 1) * f.page_size;
-    const order = { last_message_time: -1, _id: -1 } as const;
-    if (special) {
-      // The profile filters need the `users` join: one pipeline.
-      const [result] = await chats.aggregate<{ total: { n: number }[]; chats: Doc[] }>([
-        { $match: match },
-        // The actor record is most of a chat document: drop it before anything sorts, joins or copies.
-        { $project: { actor: 0 } },
-        { $lookup: { from: 'users', localField: 'customer', foreignField: 'mobile', as: 'user' } },
-        { $match: special },
-        { $project: { user: 0 } },
-        { $sort: order },
-        { $facet: { total: [{ $count: 'n' }], chats: [{ $skip: skip }, { $limit: f.page_size }] } },
-      ]);
-      return { chats: (result?.chats ?? []).map((c) => chatOut(withUnseen(c, agent))), total: result?.total[0]?.n ?? 0, page: f.page, page_size: f.page_size };
-    }
-    // Otherwise a sorted, limited find (the indexes serve it) and a count: no pass that copies every match.
-    const [page, total] = await Promise.all([
-      chats.find(match, { sort: order, skip, limit: f.page_size, projection: { actor: 0 } }),
-      chats.countDocuments(match),
-    ]);
-    return { chats: page.map((c) => chatOut(withUnseen(c, agent))), total, page: f.page, page_size: f.page_size };
+    // The profile filters need the `users` join: one pipeline. Otherwise a sorted, limited find (the indexes serve it) and a count.
+    const { chats, total } = special ? await this.chats.chatPageByProfile(match, special, skip, f.page_size) : await this.chats.chatPage(match, skip, f.page_size);
+    return { chats: chats.map((c) => chatOut(withUnseen(c, agent))), total, page: f.page, page_size: f.page_size };
   }
 
   /** `fetch_chats_by_user`: the chat and one page of its messages, newest first, each with `seen_by`. */
   async history(chatId: string, p: Page): Promise<{ chat: Doc; messages: Doc[]; total: number; page: number; page_size: number }> {
-    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { actor: 0 } });
+    const chat = await this.chats.chatById(chatId);
     if (!chat) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
     const cursors = (chat.read_cursors ?? []) as ReadCursor[];
-    const messages = this.store.collection('messages');
-    const [page, total] = await Promise.all([
-      messages.find({ chat_id: chatId }, { sort: { seq: -1 }, skip: (p.page - 1) * p.page_size, limit: p.page_size }),
-      messages.countDocuments({ chat_id: chatId }),
-    ]);
+    const { messages: page, total } = await this.chats.messagePage(chatId, (p.page - 1) * p.page_size, p.page_size);
     for (const m of page) m.seen_by = cursors.filter((r) => r.seq >= Number(m.seq)).map((r) => r.agent);
     return { chat: chatOut(chat), messages: page.map(messageOut), total, page: p.page, page_size: p.page_size };
   }
 
   /** `fetch_missed`: what a reconnecting dashboard missed — messages after `afterSeq`, oldest first (at most 100). */
   async since(chatId: string, afterSeq: number): Promise<{ chat_id: string; last_seq: number; messages: Doc[] }> {
-    const chat = await this.store.collection('chats').findOne({ _id: chatId }, { projection: { last_seq: 1 } });
+    const chat = await this.chats.chatById(chatId, { last_seq: 1 });
     if (!chat) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
-    const messages = await this.store.collection('messages').find({ chat_id: chatId, seq: { $gt: afterSeq } }, { sort: { seq: 1 }, limit: 100 });
+    const messages = await this.chats.messagesAfter(chatId, afterSeq, 100);
     return { chat_id: chatId, last_seq: Number(chat.last_seq ?? 0), messages: messages.map(messageOut) };
   }
 
   /** `search_chat`: the chat of one customer number, or null. */
   async byCustomer(customer: string): Promise<Doc | null> {
-    const chat = await this.store.collection('chats').findOne({ customer }, { projection: { actor: 0 } });
+    const chat = await this.chats.chatOf(customer);
     return chat ? chatOut(chat) : null;
   }
 }

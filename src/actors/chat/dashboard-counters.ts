@@ -2,6 +2,7 @@ import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
+import { ChatStore } from './chat-store.ts';
 
 export interface DashboardStats {
   active: number;
@@ -24,12 +25,16 @@ const ONCE_TTL_MS = 24 * 3600_000;
  * resynchronised from MongoDB by a background job against drift.
  */
 export class DashboardCounters {
+  private readonly chats: ChatStore;
+
   constructor(
     private readonly kv: KeyValueStore,
-    private readonly store: DocumentStore,
+    store: DocumentStore,
     private readonly rooms: RoomPublisher,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.chats = new ChatStore(store);
+  }
 
   /**
    * Applies a change once per `onceKey`: effects may run again after a crash,
@@ -59,8 +64,7 @@ export class DashboardCounters {
    * spec §8.3) — unless `stillHolds` says this pod lost the job's lock meanwhile.
    */
   async resync(stillHolds: () => Promise<boolean> = async () => true): Promise<DashboardStats | null> {
-    const chats = this.store.collection('chats');
-    const [active, resolved] = await Promise.all([chats.countDocuments({ status: 'active' }), chats.countDocuments({ status: 'resolved' })]);
+    const [active, resolved] = await Promise.all([this.chats.countByStatus('active'), this.chats.countByStatus('resolved')]);
     const before = await this.read();
     if (!(await stillHolds())) {
       this.log.warn('counter resync skipped: the job lock moved to another pod');

@@ -1,8 +1,11 @@
+/** Owns `discount_code_template`: the discount route catalogue (spec §5.6). */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { routeTemplateSchema, type RouteTemplate } from '../../domain/discount-catalogue.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+
+const TEMPLATES = 'discount_code_template';
 
 const seedSchema = z.object({ default_campaign_route: z.string(), routes: z.array(routeTemplateSchema).min(1) });
 
@@ -10,9 +13,9 @@ const seedSchema = z.object({ default_campaign_route: z.string(), routes: z.arra
 const CACHE_MS = 30_000;
 
 /**
- * The route catalogue in `discount_code_template` (spec §5.6): seeded from the
- * repo's data file at first start, then edited in the database (codes, texts,
- * validity dates, `enabled`) without a deploy.
+ * The route catalogue: seeded from the repo's data file at first start, then
+ * edited in the database (codes, texts, validity dates, `enabled`) without a
+ * deploy.
  */
 export class CatalogueStore {
   private cache: { at: number; routes: RouteTemplate[] } | undefined;
@@ -22,7 +25,7 @@ export class CatalogueStore {
     store: DocumentStore,
     private readonly log: Logger,
   ) {
-    this.templates = store.collection('discount_code_template');
+    this.templates = store.collection(TEMPLATES);
   }
 
   /** Inserts the seed routes that are missing (never overwrites an edited one). */

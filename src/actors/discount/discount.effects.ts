@@ -2,12 +2,13 @@ import { REASONS } from '../../domain/discount-catalogue.ts';
 import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
 import { PREDEFINED_RESPONSES } from '../../domain/responses.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
-import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
 import type { ChatContext, ChatEvent } from '../../machines/chat.machine.ts';
 import type { DiscountContext, DiscountEffect, DiscountRoute } from '../../machines/discount.machine.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { AskActor } from '../cluster/dispatch.ts';
 import type { CatalogueStore } from './catalogue-store.ts';
+import { DiscountStore } from './discount-store.ts';
 import type { OutboundSender } from '../outbound/outbound.ts';
 
 export const APP_URL = 'https://oneway.cab/app';
@@ -26,10 +27,10 @@ export interface DiscountEffectDeps {
 /**
  * Carries out what the discount machine emitted: WhatsApp messages through the
  * outbox (each with a key derived from the event, so a re-run sends nothing
- * twice), each also stored in the customer's chat; reasons in `no_discount_log`.
+ * twice), each also stored in the customer's chat; declines' reasons logged (`discount-store.ts`).
  */
 export function discountEffects(deps: DiscountEffectDeps) {
-  const noDiscountLog = deps.store.collection('no_discount_log');
+  const records = new DiscountStore(deps.store);
 
   async function send(customer: string, eventId: string, at: number, messages: CloudMessage[]): Promise<void> {
     for (const [i, message] of messages.entries()) {
@@ -58,11 +59,7 @@ export function discountEffects(deps: DiscountEffectDeps) {
           ]);
           break;
         case 'reason.log':
-          try {
-            await noDiscountLog.insertOne({ _id: `${key}:${effect.eventId}`, sender: context.customer, text: effect.reason, created_at: new Date(effect.at) });
-          } catch (err) {
-            if (!isDuplicateKey(err)) throw err;
-          }
+          await records.logReason(`${key}:${effect.eventId}`, context.customer, effect.reason, effect.at);
           break;
         case 'care.send':
           await send(key, effect.eventId, at, [textMessage(PREDEFINED_RESPONSES.default), contactCardMessage()]);

@@ -1,6 +1,11 @@
+/** Owns `inbox`: inbound events made durable before their webhook is acknowledged. */
 import type { Logger } from '../../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import { isDuplicateKey, type DocumentStore, type IndexSpec } from '../../infra/store/store.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
+
+const INBOX = 'inbox';
+
+export const INBOX_INDEXES: readonly IndexSpec[] = [{ collection: INBOX, name: 'state_received', keys: { state: 1, received_at: 1 } }];
 
 /** One inbound event made durable before the webhook is acknowledged. */
 export interface InboxItem {
@@ -47,7 +52,7 @@ export class Inbox {
     private readonly deliver: Deliver,
     private readonly log: Logger,
   ) {
-    this.items = store.collection('inbox');
+    this.items = store.collection(INBOX);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Logger } from '../../infra/logger.ts';
-import { isDuplicateKey, type DocumentStore } from '../../infra/store/store.ts';
+import type { DocumentStore } from '../../infra/store/store.ts';
+import { OutboxStore } from './outbox-store.ts';
 
 /** One logical WhatsApp send; `key` makes it idempotent across retries, crashes and takeovers. */
 export interface OutboundRequest {
@@ -47,30 +48,30 @@ export interface OutboundSender {
 }
 
 /**
- * Records every send in the `outbox` collection as `dry_run` and logs it,
- * sending nothing (tests and tools that need no Pinbot at all). The product
- * uses `Outbox` (`outbox.ts`), which is dry-run per channel without a key.
+ * Records every send in the outbox as `dry_run` and logs it, sending nothing
+ * (tests and tools that need no Pinbot at all). The product uses `Outbox`
+ * (`outbox.ts`), which is dry-run per channel without a key.
  */
 export class DryRunSender implements OutboundSender {
+  private readonly outbox: OutboxStore;
+
   constructor(
-    private readonly store: DocumentStore,
+    store: DocumentStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.outbox = new OutboxStore(store);
+  }
 
   async send(req: OutboundRequest): Promise<void> {
-    try {
-      await this.store.collection('outbox').insertOne({
-        _id: req.key,
-        chat_id: req.chatId,
-        to: req.to,
-        send_type: req.sendType,
-        body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: req.to, ...req.message },
-        state: 'dry_run',
-        created_at: new Date(),
-      });
-      this.log.info({ key: req.key, sendType: req.sendType, type: req.message.type }, 'outbound WhatsApp (dry-run: no API key)');
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const recorded = await this.outbox.record({
+      _id: req.key,
+      chat_id: req.chatId,
+      to: req.to,
+      send_type: req.sendType,
+      body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: req.to, ...req.message },
+      state: 'dry_run',
+      created_at: new Date(),
+    });
+    if (recorded) this.log.info({ key: req.key, sendType: req.sendType, type: req.message.type }, 'outbound WhatsApp (dry-run: no API key)');
   }
 }

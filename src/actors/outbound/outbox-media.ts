@@ -8,6 +8,7 @@ import type { DocumentStore } from '../../infra/store/store.ts';
 import { LaneQueue } from './outbox-queue.ts';
 import type { MediaJob } from './outbound.ts';
 import type { RoomPublisher } from '../runtime/room-publisher.ts';
+import { ChatStore } from '../chat/chat-store.ts';
 
 export interface MediaFetcherOptions {
   store: DocumentStore;
@@ -26,17 +27,19 @@ export const MEDIA_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Fetches media customers send (`GET {PINBOT_ORIGIN}/v1/downloadmedia/{id}`
  * with the channel's key and number) in the background, keeps it in the
- * `media` collections, sets `mediaUrl` on the message and pushes
+ * media store, sets `mediaUrl` on the message (`chat-store.ts`) and pushes
  * `message_media` to the chat's room. Channels without a key skip it (dry-run).
  */
 export class MediaFetcher {
   private readonly queue: LaneQueue;
   private readonly jobs = new Map<string, MediaJob>();
   private readonly media: MediaStore;
+  private readonly messages: ChatStore;
   private readonly maxBytes: number;
 
   constructor(private readonly opts: MediaFetcherOptions) {
     this.media = new MediaStore(opts.store);
+    this.messages = new ChatStore(opts.store);
     this.maxBytes = opts.maxBytes ?? MEDIA_MAX_BYTES;
     this.queue = new LaneQueue((id) => this.fetch(id), {
       concurrency: opts.concurrency ?? 2,
@@ -74,7 +77,6 @@ export class MediaFetcher {
     const job = this.jobs.get(id);
     this.jobs.delete(id);
     if (!job) return;
-    const messages = this.opts.store.collection('messages');
     try {
       if (!(await this.media.has(job.mediaId))) {
         const route = this.opts.endpoints.resolveMedia(channelById(job.channel)!.sendType);
@@ -86,12 +88,12 @@ export class MediaFetcher {
         await this.media.save(job.mediaId, bytes, { mimeType: job.mimeType ?? contentType, chatId: job.chatId, messageId: job.messageId });
       }
       const url = mediaUrl(job.mediaId);
-      await messages.updateOne({ _id: job.messageId }, { $set: { mediaUrl: url, media_status: 'stored' }, $unset: { media_error: '' } });
+      await this.messages.setMediaStored(job.messageId, url);
       this.opts.rooms.publish(job.chatId, 'message_media', { chat_id: job.chatId, message_id: job.messageId, mediaUrl: url });
     } catch (err) {
       const reason = (err as Error).message ?? String(err);
       this.opts.log.warn({ mediaId: job.mediaId, channel: job.channel, err: reason }, 'media download failed');
-      await messages.updateOne({ _id: job.messageId }, { $set: { media_status: 'failed', media_error: reason.slice(0, 300) } }).catch(() => undefined);
+      await this.messages.setMediaFailed(job.messageId, reason.slice(0, 300)).catch(() => undefined);
     }
   }
 }

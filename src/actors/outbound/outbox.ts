@@ -2,11 +2,12 @@ import { MessageBuildError, assertCloudMessage } from '../../domain/messages.ts'
 import type { PinbotEndpoints } from '../../domain/pinbot-endpoints.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { OutboundError, PinbotClient, SendOutcome } from '../../infra/pinbot/pinbot-client.ts';
-import { isDuplicateKey, type Doc, type DocumentStore } from '../../infra/store/store.ts';
+import type { Doc, DocumentStore } from '../../infra/store/store.ts';
 import { LaneQueue } from './outbox-queue.ts';
 import type { DeliveryUpdate, MediaJob, OutboundRequest, OutboundSender } from './outbound.ts';
+import { OutboxStore } from './outbox-store.ts';
 import type { RoomPublisher } from '../runtime/room-publisher.ts';
-import { statusesNotBelow } from '../../domain/delivery-status.ts';
+import { ChatStore } from '../chat/chat-store.ts';
 
 /**
  * `pending` → `sending` → `sent` | `failed` | `uncertain`; `dry_run` when the
@@ -43,24 +44,21 @@ const CRASHED: OutboundError = {
 };
 
 /**
- * The exactly-once outbound path (DESIGN.md decision 5): each send is written
- * to `outbox` under its idempotency key before any request, then sent by a
- * bounded background queue through the Pinbot client. Outcomes land on the
- * record and on the chat message (`outbound_status`, `wa_message_id`) and are
- * pushed to the chat's room as `message_status`.
+ * The exactly-once outbound path (DESIGN.md decision 5): each send is recorded
+ * (`outbox-store.ts`) under its idempotency key before any request, then sent
+ * by a bounded background queue through the Pinbot client. Outcomes land on
+ * the record and on the chat message (`outbound_status`, `wa_message_id`,
+ * through `chat-store.ts`) and are pushed to the chat's room as `message_status`.
  */
 export class Outbox implements OutboundSender {
   private readonly queue: LaneQueue;
-  private readonly outbox;
-  private readonly messages;
-  /** Delivery statuses that arrived before the send they belong to was marked sent. */
-  private readonly early;
+  private readonly outbox: OutboxStore;
+  private readonly messages: ChatStore;
   private readonly now: () => number;
 
   constructor(private readonly opts: OutboxOptions) {
-    this.outbox = opts.store.collection('outbox');
-    this.messages = opts.store.collection('messages');
-    this.early = opts.store.collection('outbox_early_status');
+    this.outbox = new OutboxStore(opts.store);
+    this.messages = new ChatStore(opts.store);
     this.now = opts.now ?? Date.now;
     this.queue = new LaneQueue((key) => this.process(key), {
       concurrency: opts.concurrency ?? 8,
@@ -90,12 +88,7 @@ export class Outbox implements OutboundSender {
       created_at: now,
       updated_at: now,
     };
-    try {
-      await this.outbox.insertOne(doc);
-    } catch (err) {
-      if (isDuplicateKey(err)) return; // this logical send is already recorded: nothing more to do
-      throw err;
-    }
+    if (!(await this.outbox.record(doc))) return; // this logical send is already recorded: nothing more to do
     if (dry) {
       this.opts.log.info({ outboxKey: req.key, channel: req.sendType, type: req.message.type }, 'outbound WhatsApp (dry-run: no API key for this channel)');
       await this.settle(doc, 'dry_run');
@@ -107,14 +100,9 @@ export class Outbox implements OutboundSender {
 
   async recordDelivery(u: DeliveryUpdate): Promise<void> {
     const fields = { delivery_status: u.status, delivery_updated_at: new Date(u.at), ...(u.error ? { delivery_error: u.error } : {}) };
-    const r = await this.outbox.updateOne({ wa_message_id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } }, { $set: fields });
-    if (r.matched > 0 || (await this.outbox.countDocuments({ wa_message_id: u.waMessageId })) > 0) return;
+    if (await this.outbox.recordDelivery(u.waMessageId, fields)) return;
     // No send has this id yet: the status may have overtaken Pinbot's answer. Kept briefly for `finish`.
-    try {
-      await this.early.updateOne({ _id: u.waMessageId, delivery_status: { $nin: statusesNotBelow(u.status) } }, { $set: { ...fields, received_at: new Date(this.now()) } }, { upsert: true });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // a later status is already kept
-    }
+    await this.outbox.keepEarly(u.waMessageId, fields, new Date(this.now()));
   }
 
   downloadMedia(job: MediaJob): void {
@@ -139,7 +127,7 @@ export class Outbox implements OutboundSender {
       $or: [{ pod: this.opts.pod, created_at: { $lt: this.ago(this.opts.resumeAfterMs ?? 5_000) } }, { created_at: { $lt: this.ago(this.opts.orphanMs ?? 30_000) } }],
     });
     // Statuses of messages this service never sent (another system on the same number) are not kept.
-    await this.early.deleteMany({ received_at: { $lt: this.ago(10 * 60_000) } });
+    await this.outbox.dropEarlyBefore(this.ago(10 * 60_000));
     return { uncertain, queued };
   }
 
@@ -155,16 +143,11 @@ export class Outbox implements OutboundSender {
   }
 
   private async process(key: string): Promise<void> {
-    const now = new Date(this.now());
-    const rec = await this.outbox.findOneAndUpdate(
-      { _id: key, state: 'pending' },
-      { $set: { state: 'sending', pod: this.opts.pod, claimed_at: now, updated_at: now } },
-      { returnDocument: 'after' },
-    );
+    const rec = await this.outbox.claim(key, this.opts.pod, new Date(this.now()));
     if (!rec) return; // sent, or claimed by another pod
     const route = this.opts.endpoints.resolve(String(rec.send_type));
     if (route.apiKey === undefined) {
-      await this.outbox.updateOne({ _id: key, state: 'sending' }, { $set: { state: 'dry_run', updated_at: new Date(this.now()) } });
+      await this.outbox.markDryRun(key, new Date(this.now()));
       await this.settle(rec, 'dry_run');
       return;
     }
@@ -179,8 +162,7 @@ export class Outbox implements OutboundSender {
       outcome.result === 'sent'
         ? { state: 'sent', status_code: outcome.status, sent_at: new Date(this.now()), ...(outcome.waMessageId ? { wa_message_id: outcome.waMessageId } : {}) }
         : { state: outcome.result, error: outcome.error };
-    // `uncertain` too: a definite answer arriving after a sweep gave up on it is still the truth.
-    await this.outbox.updateOne({ _id: rec._id, state: { $in: ['sending', 'uncertain'] } }, { $set: { ...fields, ...common } });
+    await this.outbox.finish(rec._id, { ...fields, ...common });
     const log = { outboxKey: rec._id, channel: rec.send_type, type: rec.type, attempts: outcome.attempts, state: fields.state };
     if (outcome.result === 'sent') {
       if (!outcome.waMessageId) this.opts.log.warn(log, 'Pinbot accepted the message but returned no message id: delivery statuses cannot be matched');
@@ -194,13 +176,13 @@ export class Outbox implements OutboundSender {
 
   /** A delivery status that overtook Pinbot's answer, applied now that the id is known. */
   private async applyEarlyStatus(rec: Doc, waMessageId: string): Promise<void> {
-    const e = await this.early.findOne({ _id: waMessageId });
+    const e = await this.outbox.earlyStatus(waMessageId);
     if (!e) return;
     const status = String(e.delivery_status);
     const fields = { delivery_status: status, delivery_updated_at: e.delivery_updated_at, ...(e.delivery_error ? { delivery_error: e.delivery_error } : {}) };
-    await this.outbox.updateOne({ _id: rec._id }, { $set: fields });
-    if (typeof rec.message_id === 'string') await this.messages.updateOne({ _id: rec.message_id, delivery_status: { $nin: statusesNotBelow(status) } }, { $set: fields });
-    await this.early.deleteOne({ _id: waMessageId });
+    await this.outbox.setDelivery(rec._id, fields);
+    if (typeof rec.message_id === 'string') await this.messages.setDelivery(rec.message_id, fields);
+    await this.outbox.dropEarly(waMessageId);
     this.opts.rooms.publish(String(rec.chat_id), 'message_status', {
       chat_id: rec.chat_id, ...(typeof rec.message_id === 'string' ? { message_id: rec.message_id } : {}), wa_message_id: waMessageId, status,
       ...(e.delivery_error ? { error: e.delivery_error } : {}),
@@ -209,8 +191,8 @@ export class Outbox implements OutboundSender {
 
   private async markUncertain(filter: Record<string, unknown>): Promise<number> {
     let n = 0;
-    for (const c of await this.outbox.find({ state: 'sending', ...filter }, { sort: { claimed_at: 1 }, limit: 500, projection: { _id: 1 } })) {
-      const rec = await this.outbox.findOneAndUpdate({ _id: c._id, state: 'sending' }, { $set: { state: 'uncertain', error: CRASHED, updated_at: new Date(this.now()) } }, { returnDocument: 'after' });
+    for (const c of await this.outbox.sending(filter)) {
+      const rec = await this.outbox.markUncertain(c._id, CRASHED, new Date(this.now()));
       if (!rec) continue;
       n++;
       this.opts.log.warn({ outboxKey: rec._id, channel: rec.send_type, type: rec.type }, 'outbound WhatsApp uncertain: found in flight after a crash; not re-sent');
@@ -223,7 +205,7 @@ export class Outbox implements OutboundSender {
     const free = this.queue.free;
     if (free === 0) return 0;
     let n = 0;
-    for (const r of await this.outbox.find({ state: 'pending', ...filter }, { sort: { created_at: 1 }, limit: free, projection: { _id: 1, to: 1 } })) {
+    for (const r of await this.outbox.pending(filter, free)) {
       if (this.queue.has(String(r._id))) continue;
       if (this.queue.push(String(r.to), String(r._id))) n++;
     }
@@ -235,8 +217,8 @@ export class Outbox implements OutboundSender {
     const chatId = String(rec.chat_id);
     const messageId = typeof rec.message_id === 'string' ? rec.message_id : undefined;
     if (messageId) {
-      const set = { outbound_status: status, ...(extra.waMessageId ? { wa_message_id: extra.waMessageId } : {}), ...(extra.error ? { outbound_error: extra.error } : {}) };
-      await this.messages.updateOne({ _id: messageId }, { $set: set }).catch((err: unknown) => this.opts.log.warn({ err, messageId }, 'outbox: updating the chat message failed'));
+      const outcome = { outbound_status: status, ...(extra.waMessageId ? { wa_message_id: extra.waMessageId } : {}), ...(extra.error ? { outbound_error: extra.error } : {}) };
+      await this.messages.setOutboundOutcome(messageId, outcome).catch((err: unknown) => this.opts.log.warn({ err, messageId }, 'outbox: updating the chat message failed'));
     }
     this.opts.rooms.publish(chatId, 'message_status', {
       chat_id: chatId,

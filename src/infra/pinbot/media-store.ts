@@ -1,12 +1,12 @@
+/** Owns `media` and `media_chunks`: downloaded WhatsApp media, kept so the dashboard can show it (`mediaUrl`). */
 import { createHash } from 'node:crypto';
-import type { DocumentStore } from '../store/store.ts';
+import type { Collection, DocumentStore, IndexSpec } from '../store/store.ts';
 
-/**
- * Downloaded WhatsApp media, kept so the dashboard can show it (`mediaUrl`).
- * Bytes go in `media_chunks` as base64 strings (a 16 MiB file would not fit
- * one 16 MB MongoDB document, and strings survive both store drivers alike);
- * the `media` document, written last, marks the file complete.
- */
+const MEDIA = 'media';
+const MEDIA_CHUNKS = 'media_chunks';
+
+/** Chunks are read back in order. */
+export const MEDIA_INDEXES: readonly IndexSpec[] = [{ collection: MEDIA_CHUNKS, name: 'media_n', keys: { media_id: 1, n: 1 } }];
 
 export interface MediaMeta {
   /** WhatsApp's media id. */
@@ -20,19 +20,29 @@ export interface MediaMeta {
 
 const CHUNK_BYTES = 768 * 1024; // 1 MiB of base64 per chunk document
 
+/**
+ * Bytes go in `media_chunks` as base64 strings (a 16 MiB file would not fit
+ * one 16 MB MongoDB document, and strings survive both store drivers alike);
+ * the `media` document, written last, marks the file complete.
+ */
 export class MediaStore {
-  constructor(private readonly store: DocumentStore) {}
+  private readonly files: Collection;
+  private readonly chunks: Collection;
+
+  constructor(store: DocumentStore) {
+    this.files = store.collection(MEDIA);
+    this.chunks = store.collection(MEDIA_CHUNKS);
+  }
 
   /** Stores the bytes under `id`; storing the same id again rewrites the same chunks (idempotent). */
   async save(id: string, bytes: Buffer, info: { mimeType: string; chatId?: string; messageId?: string }): Promise<MediaMeta> {
-    const chunks = this.store.collection('media_chunks');
     const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
     for (let n = 0; n < count; n++) {
       const data = bytes.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES).toString('base64');
-      await chunks.updateOne({ _id: `${id}:${n}` }, { $set: { media_id: id, n, data } }, { upsert: true });
+      await this.chunks.updateOne({ _id: `${id}:${n}` }, { $set: { media_id: id, n, data } }, { upsert: true });
     }
     const meta: MediaMeta = { id, mimeType: info.mimeType, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('base64'), chatId: info.chatId, messageId: info.messageId };
-    await this.store.collection('media').updateOne(
+    await this.files.updateOne(
       { _id: id },
       { $set: { mime_type: meta.mimeType, size: meta.size, sha256: meta.sha256, chunks: count, chat_id: info.chatId ?? null, message_id: info.messageId ?? null, stored_at: new Date() } },
       { upsert: true },
@@ -42,9 +52,9 @@ export class MediaStore {
 
   /** The stored file, or null when there is none (or it is incomplete). */
   async load(id: string): Promise<{ meta: MediaMeta; bytes: Buffer } | null> {
-    const doc = await this.store.collection('media').findOne({ _id: id });
+    const doc = await this.files.findOne({ _id: id });
     if (!doc) return null;
-    const parts = await this.store.collection('media_chunks').find({ media_id: id }, { sort: { n: 1 } });
+    const parts = await this.chunks.find({ media_id: id }, { sort: { n: 1 } });
     if (parts.length !== doc.chunks) return null;
     const bytes = Buffer.concat(parts.map((p) => Buffer.from(String(p.data), 'base64')));
     if (bytes.length !== doc.size) return null;
@@ -52,7 +62,7 @@ export class MediaStore {
   }
 
   async has(id: string): Promise<boolean> {
-    return (await this.store.collection('media').countDocuments({ _id: id })) > 0;
+    return (await this.files.countDocuments({ _id: id })) > 0;
   }
 }
 

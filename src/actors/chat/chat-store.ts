@@ -1,0 +1,189 @@
+/** Owns `chats` (one per customer: summary fields beside the chat actor's record), `messages` and `chat_resolve_log`. */
+import { statusesNotBelow } from '../../domain/delivery-status.ts';
+import { isDuplicateKey, type Collection, type DocumentStore, type Filter, type IndexSpec, type Projection } from '../../infra/store/store.ts';
+import type { ActorRecord } from '../runtime/actor-kind.ts';
+import type { Doc } from './chat-views.ts';
+import { joinUserProfile } from './users-store.ts';
+
+const CHATS = 'chats';
+const MESSAGES = 'messages';
+const RESOLVE_LOG = 'chat_resolve_log';
+
+/** Spec §5, adapted to DESIGN.md §4: messages live in their own collection, ordered per chat. */
+export const CHAT_INDEXES: readonly IndexSpec[] = [
+  { collection: CHATS, name: 'status_customer_type', keys: { status: 1, customer_type: 1 } },
+  { collection: CHATS, name: 'customer_unique', keys: { customer: 1 }, unique: true },
+  { collection: CHATS, name: 'last_message_time', keys: { last_message_time: -1 } },
+  { collection: MESSAGES, name: 'chat_seq_unique', keys: { chat_id: 1, seq: -1 }, unique: true },
+  { collection: MESSAGES, name: 'chat_datetime', keys: { chat_id: 1, datetime: -1 } },
+  { collection: MESSAGES, name: 'chat_idempotency', keys: { chat_id: 1, idempotency_id: 1 } },
+  { collection: MESSAGES, name: 'chat_wa_message', keys: { chat_id: 1, wa_message_id: 1 } },
+];
+
+/** The save condition that refuses a writer whose fencing token is older than the stored one. */
+export function notFencedOut(record: ActorRecord, path: string): Record<string, unknown> {
+  return { $or: [{ [path]: { $exists: false } }, { [path]: { $lte: record.fence ?? 0 } }] };
+}
+
+/** A WhatsApp delivery status as it is stored on a message (and on its outbox record). */
+export interface DeliveryFields {
+  delivery_status: string;
+  delivery_updated_at: unknown;
+  delivery_error?: unknown;
+}
+
+/** The outbox's outcome for the message a send carried. */
+export interface OutboundOutcome {
+  outbound_status: string;
+  wa_message_id?: string;
+  outbound_error?: unknown;
+}
+
+/** The actor record is most of a chat document and never shown: left out of every read but the actor's own. */
+const WITHOUT_ACTOR: Projection = { actor: 0 };
+/** Newest activity first; `_id` breaks ties so pages never overlap. */
+const NEWEST_FIRST = { last_message_time: -1, _id: -1 } as const;
+
+/**
+ * Every read and write of chats and messages: the chat actor's record (one
+ * conditional update together with the summary fields, so they never
+ * disagree), its effects' message inserts, the agent-facing reads, the
+ * outcomes the outbox and media downloads record on messages.
+ */
+export class ChatStore {
+  private readonly chats: Collection;
+  private readonly messages: Collection;
+  private readonly resolveLog: Collection;
+
+  constructor(store: DocumentStore) {
+    this.chats = store.collection(CHATS);
+    this.messages = store.collection(MESSAGES);
+    this.resolveLog = store.collection(RESOLVE_LOG);
+  }
+
+  /** The chat actor record of `customer`, or null. */
+  async loadRecord(customer: string): Promise<ActorRecord | null> {
+    const doc = await this.chats.findOne({ customer }, { projection: { actor: 1 } });
+    return (doc?.actor as ActorRecord | undefined) ?? null;
+  }
+
+  /**
+   * Stores `summary` and `record` in chat `chatId`: a new document when
+   * `expected` is 0, otherwise only over version `expected` written by a
+   * pod not fenced out. False on conflict.
+   */
+  async saveRecord(chatId: string, summary: Doc, record: ActorRecord, expected: number): Promise<boolean> {
+    const fields = { ...summary, actor: record };
+    if (expected === 0) {
+      try {
+        await this.chats.insertOne({ _id: chatId, ...fields });
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    }
+    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, { $set: fields });
+    return r.matched === 1;
+  }
+
+  /** Chat `chatId` (without its actor record unless `projection` asks), or null. */
+  chatById(chatId: string, projection: Projection = WITHOUT_ACTOR): Promise<Doc | null> {
+    return this.chats.findOne({ _id: chatId }, { projection });
+  }
+
+  /** The chat of `customer` (without its actor record unless `projection` asks), or null. */
+  chatOf(customer: string, projection: Projection = WITHOUT_ACTOR): Promise<Doc | null> {
+    return this.chats.findOne({ customer }, { projection });
+  }
+
+  /** One page of the chats matching `match`, newest activity first, and how many match: a sorted, limited find and a count. */
+  async chatPage(match: Filter, skip: number, limit: number): Promise<{ chats: Doc[]; total: number }> {
+    const [chats, total] = await Promise.all([this.chats.find(match, { sort: NEWEST_FIRST, skip, limit, projection: WITHOUT_ACTOR }), this.chats.countDocuments(match)]);
+    return { chats, total };
+  }
+
+  /** As `chatPage`, keeping only chats whose customer's `users` profile (as `user`) matches `profile`: one pipeline. */
+  async chatPageByProfile(match: Filter, profile: Filter, skip: number, limit: number): Promise<{ chats: Doc[]; total: number }> {
+    const [result] = await this.chats.aggregate<{ total: { n: number }[]; chats: Doc[] }>([
+      { $match: match },
+      // Dropped before anything sorts, joins or copies.
+      { $project: WITHOUT_ACTOR },
+      joinUserProfile('customer', 'user'),
+      { $match: profile },
+      { $project: { user: 0 } },
+      { $sort: NEWEST_FIRST },
+      { $facet: { total: [{ $count: 'n' }], chats: [{ $skip: skip }, { $limit: limit }] } },
+    ]);
+    return { chats: result?.chats ?? [], total: result?.total[0]?.n ?? 0 };
+  }
+
+  /** How many chats are in `status` (the counters' resync). */
+  countByStatus(status: string): Promise<number> {
+    return this.chats.countDocuments({ status });
+  }
+
+  /** Stores a message; one already stored (its effect run again after a crash) is left as it is. */
+  async appendMessage(doc: Doc): Promise<void> {
+    await ignoreDuplicate(this.messages.insertOne(doc));
+  }
+
+  /** The message an event with this idempotency id stored in chat `chatId`, or null. */
+  messageByEvent(chatId: string, idempotencyId: string): Promise<Doc | null> {
+    return this.messages.findOne({ chat_id: chatId, idempotency_id: idempotencyId });
+  }
+
+  /** One page of chat `chatId`'s messages, newest first, and how many it has. */
+  async messagePage(chatId: string, skip: number, limit: number): Promise<{ messages: Doc[]; total: number }> {
+    const [messages, total] = await Promise.all([this.messages.find({ chat_id: chatId }, { sort: { seq: -1 }, skip, limit }), this.messages.countDocuments({ chat_id: chatId })]);
+    return { messages, total };
+  }
+
+  /** Messages of chat `chatId` after `afterSeq`, oldest first, at most `limit`. */
+  messagesAfter(chatId: string, afterSeq: number, limit: number): Promise<Doc[]> {
+    return this.messages.find({ chat_id: chatId, seq: { $gt: afterSeq } }, { sort: { seq: 1 }, limit });
+  }
+
+  /** A webhook's delivery status on the messages of chat `chatId` with this WhatsApp id; statuses only move forward. */
+  async recordDelivery(chatId: string, waMessageId: string, fields: DeliveryFields): Promise<void> {
+    await this.messages.updateMany({ chat_id: chatId, wa_message_id: waMessageId, delivery_status: { $nin: statusesNotBelow(fields.delivery_status) } }, { $set: fields });
+  }
+
+  /** The id of chat `chatId`'s message with this WhatsApp id (`_id` only), or null. */
+  messageWithWaId(chatId: string, waMessageId: string): Promise<Doc | null> {
+    return this.messages.findOne({ chat_id: chatId, wa_message_id: waMessageId }, { projection: { _id: 1 } });
+  }
+
+  /** A delivery status on message `messageId` (one that overtook the send's answer); statuses only move forward. */
+  async setDelivery(messageId: string, fields: DeliveryFields): Promise<void> {
+    await this.messages.updateOne({ _id: messageId, delivery_status: { $nin: statusesNotBelow(fields.delivery_status) } }, { $set: fields });
+  }
+
+  /** What became of the WhatsApp send that carried message `messageId`. */
+  async setOutboundOutcome(messageId: string, outcome: OutboundOutcome): Promise<void> {
+    await this.messages.updateOne({ _id: messageId }, { $set: outcome });
+  }
+
+  /** The customer's media of message `messageId` is stored and served at `url`. */
+  async setMediaStored(messageId: string, url: string): Promise<void> {
+    await this.messages.updateOne({ _id: messageId }, { $set: { mediaUrl: url, media_status: 'stored' }, $unset: { media_error: '' } });
+  }
+
+  /** The customer's media of message `messageId` could not be fetched. */
+  async setMediaFailed(messageId: string, reason: string): Promise<void> {
+    await this.messages.updateOne({ _id: messageId }, { $set: { media_status: 'failed', media_error: reason } });
+  }
+
+  /** Records that an agent resolved chat `chatId` (once per event). */
+  async logResolved(chatId: string, eventId: string, r: { customer: string; customerType: string; by: string; at: number }): Promise<void> {
+    await ignoreDuplicate(this.resolveLog.insertOne({ _id: `${chatId}:${eventId}`, chat_id: chatId, customer: r.customer, customer_type: r.customerType, resolved_by: r.by, resolved_at: new Date(r.at) }));
+  }
+}
+
+async function ignoreDuplicate(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
