@@ -1,52 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { ActorDispatcher, DispatchStats, Dispatched } from './dispatch.ts';
 import type { ActorHost, Delivery } from '../runtime/actor-host.ts';
 import { shardOf, type ShardOwnership } from './ownership.ts';
-import { StreamAcks } from './stream-acks.ts';
+import { ShardStreams, type Reply, type ShardEntry, type ShardStreamsOptions } from './shard-streams.ts';
 
-export interface StreamDispatcherOptions {
+export interface StreamDispatcherOptions extends ShardStreamsOptions {
   host: ActorHost;
   ownership: ShardOwnership;
-  kv: KeyValueStore;
-  /** Commands (XADD, XACK, …) and a second connection that may block on XREADGROUP. */
-  redis: Redis;
-  blocking: Redis;
-  prefix: string;
-  pod: string;
   log: Logger;
   /** How long a caller waits for the owner's answer. */
   replyTimeoutMs?: number;
-  /** Entries kept per shard stream (approximate trim), a bound on Redis memory. */
-  maxStreamLength?: number;
 }
 
-const GROUP = 'owners';
 const MAX_INFLIGHT = 2000;
 const RETRY_IDLE_MS = 10_000;
 const MAX_FAILURES = 5;
-
-/** The owner's answer to the pod that appended an entry (`c`: its correlation id). */
-interface Reply {
-  c: string;
-  d?: Delivery;
-  error?: string;
-}
+/** Entries per read or claim, and how long a read waits for new ones (so the loop comes round to releases and retries). */
+const BATCH = 200;
+const READ_BLOCK_MS = 1000;
 
 /**
- * Delivers actor events to the pod that owns their shard (DESIGN.md §6): to
- * the local host when this pod holds a valid lease, else appended to the
- * shard's Redis stream, which the owner reads through a consumer group. An
- * entry is acknowledged only after the actor applied it; when a pod dies, the
- * next owner claims its pending entries and applies them (the actor's applied
- * ids make a second application a no-op). The caller gets the owner's answer
- * over Pub/Sub (`reply:{pod}`).
+ * Delivers actor events to the pod that owns their shard (DESIGN.md §6):
+ * appended to the shard's Redis stream, which the owner reads through a
+ * consumer group. An entry is acknowledged only after the actor applied it;
+ * when a pod dies, the next owner claims its pending entries and applies them
+ * (the actor's applied ids make a second application a no-op). The caller gets
+ * the owner's answer over Pub/Sub (`reply:{pod}`). The Redis calls live in
+ * `shard-streams.ts`; this class decides what is applied, when, in what order.
  */
 export class StreamDispatcher implements ActorDispatcher {
   readonly stats: DispatchStats = { routedLocal: 0, routedRemote: 0, consumed: 0, claimed: 0 };
+  private readonly streams: ShardStreams;
   private readonly waiting = new Map<string, { resolve: (d: Delivery) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly claimedShards = new Set<number>();
   private running = false;
@@ -64,13 +50,12 @@ export class StreamDispatcher implements ActorDispatcher {
   private readonly releasing = new Set<number>();
   /** Failures per entry: one that keeps failing is set aside, so it cannot block its shard for ever. */
   private readonly failures = new Map<string, number>();
-  private readonly acks: StreamAcks;
   private reading: Promise<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: StreamDispatcherOptions) {
-    this.acks = new StreamAcks(opts.redis, GROUP);
+    this.streams = new ShardStreams(opts);
     opts.ownership.onChange(({ shard, owned }) => {
       if (owned) return;
       this.claimedShards.delete(shard);
@@ -93,7 +78,7 @@ export class StreamDispatcher implements ActorDispatcher {
   readonly ask = (kind: string, key: string, event: ActorEvent): Promise<Delivery> => this.dispatch(kind, key, event).done;
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.opts.kv.subscribe(`reply:${this.opts.pod}`, (m) => this.onReply(m));
+    this.unsubscribe = await this.streams.subscribeReplies((r) => this.settle(r));
     this.running = true;
     this.loop = this.consume();
   }
@@ -101,7 +86,7 @@ export class StreamDispatcher implements ActorDispatcher {
   /** Stops reading; in-flight entries finish (their acks are sent) before this resolves (bounded). */
   async stop(timeoutMs = 5000): Promise<void> {
     this.running = false;
-    this.opts.blocking.disconnect(); // ends a blocked XREADGROUP at once
+    this.streams.interruptReads();
     await this.loop;
     const deadline = Date.now() + timeoutMs;
     while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -125,43 +110,32 @@ export class StreamDispatcher implements ActorDispatcher {
     while ((this.inflightByShard.get(shard) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** Entries waiting in the streams of the shards this pod owns (queue lag, for /metrics). */
+  /** Entries read and not yet acknowledged in the streams of the shards this pod owns (queue lag, for /metrics). */
   async backlog(): Promise<number> {
     let total = 0;
-    for (const shard of this.opts.ownership.owned().keys()) {
-      const info = (await this.opts.redis.xpending(this.stream(shard), GROUP).catch(() => [0])) as [number];
-      total += Number(info[0] ?? 0);
-    }
+    for (const shard of this.opts.ownership.owned().keys()) total += await this.streams.pending(shard).catch(() => 0);
     return total;
   }
 
-  private append(shard: number, kind: string, key: string, event: ActorEvent): { queued: Promise<void>; done: Promise<Delivery> } {
+  private append(shard: number, kind: string, key: string, event: ActorEvent): Dispatched {
     const corr = randomUUID();
+    const timeoutMs = this.opts.replyTimeoutMs ?? 15_000;
     let queued!: Promise<void>;
     const done = new Promise<Delivery>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(corr);
-        reject(new Error(`no answer from the owner of shard ${shard} within ${this.opts.replyTimeoutMs ?? 15_000} ms`));
-      }, this.opts.replyTimeoutMs ?? 15_000);
+        reject(new Error(`no answer from the owner of shard ${shard} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.waiting.set(corr, { resolve, reject, timer });
-      queued = this.opts.redis
-        .xadd(this.stream(shard), 'MAXLEN', '~', this.opts.maxStreamLength ?? 100_000, '*', 'k', kind, 'key', key, 'e', JSON.stringify(event), 'r', this.opts.pod, 'c', corr)
-        .then(
-          () => undefined,
-          (err: Error) => {
-            clearTimeout(timer);
-            this.waiting.delete(corr);
-            reject(err);
-            throw err;
-          },
-        );
+      queued = this.streams.append(shard, kind, key, event, corr).catch((err: Error) => {
+        clearTimeout(timer);
+        this.waiting.delete(corr);
+        reject(err);
+        throw err;
+      });
       queued.catch(() => undefined); // the same failure reaches `done`; callers that only await `done` must not crash the process
     });
     return { queued, done };
-  }
-
-  private onReply(message: string): void {
-    this.settle(JSON.parse(message) as Reply);
   }
 
   private settle(r: Reply): void {
@@ -204,11 +178,9 @@ export class StreamDispatcher implements ActorDispatcher {
         // Decided in the same tick as the read starts (no await in between), so a release() cannot slip in unseen.
         const readable = owned.filter((s) => !this.releasing.has(s) && this.opts.ownership.fence(s) !== null);
         if (readable.length === 0) continue;
-        const streams = readable.map((s) => this.stream(s));
-        const read = this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', 200, 'BLOCK', 1000, 'STREAMS', ...streams, ...streams.map(() => '>'));
+        const read = this.streams.read(readable, BATCH, READ_BLOCK_MS);
         this.reading = read;
-        const res = (await read) as [string, [string, string[]][]][] | null;
-        for (const [stream, entries] of res ?? []) this.apply(Number(stream.slice(stream.lastIndexOf(':') + 1)), entries);
+        for (const { shard, entries } of await read) this.apply(shard, entries);
       } catch (err) {
         if (!this.running) break;
         this.opts.log.warn({ err: (err as Error).message }, 'stream consumer error; retrying');
@@ -223,16 +195,13 @@ export class StreamDispatcher implements ActorDispatcher {
    * retry entries whose application failed.
    */
   private async takeOver(shard: number, minIdleMs: number): Promise<void> {
-    const stream = this.stream(shard);
-    await this.opts.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-      if (!/BUSYGROUP/.test(err.message)) throw err;
-    });
+    await this.streams.ensureGroup(shard);
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.opts.redis.xautoclaim(stream, GROUP, this.opts.pod, minIdleMs, cursor, 'COUNT', 200)) as [string, [string, string[]][]];
-      cursor = next;
-      this.stats.claimed += entries.length;
-      this.apply(shard, entries);
+      const claimed = await this.streams.claim(shard, minIdleMs, cursor, BATCH);
+      cursor = claimed.cursor;
+      this.stats.claimed += claimed.entries.length;
+      this.apply(shard, claimed.entries);
     } while (cursor !== '0-0' && this.running);
     this.claimedShards.add(shard);
   }
@@ -243,33 +212,37 @@ export class StreamDispatcher implements ActorDispatcher {
    * entry this same loop must read. Each entry is answered and acknowledged
    * once applied; a failed one stays pending and is retried.
    */
-  private apply(shard: number, entries: [string, string[]][]): void {
+  private apply(shard: number, entries: readonly ShardEntry[]): void {
     if (this.opts.ownership.fence(shard) === null) return; // not ours (any more): leave them for the owner
-    for (const [id, fields] of entries) {
+    for (const entry of entries) {
       if (this.blocked.has(shard)) return; // left pending: re-applied in order once the shard is unblocked
-      const f = fieldsOf(fields);
+      const { id } = entry;
       this.inflight++;
       this.inflightByShard.set(shard, (this.inflightByShard.get(shard) ?? 0) + 1);
-      this.opts.host
-        .send(f.k ?? '', f.key ?? '', JSON.parse(f.e ?? '{}') as ActorEvent)
+      const applied = entry.event ? this.opts.host.send(entry.kind, entry.key, entry.event) : Promise.reject(new Error(`stream entry ${id} holds no readable event`));
+      applied
         .then(
           async (d) => {
             this.failures.delete(id);
-            this.reply(f, { d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
+            this.reply(entry, { d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
             this.stats.consumed++;
-            await this.acks.ack(this.stream(shard), id);
+            await this.streams.ack(shard, id);
           },
           async (err: unknown) => {
-            const failed = (this.failures.get(id) ?? 0) + 1;
+            // A failure in a shard already blocked this round is most often the echo of an earlier one (the
+            // mailbox fails what queued behind it): not held against the entry, or an innocent event behind a
+            // poison one would be dropped with it. The first failure of each round still counts, so this ends.
+            const echo = this.blocked.has(shard);
+            const failed = (this.failures.get(id) ?? 0) + (echo ? 0 : 1);
             if (failed >= MAX_FAILURES) {
               // A poison entry: acknowledge and drop it; its inbox item (if any) is retried, then set aside, there.
               this.failures.delete(id);
-              this.opts.log.error({ err: (err as Error).message, shard, entry: f }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
-              this.reply(f, { error: (err as Error).message });
-              await this.acks.ack(this.stream(shard), id);
+              this.opts.log.error({ err: (err as Error).message, shard, entry: { id, kind: entry.kind, key: entry.key, event: entry.event } }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
+              this.reply(entry, { error: (err as Error).message });
+              await this.streams.ack(shard, id);
               return;
             }
-            this.failures.set(id, failed);
+            if (!echo) this.failures.set(id, failed);
             // No error reply: the entry is applied again shortly, in order, and answers the caller then.
             this.blocked.add(shard);
             this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed; the shard is re-applied in order');
@@ -283,20 +256,10 @@ export class StreamDispatcher implements ActorDispatcher {
     }
   }
 
-  private reply(f: Record<string, string>, answer: Omit<Reply, 'c'>): void {
-    if (!f.r || !f.c) return;
-    const body: Reply = { c: f.c, ...answer };
-    if (f.r === this.opts.pod) return this.settle(body); // the caller is on this pod: no round trip through Redis
-    void this.opts.kv.publish(`reply:${f.r}`, JSON.stringify(body)).catch(() => undefined);
+  private reply(entry: ShardEntry, answer: Omit<Reply, 'c'>): void {
+    if (!entry.replyTo || !entry.corr) return;
+    const body: Reply = { c: entry.corr, ...answer };
+    if (entry.replyTo === this.opts.pod) return this.settle(body); // the caller is on this pod: no round trip through Redis
+    void this.streams.publishReply(entry.replyTo, body).catch(() => undefined);
   }
-
-  private stream(shard: number): string {
-    return `${this.opts.prefix}stream:shard:${shard}`;
-  }
-}
-
-function fieldsOf(flat: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
 }

@@ -36,8 +36,8 @@ export interface ActorDispatcher {
   start(): Promise<void>;
   /** Before this pod gives `shard` up: stop taking its events and let those taken finish (bounded). */
   release(shard: number): Promise<void>;
-  /** Stops taking events; those in flight finish (bounded). */
+  /** Stops taking events; those in flight finish (bounded). Events dispatched afterwards are refused, or never applied here. */
   stop(): Promise<void>;
-  /** Events waiting for this pod's actors. */
+  /** Events taken for this pod's actors and not applied yet (queue lag). */
   backlog(): Promise<number>;
 }

@@ -1,0 +1,144 @@
+import type { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
+import type { ActorEvent } from '../runtime/actor-kind.ts';
+import type { Delivery } from '../runtime/actor-host.ts';
+import { StreamAcks } from './stream-acks.ts';
+
+/** One entry of a shard stream: an event for an actor, and whom to answer once it is applied. */
+export interface ShardEntry {
+  /** The stream entry id: its place in the shard's order. */
+  id: string;
+  kind: string;
+  key: string;
+  /** Undefined when the stored event is not JSON: its application fails like any other. */
+  event: ActorEvent | undefined;
+  /** The pod that appended it, and its correlation id there. */
+  replyTo?: string;
+  corr?: string;
+}
+
+/** The owner's answer to the pod that appended an entry (`c`: its correlation id). */
+export interface Reply {
+  c: string;
+  d?: Delivery;
+  error?: string;
+}
+
+export interface ShardStreamsOptions {
+  /** Commands (XADD, XACK, …) and a second connection that may block on XREADGROUP. */
+  redis: Redis;
+  blocking: Redis;
+  /** Pub/Sub for replies (`reply:{pod}`). */
+  kv: KeyValueStore;
+  prefix: string;
+  /** This pod: the consumer name in the group, and the reply channel it listens on. */
+  pod: string;
+  /** Entries kept per shard stream (approximate trim), a bound on Redis memory. */
+  maxStreamLength?: number;
+}
+
+/** Every owner reads through this one group; pods are its consumers. */
+const GROUP = 'owners';
+
+type RawEntry = [string, string[]];
+
+/**
+ * The Redis side of the shard streams, and nothing else: the stream keys and
+ * entry fields, the consumer group, reads, claims, acknowledgements and the
+ * reply channel. Which entries to apply, when, and in what order is
+ * `dispatch.streams.ts`'s business.
+ */
+export class ShardStreams {
+  private readonly acks: StreamAcks;
+
+  constructor(private readonly opts: ShardStreamsOptions) {
+    this.acks = new StreamAcks(opts.redis, GROUP);
+  }
+
+  /** Appends an event to its shard's stream (XADD, trimmed to about `maxStreamLength`), answered to this pod under `corr`. */
+  async append(shard: number, kind: string, key: string, event: ActorEvent, corr: string): Promise<void> {
+    const fields = ['k', kind, 'key', key, 'e', JSON.stringify(event), 'r', this.opts.pod, 'c', corr];
+    await this.opts.redis.xadd(this.stream(shard), 'MAXLEN', '~', this.opts.maxStreamLength ?? 100_000, '*', ...fields);
+  }
+
+  /** Makes the shard's stream and consumer group if missing; the group starts at the stream's beginning. */
+  async ensureGroup(shard: number): Promise<void> {
+    await this.opts.redis.xgroup('CREATE', this.stream(shard), GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!/BUSYGROUP/.test(err.message)) throw err;
+    });
+  }
+
+  /**
+   * Takes over, for this pod, the shard's pending entries idle at least
+   * `minIdleMs` (XAUTOCLAIM), in stream order, from `cursor` ('0-0': the
+   * beginning). The returned cursor is '0-0' once the whole list was scanned.
+   */
+  async claim(shard: number, minIdleMs: number, cursor: string, count: number): Promise<{ cursor: string; entries: ShardEntry[] }> {
+    const [next, raw] = (await this.opts.redis.xautoclaim(this.stream(shard), GROUP, this.opts.pod, minIdleMs, cursor, 'COUNT', count)) as [string, RawEntry[]];
+    return { cursor: next, entries: raw.map(decode) };
+  }
+
+  /** Reads entries no consumer has seen yet from these shards (XREADGROUP on the blocking connection). */
+  async read(shards: readonly number[], count: number, blockMs: number): Promise<{ shard: number; entries: ShardEntry[] }[]> {
+    const streams = shards.map((s) => this.stream(s));
+    const res = (await this.opts.blocking.xreadgroup('GROUP', GROUP, this.opts.pod, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'))) as
+      | [string, RawEntry[]][]
+      | null;
+    return (res ?? []).map(([stream, raw]) => ({ shard: Number(stream.slice(stream.lastIndexOf(':') + 1)), entries: raw.map(decode) }));
+  }
+
+  /** Ends a blocked read at once (it rejects); the blocking connection is not used again. */
+  interruptReads(): void {
+    this.opts.blocking.disconnect();
+  }
+
+  /** Acknowledges and deletes an applied entry (batched with others of the same turn, see `stream-acks.ts`). */
+  ack(shard: number, id: string): Promise<void> {
+    return this.acks.ack(this.stream(shard), id);
+  }
+
+  /** Entries of the shard read by some consumer and not acknowledged yet (XPENDING). */
+  async pending(shard: number): Promise<number> {
+    const [count] = (await this.opts.redis.xpending(this.stream(shard), GROUP)) as [number];
+    return Number(count ?? 0);
+  }
+
+  /** Listens for answers to entries this pod appended; resolves to a function that stops listening. */
+  subscribeReplies(onReply: (r: Reply) => void): Promise<() => Promise<void>> {
+    return this.opts.kv.subscribe(`reply:${this.opts.pod}`, (message) => {
+      const reply = parseReply(message);
+      if (reply) onReply(reply);
+    });
+  }
+
+  /** Answers the pod that appended an entry. */
+  publishReply(pod: string, reply: Reply): Promise<void> {
+    return this.opts.kv.publish(`reply:${pod}`, JSON.stringify(reply));
+  }
+
+  private stream(shard: number): string {
+    return `${this.opts.prefix}stream:shard:${shard}`;
+  }
+}
+
+function decode([id, flat]: RawEntry): ShardEntry {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+  let event: ActorEvent | undefined;
+  try {
+    event = JSON.parse(f.e ?? '{}') as ActorEvent;
+  } catch {
+    event = undefined;
+  }
+  return { id, kind: f.k ?? '', key: f.key ?? '', event, ...(f.r ? { replyTo: f.r } : {}), ...(f.c ? { corr: f.c } : {}) };
+}
+
+/** A reply, or undefined for a message that is not one (anyone can publish on the channel). */
+function parseReply(message: string): Reply | undefined {
+  try {
+    const r = JSON.parse(message) as Partial<Reply> | null;
+    return r && typeof r.c === 'string' ? (r as Reply) : undefined;
+  } catch {
+    return undefined;
+  }
+}
