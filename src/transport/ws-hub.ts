@@ -74,7 +74,8 @@ export class WsHub implements RoomPublisher {
     private readonly opts: { log: Logger; jwtSecret: string },
   ) {
     const { log } = opts;
-    for (const pattern of ['/ws', '/ws/:chat_id']) {
+    // `/ws/` (an empty chat id) is the dashboard connection, like `/ws`.
+    for (const pattern of ['/ws', '/ws/', '/ws/:chat_id']) {
       app.ws<Connection>(pattern, {
         maxPayloadLength: MAX_FRAME,
         maxBackpressure: MAX_BACKPRESSURE,
@@ -94,7 +95,7 @@ export class WsHub implements RoomPublisher {
           const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
           res.upgrade(conn, key, protocol, extensions, context);
         }, (e, res) => {
-          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e))));
+          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff').end(JSON.stringify(errorBody(e))));
         }),
         open: shield(log, 'ws open', (ws) => {
           const conn = ws.getUserData();

@@ -90,7 +90,8 @@ describe('transport fuzz', () => {
   });
 
   it(`HTTP: ${OTHER_METHOD_RUNS} requests with other methods (HEAD, OPTIONS, PUT, DELETE, PATCH, lower case, unknown) get a registered answer`, async () => {
-    const methods = fc.constantFrom('HEAD', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'get', 'Post', 'PROPFIND', 'FOO');
+    // Methods uWebSockets.js does not know (PROPFIND, FOO) are refused by its parser: see the next test.
+    const methods = fc.constantFrom('HEAD', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'get', 'Post');
     await fc.assert(fc.asyncProperty(requestInput({ methods, bodies: 'post' }), answered), fuzzParams(OTHER_METHOD_RUNS, 15_000));
   });
 
@@ -99,10 +100,38 @@ describe('transport fuzz', () => {
     await fc.assert(fc.asyncProperty(requestInput({ methods, bodies: 'any' }), answered), fuzzParams(BODY_RUNS, 15_000));
   });
 
-  it(`HTTP: ${HEADER_RUNS} requests with many (up to 80) or long (up to 16 KB) extra headers get a registered answer`, async () => {
-    const extraHeaders = fc.record({ count: fc.integer({ min: 0, max: 80 }), length: fc.integer({ min: 1, max: 16_000 }) })
+  // The bundled uWebSockets.js takes at most 50 header lines (a compile-time limit, README "Security"):
+  // up to 40 extra headers must be answered; past the limit, see the next test.
+  it(`HTTP: ${HEADER_RUNS} requests with many (up to 40) or long (up to 16 KB) extra headers get a registered answer`, async () => {
+    const extraHeaders = fc.record({ count: fc.integer({ min: 0, max: 40 }), length: fc.integer({ min: 1, max: 16_000 }) })
       .map(({ count, length }) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-fuzz-${i}`, 'v'.repeat(i === 0 ? length : 1)])));
     await fc.assert(fc.asyncProperty(requestInput({ bodies: 'post', extraHeaders }), answered), fuzzParams(HEADER_RUNS, 15_000));
+  });
+
+  it('drops a request whose method uWebSockets.js does not parse (a documented limit) at once, and keeps answering others', async () => {
+    for (const method of ['PROPFIND', 'FOO', 'BREW']) {
+      const outcome = await rawRequest(port, { method, path: '/api/health', headers: {} }, 5_000).then(
+        (a) => `answered ${a.status}`,
+        (err: Error) => `dropped: ${err.message}`,
+      );
+      assert.ok(outcome.startsWith('dropped: connection dropped') || outcome === 'answered 405' || outcome === 'answered 404', `${method}: ${outcome}`);
+      assert.equal((await rawRequest(port, { method: 'GET', path: '/api/health' })).status, 200);
+    }
+  });
+
+  it('drops a request with more headers than uWebSockets.js takes (a documented limit), within its timeout, and keeps answering others', async () => {
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`x-fuzz-${i}`, 'v']));
+    const started = Date.now();
+    const dropped = rawRequest(port, { method: 'GET', path: '/api/health', headers: many }, 15_000).then(
+      (a) => `answered ${a.status}`,
+      (err: Error) => `dropped: ${err.message}`,
+    );
+    // Meanwhile the server serves everyone else.
+    assert.equal((await rawRequest(port, { method: 'GET', path: '/api/health' })).status, 200);
+    const outcome = await dropped;
+    assert.ok(outcome.startsWith('dropped') || outcome === 'answered 431', outcome);
+    assert.ok(Date.now() - started < 15_000, 'the connection was not held open');
+    assert.equal((await rawRequest(port, { method: 'GET', path: '/api/health' })).status, 200);
   });
 
   it(`HTTP: ${WEBHOOK_RUNS} generated webhooks — one answered 4xx leaves inbox, messages and chats unchanged`, async () => {

@@ -49,7 +49,10 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 10_000): Pro
       if (err) reject(err);
       else resolve(a!);
     };
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, agent: false, headers: { connection: 'close', ...r.headers } }, (res) => {
+    // A body always goes with its Content-Length: node:http would send a GET's body unframed, which
+    // is not HTTP (the bytes read as a second, garbage request, and the server rightly drops the connection).
+    const length: Record<string, string> = r.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(r.body)) };
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, agent: false, headers: { connection: 'close', ...length, ...r.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => done(new Error(`response broken: ${e.message}`)));
