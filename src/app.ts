@@ -221,7 +221,10 @@ async function openKv(config: Config, log: Logger): Promise<MemoryKv | RedisKv> 
  * streams in Redis, on connections of their own (one of them may block).
  */
 async function openCluster(kv: MemoryKv | RedisKv, config: Config, log: Logger): Promise<Pick<ActorSystemDeps, 'ownership' | 'dispatcher'> & { close(): void }> {
-  if (kv.kind === 'memory') return { ownership: new LocalOwnership(config.POD_ID), dispatcher: (host) => new LocalDispatcher(host), close: () => undefined };
+  if (kv.kind === 'memory') {
+    const ownership = new LocalOwnership(config.POD_ID);
+    return { ownership, dispatcher: (host) => new LocalDispatcher(host, ownership.shards), close: () => undefined };
+  }
   const commands = await kv.connection();
   const blocking = await kv.connection({ commandTimeoutMs: 0 });
   const ownership = new RedisOwnership({ redis: commands, prefix: kv.prefix, pod: config.POD_ID, log });

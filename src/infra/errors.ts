@@ -14,6 +14,7 @@ export const ERRORS = {
   CORS_ORIGIN_DENIED: { status: 403, message: 'Origin not allowed' },
   VERIFY_TOKEN_MISMATCH: { status: 403, message: 'Verification token does not match' },
   NOT_FOUND: { status: 404, message: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   UNKNOWN_CHANNEL: { status: 404, message: 'Unknown WhatsApp channel' },
   OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },

@@ -75,9 +75,19 @@ export class HttpRouter {
     app.options('/*', shield(opts.log, 'preflight', (res: HttpResponse, req: HttpRequest) => this.preflight(res, req)));
   }
 
-  get(pattern: string, handler: Handler): this {
+  /**
+   * A GET route, answered to HEAD too (the same status and headers, no body),
+   * unless `sideEffects` says it acts: then HEAD is 405, so a probe never sends anything.
+   */
+  get(pattern: string, handler: Handler, opts: { sideEffects?: boolean } = {}): this {
     this.routes.push({ method: 'GET', pattern });
     this.app.get(pattern, this.entry(pattern, handler, false));
+    const head: Handler = opts.sideEffects
+      ? () => {
+          throw new AppError('METHOD_NOT_ALLOWED', 'HEAD would run this GET, which acts: use GET');
+        }
+      : handler;
+    this.app.head(pattern, this.entry(pattern, head, false));
     return this;
   }
 
@@ -98,7 +108,7 @@ export class HttpRouter {
   /** The native callback for one route: `handle` answers its own failures; the shield catches what escapes even that. */
   private entry(route: string, handler: Handler, hasBody: boolean): (res: HttpResponse, req: HttpRequest) => void {
     return shield(this.opts.log, route, (res: HttpResponse, req: HttpRequest) => this.handle(res, req, route, handler, hasBody), (e, res) => {
-      res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e)), true));
+      res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff').end(JSON.stringify(errorBody(e)), true));
     });
   }
 
@@ -148,7 +158,8 @@ export class HttpRouter {
           if (reqId) res.writeHeader('x-request-id', reqId);
           this.corsHeaders(res, origin);
           for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
-          res.end(body, closeConnection);
+          if (method === 'HEAD') res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, closeConnection);
+          else res.end(body, closeConnection);
         });
       } catch (err) {
         // Half a response cannot be taken back: drop the connection rather than leave the client waiting.
@@ -229,7 +240,7 @@ export class HttpRouter {
     state.done = true;
     // The rest of the body is never read, so the connection cannot be reused.
     res.cork(() => {
-      res.writeStatus('413 Payload Too Large').writeHeader('content-type', 'application/json');
+      res.writeStatus('413 Payload Too Large').writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff');
       this.corsHeaders(res, origin);
       res.end(JSON.stringify(errorBody(new AppError('PAYLOAD_TOO_LARGE'))), true);
     });
@@ -241,7 +252,7 @@ export class HttpRouter {
     const allowed = this.allows(origin);
     res.cork(() => {
       if (!allowed) {
-        res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json');
+        res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff');
         res.end(JSON.stringify(errorBody(new AppError('CORS_ORIGIN_DENIED', `Origin ${origin || '(none)'} is not allowed`))));
         return;
       }

@@ -45,7 +45,7 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
     const channel = channelById(q.channel)!;
     const message = await deps.chats.sendTemplate(agent.sub, q.to, { name: q.name, language: q.language }, requestId, { customerType: channel.customerType, channel: channel.id });
     return { json: { status: 1, data: { message } } };
-  });
+  }, { sideEffects: true });
 
   router.post('/api/chats/clear_cache', async (req) => {
     authenticate(req, deps.jwtSecret, 'admin');

@@ -6,7 +6,7 @@ import type { Logger } from '../infra/logger.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
 import { authenticateToken, bearerToken } from './auth.ts';
 import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
-import { shield } from './shield.ts';
+import { logFailure, shield } from './shield.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 
 /** Frames over this size close the connection (CONTRACT.md). */
@@ -74,7 +74,8 @@ export class WsHub implements RoomPublisher {
     private readonly opts: { log: Logger; jwtSecret: string },
   ) {
     const { log } = opts;
-    for (const pattern of ['/ws', '/ws/:chat_id']) {
+    // `/ws/` (an empty chat id) is the dashboard connection, like `/ws`.
+    for (const pattern of ['/ws', '/ws/', '/ws/:chat_id']) {
       app.ws<Connection>(pattern, {
         maxPayloadLength: MAX_FRAME,
         maxBackpressure: MAX_BACKPRESSURE,
@@ -94,7 +95,7 @@ export class WsHub implements RoomPublisher {
           const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
           res.upgrade(conn, key, protocol, extensions, context);
         }, (e, res) => {
-          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(e))));
+          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff').end(JSON.stringify(errorBody(e))));
         }),
         open: shield(log, 'ws open', (ws) => {
           const conn = ws.getUserData();
@@ -206,7 +207,7 @@ export class WsHub implements RoomPublisher {
       this.send(ws, conn, { event: frame.event, id: frame.id, data });
     } catch (err) {
       const e = toAppError(err);
-      if (e.status >= 500) this.opts.log.error({ err: e.cause ?? e, event: frame.event, conn: conn.id }, e.message);
+      if (e.status >= 500) logFailure(this.opts.log, e, `ws ${frame.event}`); // retryable 503s at info, faults at error
       this.send(ws, conn, { event: 'error', id: frame.id, error: errorBody(e).error });
     }
   }

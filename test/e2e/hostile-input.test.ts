@@ -22,7 +22,9 @@ const BUILT_INS = [...Object.getOwnPropertyNames(Object.prototype), 'prototype']
 /** A raw request through node:http, which sends the path byte for byte (fetch would re-encode it). */
 function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+    // A body goes with its Content-Length: node:http sends a GET body unframed, which is not HTTP.
+    const length: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...length, ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -263,6 +265,35 @@ describe('hostile input', () => {
       assert.ok(limited >= 400, `${limited} of 500 junk frames rate limited`);
       assert.ok(codes.filter((c) => c === 'VALIDATION_FAILED').length <= 100);
       await client.close();
+    });
+  });
+
+  describe('requests uWebSockets.js frames differently (found by the fuzz suite)', () => {
+    it('answers HEAD like GET without a body, and HEAD on a GET that acts with 405', async () => {
+      const head = await raw(port, 'HEAD', '/api/health');
+      assert.equal(head.status, 200);
+      assert.equal(head.body, '');
+      assert.equal(head.headers['content-type'], 'application/json');
+      assert.equal((await raw(port, 'HEAD', '/no/such/route')).status, 404);
+      const acting = await raw(port, 'HEAD', '/api/chats/send_whatsapp_template?to=9822222299', { authorization: `Bearer ${agentToken}` });
+      assert.equal(acting.status, 405);
+      assert.equal(await app.store.collection('chats').findOne({ customer: '9822222299' }), null, 'HEAD sent nothing');
+      await health();
+    });
+
+    it('answers a route that takes no body normally when a (framed) body is sent to it', async () => {
+      for (const size of [10, 4096, 64 * 1024]) {
+        const r = await raw(port, 'GET', '/api/health', { 'content-type': 'text/plain' }, 'x'.repeat(size));
+        assert.equal(r.status, 200, `${size}-byte body`);
+      }
+      // Never read, so never buffered: even past the 256 KiB limit it costs no memory.
+      assert.equal((await raw(port, 'GET', '/api/health', { 'content-type': 'text/plain' }, 'x'.repeat(300 * 1024))).status, 200);
+      await health();
+    });
+
+    it('takes /ws/ (an empty chat id) as the dashboard connection', async () => {
+      assert.equal(await upgradeStatus(`ws://127.0.0.1:${port}/ws/?token=${agentToken}`), 101);
+      assert.equal(await upgradeStatus(`ws://127.0.0.1:${port}/ws/`), 401);
     });
   });
 
