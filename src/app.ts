@@ -37,6 +37,7 @@ import type { Outbox } from './actors/outbound/outbox.ts';
 import { OUTBOX_INDEXES } from './actors/outbound/outbox-store.ts';
 import { MEDIA_INDEXES } from './infra/pinbot/media-store.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
+import { registerDocsRoutes } from './transport/docs.routes.ts';
 import { INBOX_INDEXES, type Inbox } from './actors/inbound/inbox.ts';
 import { Scheduler } from './actors/runtime/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
@@ -111,6 +112,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
   registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
   registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, jwtSecret: config.AGENT_JWT_SECRET });
+  registerDocsRoutes(server.router);
   server.router.fallback();
 
   await actors.start();

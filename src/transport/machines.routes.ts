@@ -3,6 +3,8 @@ import { MACHINES, machineJson } from '../machines/machine-docs.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { authenticate } from './auth.ts';
+import { z } from 'zod';
+import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 
 /** For product people: the machine definitions, and what one actor is doing right now. */
@@ -40,3 +42,36 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
     };
   });
 }
+
+const at = z.iso.datetime({ offset: true });
+
+export const machineRouteDocs: RouteDoc[] = [
+  {
+    method: 'get', path: '/api/machines', tags: ['machines'], summary: 'The state machines\' names',
+    responses: { 200: { description: 'Machine names', schema: okBody({ data: z.object({ machines: z.array(z.string()) }) }) } },
+  },
+  {
+    method: 'get', path: '/api/machines/{name}', tags: ['machines'], summary: 'One machine\'s definition (for the Stately visualizer)',
+    params: { name: { schema: z.string(), description: 'a name from GET /api/machines' } },
+    responses: { 200: { description: 'The XState machine config as JSON', schema: okBody({ name: z.string(), machine: z.record(z.string(), z.unknown()) }) } },
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'get', path: '/api/actors/{type}/{id}', tags: ['machines'], summary: 'One actor\'s live state, context and recent transitions', auth: 'agent',
+    params: { type: { schema: z.string(), description: 'a machine name' }, id: { schema: z.string(), description: 'the customer number (10 digits, or 91 and 10 digits)' } },
+    responses: {
+      200: {
+        description: 'The actor record',
+        schema: okBody({
+          data: z.object({
+            type: z.string(), id: z.string(), state: z.unknown(), context: z.unknown(), version: z.number().int(),
+            deadlines: z.array(z.object({ id: z.string(), due: at })),
+            transitions: z.array(z.looseObject({ at })),
+            dead_letters: z.array(z.looseObject({ at })),
+          }),
+        }),
+      },
+    },
+    errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+  },
+];

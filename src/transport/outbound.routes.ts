@@ -6,6 +6,7 @@ import { AppError } from '../infra/errors.ts';
 import type { MediaStore } from '../infra/pinbot/media-store.ts';
 import type { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
 import { authenticate } from './auth.ts';
+import { messageView, okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
@@ -18,7 +19,7 @@ export interface OutboundRouteDeps {
 
 const DEFAULT_CHANNEL = CHANNELS.find((c) => c.customerType === 'Customer' && !c.automated)!;
 
-const templateQuery = z.object({
+export const templateQuery = z.object({
   to: z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10 digits, or 91 and 10 digits)' }), z.NEVER)),
   name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lower-case letters, digits and _').default('ask_issue_resolved'),
   language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'a language code such as hi or en_US').default('hi'),
@@ -29,7 +30,10 @@ const templateQuery = z.object({
     .default(DEFAULT_CHANNEL.id),
 });
 
-const idempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'letters, digits and . _ : - (at most 128)');
+export const idempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'letters, digits and . _ : - (at most 128)');
+
+export const deleteCacheBody = z.object({ message: z.string().min(1).max(1000) });
+export const mediaId = z.string().regex(/^[\w.-]{1,128}$/, 'a media id');
 
 /** Types a browser may show inline; anything else is a download, so stored files never run as pages here. */
 const INLINE = /^(image\/(jpeg|png|webp|gif)|video\/(mp4|3gpp)|audio\/(aac|mp4|mpeg|amr|ogg)(;.*)?)$/;
@@ -54,13 +58,13 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
 
   router.post('/api/chats/delete_cache', async (req) => {
     authenticate(req, deps.jwtSecret, 'admin');
-    const { message } = validate(z.object({ message: z.string().min(1).max(1000) }), req.json());
+    const { message } = validate(deleteCacheBody, req.json());
     return { json: { status: 1, data: { deleted: await deps.cache.delete(message) } } };
   });
 
   router.get('/api/media/:id', async (req) => {
     authenticate(req, deps.jwtSecret);
-    const id = validate(z.string().regex(/^[\w.-]{1,128}$/, 'a media id'), req.params[0] ?? '');
+    const id = validate(mediaId, req.params[0] ?? '');
     const file = await deps.media.load(id);
     if (!file) throw new AppError('NOT_FOUND', `No stored media ${id}`);
     const inline = INLINE.test(file.meta.mimeType);
@@ -75,3 +79,34 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
     };
   });
 }
+
+const deleted = okBody({ data: z.object({ deleted: z.number().int().min(0) }) });
+
+export const outboundRouteDocs: RouteDoc[] = [
+  {
+    method: 'get', path: '/api/chats/send_whatsapp_template', tags: ['outbound'], auth: 'agent', sideEffects: true,
+    summary: 'Send a WhatsApp template to a customer (spec FR-7)',
+    description: 'A GET that sends, as the spec has it: repeated with the same Idempotency-Key (or X-Request-Id) it sends once. HEAD answers 405.',
+    query: templateQuery,
+    headers: { 'idempotency-key': { schema: idempotencyKey, description: 'repeat-safe key; defaults to the request id' } },
+    responses: { 200: { description: 'The template message, recorded on the chat and queued for sending', schema: okBody({ data: z.object({ message: messageView }) }) } },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'post', path: '/api/chats/clear_cache', tags: ['outbound'], auth: 'admin', summary: 'Clear the chat response cache (spec FR-10)',
+    responses: { 200: { description: 'How many entries were deleted', schema: deleted } },
+  },
+  {
+    method: 'post', path: '/api/chats/delete_cache', tags: ['outbound'], auth: 'admin', summary: 'Delete one cached response (spec FR-10)',
+    body: deleteCacheBody,
+    responses: { 200: { description: 'How many entries were deleted', schema: deleted } },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get', path: '/api/media/{id}', tags: ['outbound'], auth: 'agent', summary: 'A stored customer media file',
+    description: 'Inline for image/video/audio types a browser may show, otherwise an attachment (application/octet-stream).',
+    params: { id: { schema: mediaId, description: 'the WhatsApp media id' } },
+    responses: { 200: { description: 'The raw bytes', contentType: '*/*' } },
+    errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+  },
+];

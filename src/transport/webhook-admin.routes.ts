@@ -4,6 +4,7 @@ import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
 import { authenticate } from './auth.ts';
+import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
@@ -16,7 +17,7 @@ export interface WebhookAdminDeps {
 
 const mobile = z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10-digit national, or with country code)' }), z.NEVER));
 
-const userUpdate = z.object({
+export const userUpdate = z.object({
   mobile,
   documents_status: z.enum(['Approved', 'Pending', 'Rejected']).optional(),
   dco_status: z.enum(['Active', 'Suspend', 'Inactive']).optional(),
@@ -43,3 +44,25 @@ export function registerWebhookAdminRoutes(router: HttpRouter, deps: WebhookAdmi
     return { json: { status: 1, data: { mobile: m } } };
   });
 }
+
+/** The verification handshake's query (read by hand above: `hub.x` or `hub_x`). */
+export const verifyQuery = z.object({
+  'hub.mode': z.string().optional().describe('`subscribe` (also accepted as `hub_mode`)'),
+  'hub.challenge': z.string().optional().describe('echoed back on success (also `hub_challenge`)'),
+  'hub.verify_token': z.string().optional().describe('must equal WEBHOOK_VERIFY_TOKEN (also `hub_verify_token`)'),
+});
+
+export const webhookAdminRouteDocs: RouteDoc[] = [
+  {
+    method: 'get', path: '/api/webhook/verify', tags: ['webhook'], summary: 'Meta webhook verification handshake (spec FR-8)',
+    query: verifyQuery,
+    responses: { 200: { description: 'The challenge, as the plain body', contentType: 'text/plain' } },
+    errors: ['VERIFY_TOKEN_MISMATCH'],
+  },
+  {
+    method: 'post', path: '/api/webhook/user/update', tags: ['webhook'], auth: 'admin', summary: 'Upsert a user profile (spec FR-8)',
+    body: userUpdate,
+    responses: { 200: { description: 'The stored profile\'s number', schema: okBody({ data: z.object({ mobile: z.string() }) }) } },
+    errors: ['VALIDATION_FAILED'],
+  },
+];

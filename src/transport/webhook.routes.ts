@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { ChatService } from '../actors/chat/chat-service.ts';
-import { channelById } from '../domain/channels.ts';
 import { parseWebhook } from '../domain/webhook.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Forwarder } from '../infra/forwarder.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
+import { z } from 'zod';
+import { CHANNELS, channelById } from '../domain/channels.ts';
+import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 
 export interface WebhookDeps {
@@ -39,3 +41,36 @@ function verifySignature(body: Buffer, header: string | undefined, secret: strin
   const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
   if (!safeEqual(header.toLowerCase(), expected)) throw new AppError('BAD_SIGNATURE');
 }
+
+/**
+ * The Meta webhook envelope, for the document: `parseWebhook` (domain/webhook.ts)
+ * is what checks each message and status, field by field.
+ */
+export const webhookBody = z.looseObject({
+  object: z.string().optional(),
+  entry: z.array(z.looseObject({
+    id: z.string().optional(),
+    changes: z.array(z.looseObject({
+      field: z.string().optional(),
+      value: z.looseObject({
+        messaging_product: z.string().optional(),
+        metadata: z.looseObject({ display_phone_number: z.string().optional(), phone_number_id: z.string().optional() }).optional(),
+        contacts: z.array(z.looseObject({ wa_id: z.string().optional(), profile: z.looseObject({ name: z.string().optional() }).optional() })).optional(),
+        messages: z.array(z.looseObject({ from: z.string(), id: z.string(), timestamp: z.string(), type: z.string() })).optional(),
+        statuses: z.array(z.looseObject({ id: z.string(), status: z.enum(['sent', 'delivered', 'read', 'failed']), timestamp: z.string(), recipient_id: z.string() })).optional(),
+      }).optional(),
+    })),
+  })),
+});
+
+export const webhookRouteDocs: RouteDoc[] = [
+  {
+    method: 'post', path: '/api/chats/whatsapp_chat/{channel}', tags: ['webhook'], auth: 'signature',
+    summary: 'Inbound WhatsApp webhook (spec FR-1)',
+    description: 'Acknowledged once its events are durable; applied asynchronously. Signed with X-Hub-Signature-256 when WEBHOOK_SECRET is set.',
+    params: { channel: { schema: z.enum(CHANNELS.map((c) => c.id) as [string, ...string[]]), description: 'the business number the webhook is for' } },
+    body: webhookBody,
+    responses: { 200: { description: 'Durable', schema: okBody({}) } },
+    errors: ['UNKNOWN_CHANNEL', 'NOT_A_WEBHOOK', 'VALIDATION_FAILED'],
+  },
+];

@@ -6,6 +6,7 @@ import type { PresenceStore } from '../actors/chat/presence-store.ts';
 import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
+import { chatStatus, chatView, messageView } from './api-schemas.ts';
 import { validate } from './validate.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
 
@@ -19,7 +20,8 @@ const page = {
 /** Empty strings from dashboards' unset selects mean "no filter". */
 const blankAsUndefined = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' || v === null || v === 'all' ? undefined : v), s.optional());
 
-const schemas = {
+/** Each client event's `data`, as validated below. */
+export const schemas = {
   config: z.looseObject({ sender: z.string().optional() }),
   search_chat: z.looseObject({ sender: z.string().optional(), customer: phone }),
   fetch_all_chats: z.looseObject({
@@ -39,6 +41,46 @@ const schemas = {
 };
 
 export type AgentEvent = keyof typeof schemas;
+
+const paged = { total: z.number().int().min(0), page: z.number().int().min(1), page_size: z.number().int().min(1) };
+const joined = z.object({ chat_id: z.string(), joined: z.literal(true) });
+
+/** Each event's reply `data`, as `handle` below returns it (the AsyncAPI document and the tests use these). */
+export const replySchemas = {
+  config: z.object({
+    sender: z.string(),
+    role: z.enum(['agent', 'admin']),
+    customer_types: z.array(customerType),
+    channels: z.array(z.object({ id: z.string(), customer_type: customerType, automated: z.boolean() })),
+    statuses: z.array(chatStatus),
+    special_filters: z.array(z.string()),
+  }),
+  search_chat: z.object({ chat: chatView.nullable() }),
+  fetch_all_chats: z.object({ chats: z.array(chatView), ...paged }),
+  fetch_chats_by_user: z.object({ chat: chatView, messages: z.array(messageView).describe('newest first'), ...paged }),
+  new_chat: z.object({ chat: chatView }),
+  join_chat: joined,
+  join_chat_customer: joined,
+  send_message: z.object({ message: messageView }),
+  leave_chat: z.object({ chat_id: z.string(), left: z.literal(true) }),
+  fetch_missed: z.object({ chat_id: z.string(), last_seq: z.number().int().min(0), messages: z.array(messageView).describe('oldest first, at most 100') }),
+  update_chat_status: z.object({ chat: chatView }),
+} as const satisfies Record<AgentEvent, z.ZodType>;
+
+/** One line per event for the documents. */
+export const eventSummaries: Record<AgentEvent, string> = {
+  config: 'The signed-in agent and the dashboard\'s option lists.',
+  search_chat: 'The chat of one customer number, or null.',
+  fetch_all_chats: 'One page of chats, newest activity first, with the agent\'s unseen counts (filters: status, customer_type, search or a special filter).',
+  fetch_chats_by_user: 'One chat and one page of its messages (page 1 the newest); marks the chat read for the agent.',
+  new_chat: 'Opens (or returns) the chat with a customer on the agent channel of its customer type.',
+  join_chat: 'Joins the chat\'s room (its pushes reach this connection).',
+  join_chat_customer: 'Same as join_chat.',
+  send_message: 'Sends a text reply to the customer (a retried frame with the same id and text is applied once).',
+  leave_chat: 'Leaves the chat\'s room.',
+  fetch_missed: 'The messages after `after_seq`, oldest first (at most 100): what a reconnecting dashboard missed.',
+  update_chat_status: 'Resolves or re-opens the chat of a customer number.',
+};
 
 export interface AgentEventDeps {
   hub: WsHub;

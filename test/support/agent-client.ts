@@ -1,6 +1,7 @@
 /** A dashboard stand-in: one agent WebSocket with request/reply by id and a log of pushes. */
 import WebSocket from 'ws';
 import { signToken } from '../../src/infra/jwt.ts';
+import { checkFrame, violations } from './api-check.ts';
 import { TEST_JWT_SECRET } from './app.ts';
 
 export interface Frame {
@@ -12,12 +13,19 @@ export interface Frame {
 
 export class AgentClient {
   readonly pushes: Frame[] = [];
+  /** Frames received that /api/asyncapi.json does not describe (close() fails when there are any). */
+  readonly apiViolations: string[] = [];
   private readonly waiting = new Map<string, (f: Frame) => void>();
   private counter = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString()) as Frame;
+      const problem = checkFrame(frame);
+      if (problem) {
+        this.apiViolations.push(problem);
+        violations.push(problem);
+      }
       const resolve = frame.id !== undefined && frame.id !== null ? this.waiting.get(String(frame.id)) : undefined;
       if (resolve) {
         this.waiting.delete(String(frame.id));
@@ -62,11 +70,14 @@ export class AgentClient {
     }
   }
 
-  close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((r) => {
-      this.ws.once('close', () => r());
-      this.ws.close();
-    });
+  async close(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((r) => {
+        this.ws.once('close', () => r());
+        this.ws.close();
+      });
+    }
+    const seen = this.apiViolations.splice(0);
+    if (seen.length > 0) throw new Error(`frames not described by /api/asyncapi.json:\n${[...new Set(seen)].join('\n')}`);
   }
 }

@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/infra/config.ts';
+import { unwatchHttp, watchHttp } from './api-check.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef';
 
@@ -10,6 +11,8 @@ export interface TestApp extends RunningApp {
   config: Config;
   /** Log lines written so far, parsed. */
   logs: Record<string, unknown>[];
+  /** Responses this app sent that /api/openapi.json does not describe (stop() fails when there are any). */
+  apiViolations: string[];
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
@@ -22,5 +25,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   });
   const app = await startApp(config, sink);
-  return Object.assign(app, { url: `http://127.0.0.1:${app.port}`, config, logs });
+  const url = `http://127.0.0.1:${app.port}`;
+  // Every response a test fetches from this app is checked against the OpenAPI document.
+  const apiViolations = watchHttp(url);
+  const stop = app.stop;
+  const checkedStop = async (): Promise<void> => {
+    await stop();
+    unwatchHttp(url);
+    const seen = apiViolations.splice(0);
+    if (seen.length > 0) throw new Error(`responses not described by /api/openapi.json:\n${[...new Set(seen)].join('\n')}`);
+  };
+  return Object.assign(app, { url, config, logs, apiViolations, stop: checkedStop });
 }

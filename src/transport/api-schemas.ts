@@ -1,0 +1,140 @@
+/**
+ * The zod schemas of what the transports send (response bodies, WebSocket
+ * pushes) and the shape of a route's description. `openapi.ts` and
+ * `asyncapi.ts` turn them into the interface documents with `z.toJSONSchema`,
+ * and the tests validate every response and frame against those documents,
+ * so a schema here that stops matching the code fails the suite.
+ */
+import { z } from 'zod';
+import { CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
+import { ERRORS, type ErrorCode } from '../infra/errors.ts';
+
+export const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
+
+/** `{code, message}`, the code one of `codes` (every registered code when omitted). */
+export const errorDetail = (codes: readonly ErrorCode[] = ERROR_CODES) =>
+  z.object({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]), message: z.string() });
+
+/** The HTTP error body (CONTRACT.md): `{"status": 0, "error": {"code", "message"}}`. */
+export const errorBody = (codes?: readonly ErrorCode[]) => z.object({ status: z.literal(0), error: errorDetail(codes) });
+
+/** A success body: `{"status": 1, ...fields}`. */
+export const okBody = <T extends z.ZodRawShape>(shape: T) => z.object({ status: z.literal(1), ...shape });
+
+const isoTime = z.iso.datetime({ offset: true });
+const nullableText = z.string().nullable();
+export const customerType = z.enum(CUSTOMER_TYPES as [CustomerType, ...CustomerType[]]);
+export const chatStatus = z.enum(['active', 'resolved']);
+
+/** A chat as agents receive it (`chat-views.ts` `chatOut`): lists, replies and `room_update*` pushes. */
+export const chatView = z.looseObject({
+  chat_id: z.string(),
+  customer: z.string(),
+  customer_name: nullableText.optional(),
+  customer_type: customerType,
+  channel: z.string().optional(),
+  status: chatStatus,
+  last_msg_by: nullableText.optional(),
+  last_message: nullableText.optional(),
+  last_message_time: isoTime.nullable(),
+  last_message_time_ist: nullableText,
+  status_updated_by: nullableText.optional(),
+  status_updated_at: isoTime.nullable(),
+  created_at: isoTime.nullable(),
+  last_seq: z.number().int().min(0).optional(),
+  /** Messages after the asking agent's read cursor (lists only). */
+  unseen_count: z.number().int().min(0).optional(),
+});
+
+/** A message as agents receive it (`chat-views.ts` `messageOut`): history, `send_message` and `new_message`. */
+export const messageView = z.looseObject({
+  _id: z.string(),
+  chat_id: z.string(),
+  seq: z.number().int().min(1),
+  sender: z.string(),
+  type: z.string(),
+  message: z.string(),
+  message_type: z.string(),
+  channel: z.string(),
+  datetime: isoTime.nullable(),
+  datetime_ist: nullableText,
+  seen_by: z.array(z.string()),
+  wa_message_id: z.string().optional(),
+  media_type: z.string().optional(),
+  media: z.record(z.string(), z.unknown()).optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** `GET /api/dashboard/stats` `data` and the `dashboard_stats` push. */
+export const dashboardStats = z.object({ active: z.number().int(), resolved: z.number().int(), pending: z.number().int() });
+
+/**
+ * The pushes (spec FR-3 and the delivery outcomes), by event name. Their
+ * producers are the chat effects (`new_message`, `room_update*`,
+ * `chat_status_updated`, `message_status`), the dashboard counters
+ * (`dashboard_stats`) and the outbox (`message_status`, `message_media`).
+ */
+export const PUSHES = {
+  new_message: { room: 'the chat', summary: 'A message was added to the chat (customer, agent or bot).', data: messageView },
+  room_update: { room: 'dashboard', summary: 'A Partner chat changed (FR-3: room update by customer type).', data: chatView },
+  room_update_customer: { room: 'dashboard', summary: 'A Customer chat changed.', data: chatView },
+  room_update_vendor: { room: 'dashboard', summary: 'A Vendor chat changed.', data: chatView },
+  room_update_srdp: { room: 'dashboard', summary: 'An SRDP chat changed.', data: chatView },
+  dashboard_stats: { room: 'dashboard', summary: 'The live counters; the `data` of GET /api/dashboard/stats.', data: dashboardStats },
+  chat_status_updated: {
+    room: 'the chat',
+    summary: 'The chat was resolved or re-opened.',
+    data: z.object({ chat_id: z.string(), customer: z.string(), status: chatStatus, previous_status: chatStatus, status_updated_by: z.string(), status_updated_at: isoTime }),
+  },
+  message_status: {
+    room: 'the chat',
+    summary: 'An outbound message moved on: outbox outcome (`sent`, `failed`, `uncertain`, …) or WhatsApp delivery status (`sent`, `delivered`, `read`, `failed`).',
+    data: z.looseObject({
+      chat_id: z.string(),
+      message_id: z.string().optional(),
+      outbox_key: z.string().optional(),
+      wa_message_id: z.string().optional(),
+      status: z.string(),
+      at: isoTime.optional(),
+      error: z.unknown().optional(),
+    }),
+  },
+  message_media: {
+    room: 'the chat',
+    summary: 'A customer\'s media file was downloaded and stored; `mediaUrl` is its GET /api/media/{id} path.',
+    data: z.object({ chat_id: z.string(), message_id: z.string(), mediaUrl: z.string() }),
+  },
+} as const satisfies Record<string, { room: string; summary: string; data: z.ZodType }>;
+
+export type Auth = 'agent' | 'admin' | 'signature';
+
+export interface ResponseDoc {
+  description: string;
+  /** JSON body schema (omitted for non-JSON bodies). */
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+/** One HTTP operation, as the route file that registers it describes it. */
+export interface RouteDoc {
+  method: 'get' | 'post';
+  /** The OpenAPI path, e.g. `/api/machines/{name}` (the router's `/api/machines/:name`). */
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  auth?: Auth;
+  params?: Record<string, { schema: z.ZodType; description?: string }>;
+  /** Query parameters, one per property of this object schema. */
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Headers the route reads (besides Authorization). */
+  headers?: Record<string, { schema: z.ZodType; description: string }>;
+  /** Responses other than the error body, by status. */
+  responses: Record<number, ResponseDoc>;
+  /** The 4xx codes this route answers with the error body (auth, body, encoding and 5xx codes are added from `auth`, `body` and `params`). */
+  errors?: ErrorCode[];
+  /** GET that acts: HEAD answers 405. */
+  sideEffects?: boolean;
+}
