@@ -31,6 +31,7 @@ import { CHAT_INDEXES } from './actors/chat/chat-store.ts';
 import { PRESENCE_INDEXES, PresenceStore } from './actors/chat/presence-store.ts';
 import { USER_INDEXES, UsersStore } from './actors/chat/users-store.ts';
 import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
+import { observeCustomerMessagePushes } from './actors/chat/chat.effects.ts';
 import { DISCOUNT_INDEXES } from './actors/discount/discount-store.ts';
 import { createOutbound } from './actors/outbound/outbox-setup.ts';
 import type { Outbox } from './actors/outbound/outbox.ts';
@@ -125,6 +126,21 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   metrics.gauge('cluster_takeover_claimed_total', 'Pending entries claimed from a previous owner', () => actors.dispatcher.stats.claimed);
   metrics.gauge('cluster_queue_lag', 'Entries read but not yet applied in owned shard streams', () => actors.dispatcher.backlog());
   metrics.gauge('ws_connections', 'Agent WebSocket connections on this pod', () => hub.connectionCount);
+  // Monitoring (deploy/grafana, deploy/prometheus): backlog, outbox, Pinbot, message→agent latency, readiness.
+  metrics.gauge('inbox_unapplied_events', 'Events this pod acknowledged (webhook 200) and has not applied yet: the backlog', () => inbox.unapplied);
+  metrics.gauge('inbox_unapplied_limit', 'MAX_UNAPPLIED_EVENTS: past this backlog webhooks get 503 OVERLOADED', () => config.MAX_UNAPPLIED_EVENTS);
+  metrics.counter('outbox_sends_total', 'Outbound WhatsApp sends settled by this pod, by result (sent, failed, uncertain, dry_run)', 'result', () => outbound.outbox.outcomes);
+  metrics.gaugeByLabel('outbox_records', 'Outbox records by state, all pods (pending and sending in all; failed and uncertain created in the last 24 h)', 'state', () => outbound.outbox.countByState());
+  const pinbotLatency = metrics.histogram('pinbot_request_duration_seconds', 'Pinbot requests that went out, by method (POST send, GET media) and outcome', [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'outcome']);
+  outbound.client.observeAttempts((method, outcome, seconds) => pinbotLatency.observe({ method, outcome }, seconds));
+  const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+  const liveOrigins = [...new Set(outbound.endpoints.sendTypes.map((t) => outbound.endpoints.resolve(t)).filter((r) => r.apiKey !== undefined).map((r) => r.originUrl))];
+  metrics.gaugeByLabel('pinbot_breaker_state', 'Pinbot circuit breaker per origin: 0 closed, 1 half-open (one probe), 2 open (sends fail at once)', 'origin', () => Object.fromEntries(liveOrigins.map((o) => [o, BREAKER_VALUE[outbound.client.breakerState(o)]])));
+  metrics.counter('pinbot_breaker_opened_total', 'Times a Pinbot circuit breaker opened, by origin', 'origin', () => outbound.client.breakerOpenings);
+  const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
+  observeCustomerMessagePushes(hub, (seconds) => toAgent.observe(seconds));
+  metrics.gauge('app_ready', 'Readiness as /api/health/ready answers it: 1 ready, 0 failing or draining', async () =>
+    draining ? 0 : (await Promise.all(checks.map((c) => c.check().then(() => true, () => false)))).every(Boolean) ? 1 : 0);
   const scheduler = new Scheduler(kv, config.POD_ID, log);
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: (stillHolds: () => Promise<boolean>) => counters.resync(stillHolds) };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving

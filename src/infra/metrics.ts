@@ -56,6 +56,26 @@ export class Metrics {
     });
   }
 
+  /** A gauge read when Prometheus scrapes, one series per value of `label` (sizes owned by other modules). */
+  gaugeByLabel(name: string, help: string, label: string, read: () => Record<string, number> | Promise<Record<string, number>>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      async collect() {
+        const values = await read();
+        this.reset();
+        for (const [value, v] of Object.entries(values)) this.set({ [label]: value }, v);
+      },
+    });
+  }
+
+  /** A histogram observed by its owner (one `observe` per event: no allocation beyond the labels object). */
+  histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
+    return new Histogram<L>({ name, help, buckets, labelNames, registers: [this.registry] });
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

@@ -68,6 +68,11 @@ export class OutboxStore {
     return this.sends.find({ state: 'pending', ...filter }, { sort: { created_at: 1 }, limit, projection: { _id: 1, to: 1 } });
   }
 
+  /** Records in `state` (created since `since`, when given): one count on the `state_created` index. */
+  countInState(state: string, since?: Date): Promise<number> {
+    return this.sends.countDocuments(since ? { state, created_at: { $gte: since } } : { state });
+  }
+
   /**
    * A webhook's delivery status on the send with this WhatsApp id (statuses
    * only move forward). False when no send has that id (yet).

@@ -55,6 +55,9 @@ export class Outbox implements OutboundSender {
   private readonly outbox: OutboxStore;
   private readonly messages: ChatStore;
   private readonly now: () => number;
+  /** Outcomes this process recorded, by state (metrics: `outbox_sends_total`). */
+  readonly outcomes: Record<string, number> = { sent: 0, failed: 0, uncertain: 0, dry_run: 0 };
+  private stateCounts: { at: number; counts: Promise<Record<string, number>> } | undefined;
 
   constructor(private readonly opts: OutboxOptions) {
     this.outbox = new OutboxStore(opts.store);
@@ -129,6 +132,24 @@ export class Outbox implements OutboundSender {
     // Statuses of messages this service never sent (another system on the same number) are not kept.
     await this.outbox.dropEarlyBefore(this.ago(10 * 60_000));
     return { uncertain, queued };
+  }
+
+  /**
+   * Records by state, across all pods (metrics: `outbox_records`): `pending`
+   * and `sending` in all, `failed` and `uncertain` created in the last 24 h
+   * (those stay for people, so their totals only grow). Four counts on the
+   * `state_created` index, reused for `maxAgeMs`; a failed count keeps the last one.
+   */
+  countByState(maxAgeMs = 5_000): Promise<Record<string, number>> {
+    const now = this.now();
+    if (this.stateCounts && now - this.stateCounts.at < maxAgeMs) return this.stateCounts.counts;
+    const previous = this.stateCounts?.counts ?? Promise.resolve({});
+    const day = new Date(now - 24 * 3_600_000);
+    const counts = Promise.all([
+      this.outbox.countInState('pending'), this.outbox.countInState('sending'), this.outbox.countInState('failed', day), this.outbox.countInState('uncertain', day),
+    ]).then(([pending, sending, failed, uncertain]) => ({ pending, sending, failed, uncertain }) as Record<string, number>, () => previous);
+    this.stateCounts = { at: now, counts };
+    return counts;
   }
 
   /** Resolves when nothing is queued or in flight (tests). */
@@ -214,6 +235,7 @@ export class Outbox implements OutboundSender {
 
   /** The outcome on the chat message (what the dashboard shows) and to the agents in the chat's room. */
   private async settle(rec: Doc, status: OutboxState, extra: { waMessageId?: string | undefined; error?: OutboundError } = {}): Promise<void> {
+    this.outcomes[status] = (this.outcomes[status] ?? 0) + 1;
     const chatId = String(rec.chat_id);
     const messageId = typeof rec.message_id === 'string' ? rec.message_id : undefined;
     if (messageId) {

@@ -86,6 +86,9 @@ export class PinbotClient {
   private readonly backoff: BackoffOptions;
   private readonly sleep: (ms: number) => Promise<void>;
   private closed = false;
+  /** Times each origin's breaker opened (metrics: `pinbot_breaker_opened_total`). */
+  readonly breakerOpenings: Record<string, number> = {};
+  private attemptObserver: ((method: 'POST' | 'GET', outcome: string, seconds: number) => void) | undefined;
 
   constructor(private readonly opts: PinbotClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -126,6 +129,11 @@ export class PinbotClient {
     }
   }
 
+  /** Called once per request that went out, with its outcome (as logged) and duration (metrics). */
+  observeAttempts(fn: (method: 'POST' | 'GET', outcome: string, seconds: number) => void): void {
+    this.attemptObserver = fn;
+  }
+
   /** The breaker state of an origin (for tests and metrics). */
   breakerState(originUrl: string): BreakerState {
     return this.breaker(originUrl).state;
@@ -157,6 +165,7 @@ export class PinbotClient {
     }
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
+    const observe = (outcome: string) => this.attemptObserver?.(method, outcome, (performance.now() - started) / 1000);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool(target.originUrl).request({
@@ -173,6 +182,7 @@ export class PinbotClient {
       const reason = describe(err, this.timeoutMs);
       // A POST that may have left cannot be repeated without risking a second message; a GET can.
       const safe = method === 'GET' || neverSent(err);
+      observe(safe ? 'retry' : 'uncertain');
       log({ status: null, latencyMs: latency(), outcome: safe ? 'retry' : 'uncertain', err: reason }, 'pinbot attempt failed', 'warn');
       return safe ? { kind: 'retry', message: reason } : { kind: 'ambiguous', message: `${reason}; the request may have reached Pinbot, so it is not repeated` };
     }
@@ -186,12 +196,14 @@ export class PinbotClient {
     } catch (err) {
       if (err instanceof MediaTooLargeError) {
         breaker.neutral(); // the origin answered; the file is just too big
+        observe('too_large');
         log({ status: res.statusCode, latencyMs: latency(), outcome: 'too_large', err: err.message }, 'pinbot attempt failed', 'warn');
         throw err;
       }
       const reason = `the answer broke off: ${describe(err, this.timeoutMs)}`;
       if (method === 'GET') {
         breaker.failure();
+        observe('retry');
         log({ status: res.statusCode, latencyMs: latency(), outcome: 'retry', err: reason }, 'pinbot attempt failed', 'warn');
         return { kind: 'retry', message: reason };
       }
@@ -204,6 +216,7 @@ export class PinbotClient {
     if (status >= 500) breaker.failure();
     else if (status === 429) breaker.neutral();
     else breaker.success();
+    observe(outcome);
     log({ status, latencyMs: latency(), outcome }, `pinbot ${method} ${status}`, status < 300 ? 'info' : 'warn');
     if (outcome === 'ok') return { kind: 'ok', status, body, headers: res.headers };
     const message = errorMessage(body.toString('utf8'), status);
@@ -234,7 +247,10 @@ export class PinbotClient {
     if (!b) {
       b = new CircuitBreaker({
         ...this.opts.breaker,
-        onChange: (from, to) => this.opts.log[to === 'open' ? 'warn' : 'info']({ origin: originUrl, from, to }, `pinbot circuit ${to}`),
+        onChange: (from, to) => {
+          if (to === 'open') this.breakerOpenings[originUrl] = (this.breakerOpenings[originUrl] ?? 0) + 1;
+          this.opts.log[to === 'open' ? 'warn' : 'info']({ origin: originUrl, from, to }, `pinbot circuit ${to}`);
+        },
       });
       this.breakers.set(originUrl, b);
     }
