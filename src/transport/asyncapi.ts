@@ -80,7 +80,7 @@ export function buildAsyncApi(info: { version: string }): Json {
     }
   }
   return {
-    asyncapi: '3.0.0',
+    asyncapi: '3.1.0',
     info: {
       title: 'Smart Chat agent WebSocket',
       version: info.version,
