@@ -15,10 +15,13 @@ import { webhookRouteDocs } from './webhook.routes.ts';
 export const API_VERSION = '0.1.0';
 
 const jsonDoc = z.record(z.string(), z.unknown());
+/** The documents' registered media types: JSON, but not the API's `{"status": …}` bodies. */
+const OPENAPI_TYPE = 'application/vnd.oai.openapi+json';
+const ASYNCAPI_TYPE = 'application/vnd.aai.asyncapi+json';
 
 export const docsRouteDocs: RouteDoc[] = [
-  { method: 'get', path: '/api/openapi.json', tags: ['docs'], summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'The HTTP interface', schema: jsonDoc } } },
-  { method: 'get', path: '/api/asyncapi.json', tags: ['docs'], summary: 'The AsyncAPI 3 document of the agent WebSocket', responses: { 200: { description: 'The WebSocket interface', schema: jsonDoc } } },
+  { method: 'get', path: '/api/openapi.json', tags: ['docs'], summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'The HTTP interface (a document, not a `status` body)', schema: jsonDoc, contentType: OPENAPI_TYPE } } },
+  { method: 'get', path: '/api/asyncapi.json', tags: ['docs'], summary: 'The AsyncAPI 3 document of the agent WebSocket', responses: { 200: { description: 'The WebSocket interface (a document, not a `status` body)', schema: jsonDoc, contentType: ASYNCAPI_TYPE } } },
   { method: 'get', path: '/api/docs', tags: ['docs'], summary: 'Both documents as one HTML page', responses: { 200: { description: 'A self-contained HTML page', contentType: 'text/html' } } },
 ];
 
@@ -47,8 +50,8 @@ export function registerDocsRoutes(router: HttpRouter): void {
   const openapi = JSON.stringify(docs.openapi);
   const asyncapi = JSON.stringify(docs.asyncapi);
   const cache = { 'cache-control': 'no-cache' };
-  router.get('/api/openapi.json', () => ({ text: openapi, contentType: 'application/json', headers: cache }));
-  router.get('/api/asyncapi.json', () => ({ text: asyncapi, contentType: 'application/json', headers: cache }));
+  router.get('/api/openapi.json', () => ({ text: openapi, contentType: `${OPENAPI_TYPE};version=3.1`, headers: cache }));
+  router.get('/api/asyncapi.json', () => ({ text: asyncapi, contentType: `${ASYNCAPI_TYPE};version=${String(docs.asyncapi.asyncapi)}`, headers: cache }));
   router.get('/api/docs', () => ({ text: docs.html, contentType: 'text/html; charset=utf-8', headers: { ...cache, 'content-security-policy': docs.csp, 'referrer-policy': 'no-referrer' } }));
 }
 

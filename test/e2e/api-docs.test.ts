@@ -56,10 +56,11 @@ describe('interface documents', () => {
     const built = buildApiDocuments();
     const o = await get('/api/openapi.json');
     assert.equal(o.status, 200);
-    assert.match(o.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(o.headers.get('content-type'), 'application/vnd.oai.openapi+json;version=3.1');
     assert.deepEqual(await o.json(), JSON.parse(JSON.stringify(built.openapi)));
     const a = await get('/api/asyncapi.json');
     assert.equal(a.status, 200);
+    assert.equal(a.headers.get('content-type'), 'application/vnd.aai.asyncapi+json;version=3.1.0');
     assert.deepEqual(await a.json(), JSON.parse(JSON.stringify(built.asyncapi)));
     assert.equal((await get('/api/openapi.json', {}, 'HEAD')).status, 200);
   });

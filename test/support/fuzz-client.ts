@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { ERRORS } from '../../src/infra/errors.ts';
 import type { AgentEvent } from '../../src/transport/ws-events.ts';
+import { checkFrame, checkHttp } from './api-check.ts';
 
 export interface RawAnswer {
   status: number;
@@ -17,6 +18,8 @@ export interface RawAnswer {
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: any;
+  /** Why /api/openapi.json does not describe this answer (undefined when it does). */
+  apiProblem?: string | undefined;
 }
 
 /** A description of one request, for failure messages. */
@@ -64,7 +67,9 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 10_000): Pro
         } catch {
           json = undefined;
         }
-        done(undefined, { status: res.statusCode ?? 0, headers: res.headers, text, json });
+        const method = r.method.toUpperCase();
+        const apiProblem = method === 'OPTIONS' ? undefined : checkHttp(method, r.path.split('?')[0]!, res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), text);
+        done(undefined, { status: res.statusCode ?? 0, headers: res.headers, text, json, apiProblem });
       });
     });
     const timer = setTimeout(() => {
@@ -86,6 +91,7 @@ const CODES = new Set(Object.keys(ERRORS));
  */
 export function assertRegisteredAnswer(a: RawAnswer, method: string, what: string): void {
   const isJson = String(a.headers['content-type'] ?? '').startsWith('application/json');
+  assert.equal(a.apiProblem, undefined, `${what}: an answer /api/openapi.json does not describe`);
   if (a.status >= 200 && a.status < 300) {
     assert.ok(a.status === 200 || (a.status === 204 && method === 'OPTIONS'), `${what}: success status ${a.status}`);
     if (isJson && method !== 'HEAD') assert.equal(a.json?.status, 1, `${what}: success body ${a.text.slice(0, 300)}`);
@@ -264,6 +270,7 @@ export function expectedReplyId(sent: unknown): { exact: unknown } | { nullOrSam
 export function assertOneReply(replies: WsReply[], sent: unknown, what: string): void {
   assert.equal(replies.length, 1, `${what}: ${replies.length} replies: ${JSON.stringify(replies).slice(0, 400)}`);
   const reply = replies[0]!;
+  assert.equal(checkFrame(reply as unknown as Record<string, unknown>), undefined, `${what}: a reply /api/asyncapi.json does not describe`);
   const expected = expectedReplyId(sent);
   if ('exact' in expected) assert.deepEqual(reply.id, expected.exact, `${what}: reply id ${JSON.stringify(reply.id)}`);
   else assert.ok(reply.id === null || reply.id === expected.nullOrSame, `${what}: reply id ${JSON.stringify(reply.id)}`);
