@@ -1,6 +1,7 @@
 /** Pods as separate processes (`src/main.ts`), sharing one Redis and one MongoDB-compatible server. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { unwatchHttp, watchHttp } from './api-check.ts';
 import { TEST_JWT_SECRET } from './app.ts';
 import { freePort } from './ports.ts';
 import { waitForPort } from './redis-server.ts';
@@ -42,9 +43,12 @@ export async function startPod(id: string, env: Record<string, string>): Promise
   process.once('exit', kill);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => (process.off('exit', kill), resolve(code))));
   await Promise.race([waitForPort(port, 30_000), exited.then((c) => Promise.reject(new Error(`pod ${id} exited (${c}) during start-up:\n${out}`)))]);
+  const url = `http://127.0.0.1:${port}`;
+  // Every response a test fetches from this pod is checked against the OpenAPI document; stop() fails on any it does not describe.
+  const apiViolations = watchHttp(url);
   return {
     id,
-    url: `http://127.0.0.1:${port}`,
+    url,
     proc,
     output: () => out,
     exited,
@@ -54,6 +58,9 @@ export async function startPod(id: string, env: Record<string, string>): Promise
       const timer = setTimeout(kill, 20_000);
       const code = await exited;
       clearTimeout(timer);
+      unwatchHttp(url);
+      const seen = apiViolations.splice(0);
+      if (seen.length > 0) throw new Error(`pod ${id}: responses not described by /api/openapi.json:\n${[...new Set(seen)].join('\n')}`);
       return code;
     },
   };
