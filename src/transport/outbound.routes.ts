@@ -20,13 +20,14 @@ export interface OutboundRouteDeps {
 const DEFAULT_CHANNEL = CHANNELS.find((c) => c.customerType === 'Customer' && !c.automated)!;
 
 export const templateQuery = z.object({
-  to: z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10 digits, or 91 and 10 digits)' }), z.NEVER)),
+  to: z.string().describe('the customer number: 10 digits, or 91 and 10 digits').transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10 digits, or 91 and 10 digits)' }), z.NEVER)),
   name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'a template name: lower-case letters, digits and _').default('ask_issue_resolved'),
   language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'a language code such as hi or en_US').default('hi'),
   /** The webhook channel a new chat opens on (an existing chat keeps its own). */
   channel: z
     .string()
     .refine((c) => channelById(c) !== undefined && !channelById(c)!.automated, 'one of the agent channels (e.g. 8000247247)')
+    .describe('the webhook channel a new chat opens on (an agent channel); an existing chat keeps its own')
     .default(DEFAULT_CHANNEL.id),
 });
 

@@ -10,7 +10,7 @@ import { chatStatus, chatView, messageView } from './api-schemas.ts';
 import { validate } from './validate.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
 
-const phone = z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number' }), z.NEVER));
+const phone = z.string().describe('a customer number: 10 digits, or 91 and 10 digits').transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number' }), z.NEVER));
 const chatId = z.string().min(1).max(64);
 const customerType = z.enum(CUSTOMER_TYPES as [CustomerType, ...CustomerType[]]);
 const page = {
