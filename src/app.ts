@@ -31,7 +31,6 @@ import { CHAT_INDEXES } from './actors/chat/chat-store.ts';
 import { PRESENCE_INDEXES, PresenceStore } from './actors/chat/presence-store.ts';
 import { USER_INDEXES, UsersStore } from './actors/chat/users-store.ts';
 import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
-import { observeCustomerMessagePushes } from './actors/chat/chat.effects.ts';
 import { DISCOUNT_INDEXES } from './actors/discount/discount-store.ts';
 import { createOutbound } from './actors/outbound/outbox-setup.ts';
 import type { Outbox } from './actors/outbound/outbox.ts';
@@ -97,7 +96,9 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const outbound = createOutbound({ config, store, kv, rooms: hub, log });
   if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
   const cluster = await openCluster(kv, config, log);
-  const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, ...cluster });
+  const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
+  const onCustomerMessagePushed = (seconds: number) => toAgent.observe(seconds);
+  const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
   const { host, inbox, chats } = actors;
   const presence = new PresenceStore(store);
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID }));
@@ -137,8 +138,6 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const liveOrigins = [...new Set(outbound.endpoints.sendTypes.map((t) => outbound.endpoints.resolve(t)).filter((r) => r.apiKey !== undefined).map((r) => r.originUrl))];
   metrics.gaugeByLabel('pinbot_breaker_state', 'Pinbot circuit breaker per origin: 0 closed, 1 half-open (one probe), 2 open (sends fail at once)', 'origin', () => Object.fromEntries(liveOrigins.map((o) => [o, BREAKER_VALUE[outbound.client.breakerState(o)]])));
   metrics.counter('pinbot_breaker_opened_total', 'Times a Pinbot circuit breaker opened, by origin', 'origin', () => outbound.client.breakerOpenings);
-  const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
-  observeCustomerMessagePushes(hub, (seconds) => toAgent.observe(seconds));
   metrics.gauge('app_ready', 'Readiness as /api/health/ready answers it: 1 ready, 0 failing or draining', async () =>
     draining ? 0 : (await Promise.all(checks.map((c) => c.check().then(() => true, () => false)))).every(Boolean) ? 1 : 0);
   const scheduler = new Scheduler(kv, config.POD_ID, log);

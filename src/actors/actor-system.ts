@@ -31,6 +31,8 @@ export interface ActorSystemDeps {
   outbound: OutboundSender;
   /** Which shards this pod owns (chosen by the composition root: in-process, or leases in Redis). */
   ownership: ShardOwnership;
+  /** Told the age of each customer message as it reaches agents (the message→agent latency metric). */
+  onCustomerMessagePushed?: (seconds: number) => void;
   /** How events reach their actor's owner, given this pod's host (in-process, or Redis streams). */
   dispatcher: (host: ActorHost) => ActorDispatcher;
 }
@@ -58,7 +60,7 @@ export class ActorSystem {
     const shards = ownership.shards;
     this.host = new ActorHost(
       [
-        chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log })),
+        chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log, onCustomerMessagePushed: deps.onCustomerMessagePushed })),
         discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, catalogue: this.catalogue, outbound: deps.outbound, ask }) }),
       ],
       {

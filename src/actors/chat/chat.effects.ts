@@ -16,18 +16,8 @@ export interface ChatEffectDeps {
   counters: DashboardCounters;
   outbound: OutboundSender;
   log: Logger;
-}
-
-/** Per room publisher (one per app): told the age of each customer message when it is pushed to agents (metrics). */
-const pushObservers = new WeakMap<object, (seconds: number) => void>();
-
-/**
- * Calls `fn` with the seconds from a customer message's WhatsApp timestamp
- * (whole seconds, the sender's clock) to its `new_message` push, for the chat
- * effects publishing through `rooms`.
- */
-export function observeCustomerMessagePushes(rooms: RoomPublisher, fn: (seconds: number) => void): void {
-  pushObservers.set(rooms, fn);
+  /** Told the age in seconds of each customer message (from its WhatsApp timestamp: whole seconds, the sender's clock) as it is pushed to agents. */
+  onCustomerMessagePushed?: (seconds: number) => void;
 }
 
 /**
@@ -50,7 +40,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           const doc = messageDoc(chatId, effect.message);
           await chats.appendMessage(doc);
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
-          if (effect.message.type === 'Customer') pushObservers.get(deps.rooms)?.(Math.max(0, Date.now() - effect.message.at) / 1000);
+          if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
           deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, 'active') }));
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
           // Customer media is fetched from Pinbot in the background (bounded queue), never inside the mailbox.
