@@ -4,7 +4,7 @@ import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { ActorDispatcher, DispatchStats, Dispatched } from './dispatch.ts';
 import type { ActorHost, Delivery } from '../runtime/actor-host.ts';
 import { shardOf, type ShardOwnership } from './ownership.ts';
-import { ShardStreams, type Reply, type ShardEntry, type ShardStreamsOptions } from './shard-streams.ts';
+import { ShardStreams, failureReply, replyError, type Reply, type ShardEntry, type ShardStreamsOptions } from './shard-streams.ts';
 
 export interface StreamDispatcherOptions extends ShardStreamsOptions {
   host: ActorHost;
@@ -144,7 +144,7 @@ export class StreamDispatcher implements ActorDispatcher {
     this.waiting.delete(r.c);
     clearTimeout(w.timer);
     if (r.d) w.resolve(r.d);
-    else w.reject(new Error(r.error ?? 'owner failed'));
+    else w.reject(replyError(r));
   }
 
   /** The consumer loop: claim what a previous owner left, then read new entries, for every owned shard. */
@@ -238,7 +238,7 @@ export class StreamDispatcher implements ActorDispatcher {
               // A poison entry: acknowledge and drop it; its inbox item (if any) is retried, then set aside, there.
               this.failures.delete(id);
               this.opts.log.error({ err: (err as Error).message, shard, entry: { id, kind: entry.kind, key: entry.key, event: entry.event } }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
-              this.reply(entry, { error: (err as Error).message });
+              this.reply(entry, failureReply(err));
               await this.streams.ack(shard, id);
               return;
             }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { AppError, ERRORS, toAppError, type ErrorCode } from '../../infra/errors.ts';
 import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { Delivery } from '../runtime/actor-host.ts';
@@ -22,6 +23,20 @@ export interface Reply {
   c: string;
   d?: Delivery;
   error?: string;
+  /** The registered code the failure maps to, so the caller's pod answers its client as the owner's would have. */
+  code?: ErrorCode;
+}
+
+/** A failure as a reply: its registered code, with the public message (only an unexpected fault keeps its own, for the caller's log). */
+export function failureReply(err: unknown): Pick<Reply, 'error' | 'code'> {
+  const e = toAppError(err);
+  return e.code === 'INTERNAL' ? { error: (err as Error)?.message ?? String(err), code: e.code } : { error: e.message, code: e.code };
+}
+
+/** The error a failure reply stands for on the caller's pod: the same registered code (an unexpected fault stays unexpected). */
+export function replyError(r: Pick<Reply, 'error' | 'code'>): Error {
+  const message = r.error ?? 'owner failed';
+  return r.code && r.code !== 'INTERNAL' && Object.hasOwn(ERRORS, r.code) ? new AppError(r.code, message) : new Error(message);
 }
 
 export interface ShardStreamsOptions {
