@@ -108,7 +108,7 @@ export class HttpRouter {
   /** The native callback for one route: `handle` answers its own failures; the shield catches what escapes even that. */
   private entry(route: string, handler: Handler, hasBody: boolean): (res: HttpResponse, req: HttpRequest) => void {
     return shield(this.opts.log, route, (res: HttpResponse, req: HttpRequest) => this.handle(res, req, route, handler, hasBody), (e, res) => {
-      res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff').end(JSON.stringify(errorBody(e)), true));
+      writeError(res, e, { close: true });
     });
   }
 
@@ -239,23 +239,14 @@ export class HttpRouter {
     if (state.done || state.aborted) return;
     state.done = true;
     // The rest of the body is never read, so the connection cannot be reused.
-    res.cork(() => {
-      res.writeStatus('413 Payload Too Large').writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff');
-      this.corsHeaders(res, origin);
-      res.end(JSON.stringify(errorBody(new AppError('PAYLOAD_TOO_LARGE'))), true);
-    });
+    writeError(res, new AppError('PAYLOAD_TOO_LARGE'), { close: true, headers: () => this.corsHeaders(res, origin) });
     this.finish(route, method, 413, started);
   }
 
   private preflight(res: HttpResponse, req: HttpRequest): void {
     const origin = req.getHeader('origin');
-    const allowed = this.allows(origin);
+    if (!this.allows(origin)) return writeError(res, new AppError('CORS_ORIGIN_DENIED', `Origin ${origin || '(none)'} is not allowed`));
     res.cork(() => {
-      if (!allowed) {
-        res.writeStatus('403 Forbidden').writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff');
-        res.end(JSON.stringify(errorBody(new AppError('CORS_ORIGIN_DENIED', `Origin ${origin || '(none)'} is not allowed`))));
-        return;
-      }
       res.writeStatus('204 No Content');
       this.corsHeaders(res, origin);
       res.writeHeader('access-control-allow-methods', CORS_ALLOW_METHODS);
@@ -283,6 +274,20 @@ export class HttpRouter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Answers `e` as its coded JSON body, straight on the uWS response: for the
+ * answers written outside a route's `send` (the last-resort guard, 413, a
+ * refused preflight, a refused WebSocket upgrade). `headers` adds more before
+ * the body; `close` ends the connection (a body left unread).
+ */
+export function writeError(res: HttpResponse, e: AppError, opts: { close?: boolean; headers?: () => void } = {}): void {
+  res.cork(() => {
+    res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff');
+    opts.headers?.();
+    res.end(JSON.stringify(errorBody(e)), opts.close ?? false);
+  });
+}
 
 function encode(reply: Reply): { body: string | Uint8Array; contentType: string } {
   if (reply.bytes !== undefined) return { body: reply.bytes, contentType: reply.contentType ?? 'application/octet-stream' };

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Identity } from '../infra/jwt.ts';
 import type { Logger } from '../infra/logger.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
 import { authenticateToken, bearerToken } from './auth.ts';
 import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
+import { writeError } from './http.ts';
 import { logFailure, shield } from './shield.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 
@@ -95,7 +95,7 @@ export class WsHub implements RoomPublisher {
           const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
           res.upgrade(conn, key, protocol, extensions, context);
         }, (e, res) => {
-          res.cork(() => res.writeStatus(`${e.status} ${STATUS_CODES[e.status] ?? ''}`).writeHeader('content-type', 'application/json').writeHeader('x-content-type-options', 'nosniff').end(JSON.stringify(errorBody(e))));
+          writeError(res, e);
         }),
         open: shield(log, 'ws open', (ws) => {
           const conn = ws.getUserData();
