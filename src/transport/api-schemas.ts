@@ -76,14 +76,14 @@ export const dashboardStats = z.object({ active: z.number().int(), resolved: z.n
  */
 export const PUSHES = {
   new_message: { room: 'the chat', summary: 'A message was added to the chat (customer, agent or bot).', data: messageView },
-  room_update: { room: 'dashboard', summary: 'A Partner chat changed (FR-3: room update by customer type).', data: chatView },
+  room_update: { room: 'dashboard', summary: 'A Partner chat changed (FR-3: room update by customer type); `status` is the chat\'s status after the change.', data: chatView },
   room_update_customer: { room: 'dashboard', summary: 'A Customer chat changed.', data: chatView },
   room_update_vendor: { room: 'dashboard', summary: 'A Vendor chat changed.', data: chatView },
   room_update_srdp: { room: 'dashboard', summary: 'An SRDP chat changed.', data: chatView },
   dashboard_stats: { room: 'dashboard', summary: 'The live counters; the `data` of GET /api/dashboard/stats.', data: dashboardStats },
   chat_status_updated: {
-    room: 'the chat',
-    summary: 'The chat was resolved or re-opened.',
+    room: 'dashboard',
+    summary: 'A chat was resolved or re-opened (by an agent, or by the customer writing again): every agent\'s list moves it between tabs; a `dashboard_stats` push carries the new counts.',
     data: z.object({ chat_id: z.string(), customer: z.string(), status: chatStatus, previous_status: chatStatus, status_updated_by: z.string(), status_updated_at: isoTime }),
   },
   message_status: {

@@ -130,6 +130,24 @@ describe('chat webhooks and the agent WebSocket', () => {
       return c?.status === 'active' ? c : undefined;
     });
     assert.equal(chat.status_updated_by, '9800000006');
+    // The dashboard (never in the chat's room) saw both changes, and the reopening message's list update says active.
+    await agent.waitForPush((f) => f.event === 'chat_status_updated' && f.data.customer === '9800000006' && f.data.status === 'active');
+    assert.deepEqual(agent.pushes.filter((f) => f.event === 'chat_status_updated' && f.data.customer === '9800000006').map((f) => f.data.status), ['resolved', 'active']);
+    const update = await agent.waitForPush((f) => f.event === 'room_update_customer' && f.data.last_message === 'still not fixed');
+    assert.equal(update.data.status, 'active');
+  });
+
+  it("pushes a message on a resolved chat to the dashboards with the chat's real status", async () => {
+    const agent = await connect('9099039188');
+    await postWebhook(app.url, CUSTOMER_CHANNEL, textWebhook('919800000016', 'thanks, all good'));
+    const chat = await eventually(() => app.store.collection('chats').findOne({ customer: '9800000016' }));
+    assert.equal((await agent.request('update_chat_status', { customer_number: '9800000016', status: 'resolved' })).data.chat.status, 'resolved');
+    // An agent's closing note (inside the 24-hour window) leaves the chat resolved.
+    const sent = await agent.request('send_message', { chat_id: String(chat._id), message: 'Glad to help!' });
+    assert.equal(sent.data.message.type, 'Agent');
+    const update = await agent.waitForPush((f) => f.event === 'room_update_customer' && f.data.last_message === 'Glad to help!');
+    assert.equal(update.data.status, 'resolved');
+    assert.equal((await app.store.collection('chats').findOne({ customer: '9800000016' }))?.status, 'resolved');
   });
 
   it('forwards inbound payloads to Communication Master without blocking the chat', async () => {

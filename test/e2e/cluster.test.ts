@@ -123,6 +123,40 @@ describe('three pods', () => {
   });
 });
 
+describe('two pods', () => {
+  const pods: Pod[] = [];
+  const agents: AgentClient[] = [];
+  after(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+    await Promise.all(pods.map((p) => p.stop()));
+  });
+
+  it("tell every dashboard on every pod of a status change, with the counts and the chat's real status", async () => {
+    const env = clusterEnv();
+    pods.push(...(await Promise.all(['pod-x', 'pod-y'].map((id) => startPod(id, env)))));
+    await waitForShards(pods);
+    const [onX, onY] = [await AgentClient.connect(pods[0]!.url, 'agent-x'), await AgentClient.connect(pods[1]!.url, 'agent-y')];
+    agents.push(onX, onY);
+    await deliver(() => pods, 0, textWebhook('919760000001', 'please call me'));
+    const opened = await onY.waitForPush((f) => f.event === 'room_update_customer' && f.data.customer === '9760000001', 10_000);
+    assert.equal(opened.data.status, 'active');
+
+    // Neither agent is in the chat's room; the resolve is asked on pod x, the chat may live on either pod.
+    const resolved = await onX.request('update_chat_status', { customer_number: '9760000001', status: 'resolved' });
+    assert.equal(resolved.data?.chat?.status, 'resolved', JSON.stringify(resolved.error));
+    for (const agent of [onX, onY]) {
+      const pushed = await agent.waitForPush((f) => f.event === 'chat_status_updated' && f.data.customer === '9760000001', 10_000);
+      assert.deepEqual([pushed.data.status, pushed.data.status_updated_by], ['resolved', 'agent-x']);
+      await agent.waitForPush((f) => f.event === 'dashboard_stats' && f.data.resolved === 1 && f.data.active === 0, 10_000);
+    }
+    // An agent's note on the resolved chat reaches the other pod's list as resolved.
+    const note = await onY.request('send_message', { chat_id: resolved.data.chat.chat_id, message: 'closing note' });
+    assert.equal(note.data?.message?.type, 'Agent', JSON.stringify(note.error));
+    const update = await onX.waitForPush((f) => f.event === 'room_update_customer' && f.data.last_message === 'closing note', 10_000);
+    assert.equal(update.data.status, 'resolved');
+  });
+});
+
 describe('pods failing under load', () => {
   const pods: Pod[] = [];
   let store: MongoStore;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { AgentClient } from '../support/agent-client.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { signToken } from '../../src/infra/jwt.ts';
+import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
 import { eventually, postWebhook, textWebhook } from '../support/webhooks.ts';
 
@@ -160,13 +161,29 @@ describe('agent WebSocket events', () => {
     assert.equal((await a.request('send_message', { chat_id: 'nope', message: 'x' })).error?.code, 'NOT_FOUND');
   });
 
-  it('update_chat_status: resolves and reopens, pushing chat_status_updated and dashboard_stats', async () => {
+  it('update_chat_status: resolves and reopens, pushing chat_status_updated and dashboard_stats to every dashboard', async () => {
     await b.request('join_chat', { chat_id: chatId });
+    await a.request('leave_chat', { chat_id: chatId });
+    const listed = await a.request('fetch_all_chats', { status: 'active', search: '9811111111' });
+    assert.equal(listed.data.total, 1);
+    a.pushes.length = 0;
     const resolved = await b.request('update_chat_status', { customer_number: '9811111111', update_by_number: OTHER, status: 'resolved' });
     assert.equal(resolved.data.chat.status, 'resolved');
     const pushed = await b.waitForPush((f) => f.event === 'chat_status_updated' && f.data.status === 'resolved');
     assert.equal(pushed.data.status_updated_by, OTHER);
-    await a.waitForPush((f) => f.event === 'dashboard_stats' && f.data.resolved >= 1);
+    // `a` is not in the chat's room: its list still hears of the change, and the counts follow.
+    const seen = await a.waitForPush((f) => f.event === 'chat_status_updated' && f.data.chat_id === chatId);
+    assert.deepEqual([seen.data.status, seen.data.previous_status], ['resolved', 'active']);
+    const stats = await a.waitForPush((f) => f.event === 'dashboard_stats');
+    const http = await fetch(`${app.url}/api/dashboard/stats`, { headers: { authorization: `Bearer ${signToken({ sub: AGENT }, TEST_JWT_SECRET)}` } }).then((r) => r.json() as Promise<{ data: { active: number; resolved: number; pending: number } }>);
+    assert.deepEqual(stats.data, http.data);
+    assert.equal(stats.data.resolved, 1);
+    assert.equal(b.pushes.filter((f) => f.event === 'chat_status_updated' && f.data.chat_id === chatId).length, 1, 'once, though b is in the chat room and the dashboard room');
+    const reopened = await a.request('update_chat_status', { customer_number: '9811111111', status: 'active' });
+    assert.equal(reopened.data.chat.status, 'active');
+    await a.waitForPush((f) => f.event === 'chat_status_updated' && f.data.status === 'active' && f.data.status_updated_by === AGENT);
+    await a.waitForPush((f) => f.event === 'dashboard_stats' && f.data.resolved === 0);
+    await b.request('update_chat_status', { customer_number: '9811111111', status: 'resolved' });
     const again = await b.request('update_chat_status', { customer_number: '9811111111', status: 'resolved' });
     assert.equal(again.data.chat.status, 'resolved', 'the same status again changes nothing');
     assert.equal((await b.request('update_chat_status', { customer_number: '9811111111', status: 'closed' })).error?.code, 'VALIDATION_FAILED');

@@ -3,7 +3,8 @@ import { templateMessage, textMessage, type CloudMessage } from '../../domain/me
 import { toWhatsApp } from '../../domain/phone.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
-import type { ChatContext, ChatEffect, MessageBody } from '../../machines/chat.machine.ts';
+import type { StateValue } from 'xstate';
+import type { ChatContext, ChatEffect, ChatStatus, MessageBody } from '../../machines/chat.machine.ts';
 import { ChatStore } from './chat-store.ts';
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
@@ -28,8 +29,10 @@ export interface ChatEffectDeps {
 export function chatEffects(deps: ChatEffectDeps) {
   const chats = new ChatStore(deps.store);
 
-  return async function execute(_key: string, effects: readonly unknown[], ctx: unknown): Promise<void> {
+  return async function execute(_key: string, effects: readonly unknown[], ctx: unknown, value: StateValue): Promise<void> {
     const context = ctx as ChatContext;
+    // The chat's status after the event (a message on a resolved chat leaves it resolved; a customer's reopens it).
+    const status: ChatStatus = value === 'resolved' ? 'resolved' : 'active';
     const chatId = context.chatId;
     for (const effect of effects as ChatEffect[]) {
       switch (effect.type) {
@@ -41,7 +44,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           await chats.appendMessage(doc);
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
           if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
-          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, 'active') }));
+          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
           // Customer media is fetched from Pinbot in the background (bounded queue), never inside the mailbox.
           if (effect.message.type === 'Customer' && typeof media?.id === 'string') {
@@ -55,7 +58,9 @@ export function chatEffects(deps: ChatEffectDeps) {
           if (resolved) {
             await chats.logResolved(chatId, effect.eventId, { customer: context.customer, customerType: context.customerType, by: effect.by, at: effect.at });
           }
-          deps.rooms.publish(chatId, 'chat_status_updated', {
+          // To every dashboard, not only the chat's room: every agent's list moves the chat between tabs.
+          // (Every connection is in `dashboard`, so the chat's room members get it there, once.)
+          deps.rooms.publish(DASHBOARD_ROOM, 'chat_status_updated', {
             chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,
             status_updated_by: effect.by, status_updated_at: new Date(effect.at).toISOString(),
           });

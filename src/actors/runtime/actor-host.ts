@@ -1,4 +1,4 @@
-import { initialTransition, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { initialTransition, type AnyMachineSnapshot, type EventObject, type StateValue } from 'xstate';
 import { pureTransition, type Transition } from './pure-transition.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, DeadLetter, Deadline } from './actor-kind.ts';
@@ -265,7 +265,7 @@ export class ActorHost {
     r.record = stored;
     this.observe((o) => o.transitioned(kind.name, r.key, event, next));
     this.armDeadlines(r);
-    const dead = await this.runEffects(r, event.id, effects, next.context);
+    const dead = await this.runEffects(r, event.id, effects, next.context, next.value);
     // All ran: `pending` is replaced by the next event's effects (or cleared at passivation), no save needed now.
     if (dead.length) await this.settle(r, stored, dead);
     return { handled: true, duplicate: false, context: next.context, value: next.value, effects, deadLettered: dead.length };
@@ -280,7 +280,7 @@ export class ActorHost {
       r.record = stored;
       if (stored.pending.length) {
         // The last applied event emitted them.
-        const dead = await this.runEffects(r, stored.applied.at(-1) ?? '', stored.pending, r.snapshot.context);
+        const dead = await this.runEffects(r, stored.applied.at(-1) ?? '', stored.pending, r.snapshot.context, r.snapshot.value);
         await this.settle(r, stored, dead);
       }
     } else {
@@ -297,12 +297,12 @@ export class ActorHost {
    * while the actor's mailbox waits (per-actor order holds). Returns those that
    * still failed at their last attempt; the others of the same event still run.
    */
-  private async runEffects(r: Resident, eventId: string, effects: readonly unknown[], context: unknown): Promise<DeadLetter[]> {
+  private async runEffects(r: Resident, eventId: string, effects: readonly unknown[], context: unknown, value: StateValue): Promise<DeadLetter[]> {
     const dead: DeadLetter[] = [];
     for (const effect of effects) {
       for (let attempt = 1, wait = this.effectBackoffMs; ; attempt++, wait *= 2) {
         try {
-          await r.kind.execute(r.key, [effect], context);
+          await r.kind.execute(r.key, [effect], context, value);
           break;
         } catch (err) {
           if (attempt >= this.effectAttempts) {

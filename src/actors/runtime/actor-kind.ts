@@ -72,8 +72,9 @@ export interface ActorKind<E extends ActorEvent = ActorEvent> {
   /**
    * Carries out effects in order. Idempotent: after a crash they may run again.
    * The host passes one effect at a time, so a failure is that effect's alone.
+   * `context` and `value` are the actor's state after the event that emitted them.
    */
-  execute(key: string, effects: readonly unknown[], context: unknown): Promise<void>;
+  execute(key: string, effects: readonly unknown[], context: unknown, value: StateValue): Promise<void>;
   /** Keys of stored actors with a deadline due by `now` (to wake passivated actors). */
   dueKeys?(now: number, limit: number): Promise<string[]>;
 }
