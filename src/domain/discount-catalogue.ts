@@ -97,9 +97,18 @@ function routeIn(normalized: string, routes: readonly RouteTemplate[]): RouteTem
   return best;
 }
 
-/** The machine's view of a route at time `at`: available only when enabled and inside its validity dates. */
+/**
+ * A code that must never reach a customer: one marked as a placeholder (`sample_code`, as the seed marks every
+ * code the spec does not give), or one that still reads `SAMPLE…` after a hand edit of the database.
+ */
+export function isPlaceholderCode(r: Pick<RouteTemplate, 'code' | 'sample_code'>): boolean {
+  return r.sample_code || /^sample/i.test(r.code);
+}
+
+/** The machine's view of a route at time `at`: available only when enabled, with a real code, inside its validity dates. */
 export function toDiscountRoute(r: RouteTemplate, at: number): DiscountRoute {
-  return { id: r._id, name: r.route, price: r.price, code: r.code, available: r.enabled && r.valid_from.getTime() <= at && at <= r.valid_until.getTime() };
+  const available = r.enabled && !isPlaceholderCode(r) && r.valid_from.getTime() <= at && at <= r.valid_until.getTime();
+  return { id: r._id, name: r.route, price: r.price, code: r.code, available };
 }
 
 /** "Yes, Send Discount Code" with any words around and between: these three words, in this order. */

@@ -20,6 +20,8 @@ export interface DiscountRoute {
 }
 
 export type DiscountReason = 'bad_service' | 'prices_high' | 'other';
+/** What `no_discount_log` records: a reason pressed, or `none` for a decline left unexplained until the conversation ended. */
+export type LoggedReason = DiscountReason | 'none';
 export type PredefinedKey = 'textMsg' | 'care_job' | 'unlock_diya';
 
 export interface DiscountContext {
@@ -28,6 +30,8 @@ export interface DiscountContext {
   lastRoute: DiscountRoute | null;
   idleTimeoutMs: number;
   conversations: number;
+  /** The decline still waiting for its reason (cleared by one); logged as `none` when the conversation ends without one. */
+  pendingDecline?: { eventId: string; at: number } | null;
 }
 
 export interface DiscountInput {
@@ -53,7 +57,7 @@ export type DiscountEffect =
   | { type: 'offer.send'; route: DiscountRoute; eventId: string }
   | { type: 'code.send'; route: DiscountRoute; eventId: string }
   | { type: 'reasons.ask'; eventId: string }
-  | { type: 'reason.log'; reason: DiscountReason; text: string; at: number; eventId: string }
+  | { type: 'reason.log'; reason: LoggedReason; text: string; at: number; eventId: string }
   | { type: 'care.send'; eventId: string }
   | { type: 'predefined.send'; key: PredefinedKey; eventId: string };
 
@@ -76,8 +80,8 @@ const answers = (self: string) => ({
     { guard: 'acceptedRouteAvailable', target: '#discount.conversation.codeSent', reenter: true, actions: ['rememberAcceptedRoute', 'sendCode'] },
     { target: self, reenter: true, actions: 'sendCare' },
   ],
-  DECLINED: { target: '#discount.conversation.askedReason', reenter: true, actions: 'askReasons' },
-  REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: 'logReason' },
+  DECLINED: { target: '#discount.conversation.askedReason', reenter: true, actions: ['rememberDecline', 'askReasons'] },
+  REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: ['forgetDecline', 'logReason'] },
   KEYWORD: { target: self, reenter: true, actions: 'sendPredefined' },
   UNRECOGNISED: { target: self, reenter: true, actions: 'sendCare' },
 }) as const;
@@ -95,6 +99,7 @@ export const discountMachine = setup({
   guards: {
     routeAvailable: ({ event }) => event.type === 'ROUTE_REQUESTED' && event.route.available,
     acceptedRouteAvailable: ({ context, event }) => acceptedRoute(context, event)?.available === true,
+    declineUnexplained: ({ context }) => Boolean(context.pendingDecline),
   },
   actions: {
     rememberRoute: assign({ lastRoute: ({ context, event }) => (event.type === 'ROUTE_REQUESTED' ? event.route : context.lastRoute) }),
@@ -106,10 +111,14 @@ export const discountMachine = setup({
     }),
     sendCode: emit(({ context, event }) => ({ type: 'code.send' as const, route: acceptedRoute(context, event)!, eventId: event.id })),
     askReasons: emit(({ event }) => ({ type: 'reasons.ask' as const, eventId: event.id })),
+    rememberDecline: assign({ pendingDecline: ({ event }) => ({ eventId: event.id, at: event.at }) }),
+    forgetDecline: assign({ pendingDecline: null }),
     logReason: emit(({ event }) => {
       if (event.type !== 'REASON_GIVEN') throw new Error('logReason needs REASON_GIVEN');
       return { type: 'reason.log' as const, reason: event.reason, text: event.text, at: event.at, eventId: event.id };
     }),
+    // Dated and keyed by the decline itself, so a re-run writes the same row once.
+    logNoReason: emit(({ context }) => ({ type: 'reason.log' as const, reason: 'none' as const, text: 'none', at: context.pendingDecline?.at ?? 0, eventId: `${context.pendingDecline?.eventId ?? ''}:none` })),
     sendCare: emit(({ event }) => ({ type: 'care.send' as const, eventId: event.id })),
     sendPredefined: emit(({ event }) => {
       if (event.type !== 'KEYWORD') throw new Error('sendPredefined needs KEYWORD');
@@ -122,7 +131,7 @@ export const discountMachine = setup({
   initial: 'ended',
   // `input` is absent when XState builds the throwaway actor behind every pure `transition()` call:
   // answering without throwing there saves the cost of an Error per event.
-  context: ({ input }) => ({ customer: input?.customer ?? '', lastRoute: null, idleTimeoutMs: input?.idleTimeoutMs ?? 0, conversations: 0 }),
+  context: ({ input }) => ({ customer: input?.customer ?? '', lastRoute: null, idleTimeoutMs: input?.idleTimeoutMs ?? 0, conversations: 0, pendingDecline: null }),
   states: {
     ended: {
       description: 'No conversation in progress (never started, or timed out). Any message starts one.',
@@ -135,15 +144,16 @@ export const discountMachine = setup({
           { guard: 'acceptedRouteAvailable', target: 'conversation.codeSent', actions: ['countConversation', 'rememberAcceptedRoute', 'sendCode'] },
           { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
         ],
-        DECLINED: { target: 'conversation.askedReason', actions: ['countConversation', 'askReasons'] },
-        REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'logReason'] },
+        DECLINED: { target: 'conversation.askedReason', actions: ['countConversation', 'rememberDecline', 'askReasons'] },
+        REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'forgetDecline', 'logReason'] },
         KEYWORD: { target: 'conversation.waiting', actions: ['countConversation', 'sendPredefined'] },
         UNRECOGNISED: { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
       },
     },
     conversation: {
       initial: 'waiting',
-      onDone: { target: 'ended' },
+      // A decline nobody explained is still a decline: product people see every one in no_discount_log.
+      onDone: [{ guard: 'declineUnexplained', target: 'ended', actions: ['logNoReason', 'forgetDecline'] }, { target: 'ended' }],
       states: {
         waiting: {
           description: 'Waiting for a route request (after a care or predefined answer).',
@@ -161,7 +171,7 @@ export const discountMachine = setup({
           on: { ...answers('#discount.conversation.codeSent'), ACCEPTED: [] },
         },
         askedReason: {
-          description: 'Asked why: Bad Service / Prices are High / Other Reason.',
+          description: 'Asked why: Bad Service / Prices are High / Other Reason. No answer before the conversation ends is logged as `none`.',
           after: { IDLE_TIMEOUT: 'timedOut' },
           on: { ...answers('#discount.conversation.askedReason'), DECLINED: [] },
         },

@@ -117,10 +117,35 @@ describe('discount conversation end to end', () => {
   });
 
   it('gives a disabled route the care path', async () => {
-    await app.store.collection('discount_code_template').updateOne({ _id: 'nagpur-raipur' }, { $set: { enabled: false } });
+    const templates = app.store.collection('discount_code_template');
+    await templates.updateOne({ _id: 'pune-mumbai' }, { $set: { enabled: false } });
     app.actors.catalogue.invalidate();
-    const [care] = await say('919811000005', { text: 'Need Discount Code - Nagpur to Raipur @ 3499' }, 2);
-    assert.match((care!.json as { text: { body: string } }).text.body, /automated number/i);
+    try {
+      const [care] = await say('919811000005', { text: 'Need Discount Code - Pune to Mumbai @ 2199' }, 2);
+      assert.match((care!.json as { text: { body: string } }).text.body, /automated number/i);
+    } finally {
+      await templates.updateOne({ _id: 'pune-mumbai' }, { $set: { enabled: true } });
+      app.actors.catalogue.invalidate();
+    }
+  });
+
+  it('never sends a placeholder code: a route the spec gives no code for takes the care path, even left enabled by an older seed', async () => {
+    const templates = app.store.collection('discount_code_template');
+    assert.equal((await templates.findOne({ _id: 'nashik-mumbai-airport' }))?.enabled, false, 'seeded disabled');
+    const asked = await say('919811000006', { text: 'Need Discount Code - Nashik to Mumbai Airport @ 1999' }, 2);
+    await templates.updateOne({ _id: 'nashik-mumbai-airport' }, { $set: { enabled: true } }); // as seeds before this fix left it
+    app.actors.catalogue.invalidate();
+    const again = await say('919811000006', { text: 'Need Discount Code - Nashik to Mumbai Airport @ 1999' }, 2);
+    const named = await say('919811000006', { button: { text: 'Yes, Send Discount Code', payload: 'yes_send_code:nashik-mumbai-airport' } }, 2);
+    for (const r of [...asked, ...again, ...named]) assert.doesNotMatch(JSON.stringify(r.json), /SAMPLE/i);
+    assert.match((asked[0]!.json as { text: { body: string } }).text.body, /automated number/i);
+  });
+
+  it('records a decline left without a reason as `none` once the conversation times out', async () => {
+    await say('919811000007', { button: { text: "I don't need discount", payload: "I don't need discount" } }, 1);
+    const log = await eventually(() => app.store.collection('no_discount_log').findOne({ sender: '9811000007' }), 8000, 'the unexplained decline logged');
+    assert.equal(log.text, 'none');
+    assert.equal((await app.store.collection('no_discount_log').find({ sender: '9811000007' })).length, 1);
   });
 
   it('stores the conversation as a chat agents can read, bot replies included', async () => {
@@ -136,7 +161,7 @@ describe('discount conversation end to end', () => {
     await eventually(async () => JSON.stringify((await state()).state) === '"ended"', 8000, 'timed out');
     const s = await state();
     assert.ok(s.transitions.some((t) => t.event.startsWith('xstate.after.IDLE_TIMEOUT')));
-    const [text] = await say('919811000001', { text: 'Need Discount Code - Shirdi to Pune @ 2499' }, 2);
-    assert.match((text!.json as { text: { body: string } }).text.body, /Shirdi/);
+    const [text] = await say('919811000001', { text: 'Need Discount Code - Pune to Mumbai @ 2199' }, 2);
+    assert.match((text!.json as { text: { body: string } }).text.body, /Pune to Mumbai\b/);
   });
 });

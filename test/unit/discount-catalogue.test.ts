@@ -14,7 +14,10 @@ describe('discount catalogue', () => {
     assert.equal(routes.length, 14);
     assert.equal(routes.find((r) => r.route === 'Pune to Mumbai Airport')?.code, 'TRUST4111');
     assert.equal(routes.find((r) => r.route === 'Pune to Mumbai')?.code, 'TRUST4111');
-    for (const r of routes.filter((r) => r.code !== 'TRUST4111')) assert.equal(r.sample_code, true, r.route);
+    for (const r of routes.filter((r) => r.code !== 'TRUST4111')) {
+      assert.equal(r.sample_code, true, r.route);
+      assert.equal(r.enabled, false, `${r.route}: a placeholder code is seeded disabled`);
+    }
     for (const r of routes) assert.equal(r.footer, 'Inter-City Experts');
     assert.ok(routes.some((r) => r._id === seed.default_campaign_route));
   });
@@ -48,6 +51,13 @@ describe('discount catalogue', () => {
     assert.equal(toDiscountRoute({ ...r, enabled: false }, at).available, false);
     assert.equal(toDiscountRoute({ ...r, valid_until: new Date(at - 1) }, at).available, false);
     assert.equal(toDiscountRoute({ ...r, valid_from: new Date(at + 1) }, at).available, false);
+  });
+
+  it('never offers a placeholder code, even on a route a database seeded earlier left enabled', () => {
+    const r = routes[0]!;
+    assert.equal(toDiscountRoute({ ...r, sample_code: true }, at).available, false);
+    assert.equal(toDiscountRoute({ ...r, code: 'SAMPLENMA1999' }, at).available, false, 'a SAMPLE… code left by a hand edit');
+    for (const sample of routes.filter((x) => x.sample_code)) assert.equal(toDiscountRoute({ ...sample, enabled: true }, at).available, false, sample._id);
   });
 
   it('classifies route requests, buttons, reasons, media, keywords and anything else', () => {

@@ -136,6 +136,31 @@ describe('discount machine', () => {
     });
   }
 
+  it('logs a decline left without a reason as `none` when the conversation times out, dated by the decline, once', () => {
+    const c = new Conversation().send(route(pune));
+    c.advance(1000).send(decline);
+    c.take();
+    c.advance(IDLE);
+    assert.equal(c.state, '"ended"');
+    assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'none', text: 'none', at: 1000, eventId: 'e2:none' }]);
+    c.take();
+    c.send({ type: 'UNRECOGNISED', text: 'hi' }).advance(IDLE);
+    assert.deepEqual(c.take(), ['care.send'], 'the next conversation does not log that decline again');
+  });
+
+  it('logs no `none` when a reason was given, nor when nothing was declined', () => {
+    const reasoned = new Conversation().send(decline).send(reason('other')).advance(IDLE);
+    assert.deepEqual(reasoned.take(), ['reasons.ask', 'reason.log']);
+    const quiet = new Conversation().send(route(pune)).advance(IDLE);
+    assert.deepEqual(quiet.take(), ['offer.send']);
+  });
+
+  it('still logs the unexplained decline when the customer moved on to another route first', () => {
+    const c = new Conversation().send(decline).send(route(pune)).advance(IDLE);
+    assert.deepEqual(c.take(), ['reasons.ask', 'offer.send', 'reason.log']);
+    assert.equal(c.state, '"ended"');
+  });
+
   it('answers unrecognised text with the care message and contact card, keeping its place', () => {
     const c = new Conversation().send({ type: 'UNRECOGNISED', text: 'hello?' });
     assert.deepEqual(c.take(), ['care.send']);
