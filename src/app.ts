@@ -37,6 +37,11 @@ import type { Outbox } from './actors/outbound/outbox.ts';
 import { OUTBOX_INDEXES } from './actors/outbound/outbox-store.ts';
 import { MEDIA_INDEXES } from './infra/pinbot/media-store.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
+import { registerAccountRoutes } from './transport/accounts.routes.ts';
+import { AGENT_INDEXES, AgentsStore } from './actors/agents/agents-store.ts';
+import { AgentAccounts } from './actors/agents/agent-accounts.ts';
+import { bootstrapAdmin } from './actors/agents/bootstrap-admin.ts';
+import { LoginLimiter } from './actors/agents/login-limiter.ts';
 import { registerDocsRoutes } from './transport/docs.routes.ts';
 import { INBOX_INDEXES, type Inbox } from './actors/inbound/inbox.ts';
 import { Scheduler } from './actors/runtime/scheduler.ts';
@@ -64,7 +69,7 @@ export interface RunningApp {
 const READY_PING_MS = 1000;
 
 /** Indexes created at start-up: each list is declared by the one module that owns its collections. */
-const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES];
+const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES, ...AGENT_INDEXES];
 
 /** The composition root: connects infrastructure, registers routes, listens. */
 export async function startApp(config: Config, logDestination?: DestinationStream): Promise<RunningApp> {
@@ -114,6 +119,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
   registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
   registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, jwtSecret: config.AGENT_JWT_SECRET });
+  const agents = new AgentsStore(store);
+  const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
+  const accounts = new AgentAccounts({ agents, jwtSecret: config.AGENT_JWT_SECRET, tokenTtlS: config.AGENT_TOKEN_TTL_S, limiter });
+  registerAccountRoutes(server.router, { accounts, jwtSecret: config.AGENT_JWT_SECRET });
   registerDocsRoutes(server.router);
   server.router.fallback();
 
@@ -149,6 +158,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
   scheduler.every({ name: 'inbox_prune', everyMs: 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => inbox.prune(config.INBOX_RETENTION_MS) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
+  const admin = await bootstrapAdmin(agents, accounts, { username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD, env: config.NODE_ENV }, log);
   await outbound.outbox.recover(); // sends a crash left in flight become `uncertain` (never re-sent); pending ones are queued
   scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });
 
@@ -168,6 +178,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     const token = signToken({ sub: 'dev-admin', role: 'admin', ttlSeconds: 12 * 3600 }, config.AGENT_JWT_SECRET);
     // Printed, not logged: the logger redacts tokens, and this one is for a developer to copy.
     process.stdout.write(`\nAGENT_JWT_SECRET is unset: using a random secret for this process.\nDevelopment admin token (12 h): ${token}\n\n`);
+  }
+  if (admin.generatedPassword !== undefined) {
+    // Printed once, when the account is created (not logged, like the token above); it is stored only as a hash.
+    process.stdout.write(`Admin account created: username ${config.ADMIN_USERNAME}, password ${admin.generatedPassword}\n(shown once; log in with POST /api/auth/login, change it with PATCH /api/agents/${config.ADMIN_USERNAME})\n\n`);
   }
 
   let stopping: Promise<void> | undefined;

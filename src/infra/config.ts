@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { passwordSchema, usernameSchema } from '../domain/agent-account.ts';
 
 /**
  * Every environment variable the service reads, parsed once at boot.
@@ -136,6 +137,14 @@ const envSchema = z.object({
   MAX_UNAPPLIED_EVENTS: integer(10, 1_000_000, 2000),
   /** Attempts at one actor effect before it is dead-lettered on its actor (the actor then moves on). */
   EFFECT_ATTEMPTS: integer(1, 20, 5),
+  /** The admin account created at start-up when no enabled admin exists (see bootstrap-admin.ts). */
+  ADMIN_USERNAME: optionalText.transform((v) => v ?? 'admin').pipe(usernameSchema),
+  /** Its password; unset outside production → a random one, printed once. Never logged. */
+  ADMIN_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)).pipe(passwordSchema.optional()),
+  /** Failed logins per username, and per client address, within a minute before 429 RATE_LIMITED. */
+  LOGIN_FAILURE_LIMIT: integer(1, 1000, 5),
+  /** Lifetime of the tokens `POST /api/auth/login` issues. */
+  AGENT_TOKEN_TTL_S: integer(60, 7 * 86_400, 12 * 3600),
   /** Wait before an effect's second attempt, doubled before each further one: 5 attempts from 100 ms span 1.5 s. */
   EFFECT_BACKOFF_MS: integer(0, 60_000, 100),
 });

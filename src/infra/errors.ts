@@ -10,12 +10,15 @@ export const ERRORS = {
   UNKNOWN_EVENT: { status: 400, message: 'Unknown event' },
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid token' },
   BAD_SIGNATURE: { status: 401, message: 'X-Hub-Signature-256 does not match the body' },
+  // The same answer for an unknown username, a wrong password and a disabled account: a login never says which.
+  BAD_CREDENTIALS: { status: 401, message: 'Wrong username or password' },
   FORBIDDEN: { status: 403, message: 'Not allowed' },
   CORS_ORIGIN_DENIED: { status: 403, message: 'Origin not allowed' },
   VERIFY_TOKEN_MISMATCH: { status: 403, message: 'Verification token does not match' },
   NOT_FOUND: { status: 404, message: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   UNKNOWN_CHANNEL: { status: 404, message: 'Unknown WhatsApp channel' },
+  AGENT_EXISTS: { status: 409, message: 'An agent with this username already exists' },
   OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
@@ -37,17 +40,17 @@ export type ErrorCode = keyof typeof ERRORS;
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly status: number;
-  /** Seconds the client should wait before retrying; set for load shedding. */
+  /** Seconds the client should wait before retrying (`Retry-After`); set for load shedding and rate limits. */
   readonly retryAfterS: number | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterS?: number },
   ) {
     super(message, options);
     this.status = ERRORS[code].status;
     const entry = ERRORS[code];
-    this.retryAfterS = 'retryAfterS' in entry ? entry.retryAfterS : undefined;
+    this.retryAfterS = options?.retryAfterS ?? ('retryAfterS' in entry ? entry.retryAfterS : undefined);
   }
 }
 

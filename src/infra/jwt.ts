@@ -8,6 +8,8 @@ export interface Identity {
   role: 'agent' | 'admin';
   /** Unix seconds; every token expires. */
   exp: number;
+  /** The account's token version, in tokens `POST /api/auth/login` issues; absent in tokens minted elsewhere with the secret. */
+  tv?: number;
 }
 
 const claimsSchema = z.object({
@@ -15,6 +17,7 @@ const claimsSchema = z.object({
   role: z.enum(['agent', 'admin']).default('agent'),
   exp: z.number().int(),
   nbf: z.number().int().optional(),
+  tv: z.number().int().min(1).optional(),
 });
 
 const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
@@ -23,9 +26,9 @@ const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 export const DEFAULT_TOKEN_TTL_S = 12 * 3600;
 
 /** Signs an HS256 token (used for the development token and by tests and benchmarks); it always expires. */
-export function signToken(claims: { sub: string; role?: 'agent' | 'admin'; ttlSeconds?: number }, secret: string): string {
+export function signToken(claims: { sub: string; role?: 'agent' | 'admin'; ttlSeconds?: number; tv?: number }, secret: string): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { sub: claims.sub, role: claims.role ?? 'agent', iat: now, exp: now + (claims.ttlSeconds ?? DEFAULT_TOKEN_TTL_S) };
+  const payload = { sub: claims.sub, role: claims.role ?? 'agent', iat: now, exp: now + (claims.ttlSeconds ?? DEFAULT_TOKEN_TTL_S), ...(claims.tv === undefined ? {} : { tv: claims.tv }) };
   const body = `${HEADER}.${base64url(JSON.stringify(payload))}`;
   return `${body}.${hmac(body, secret)}`;
 }
@@ -45,7 +48,7 @@ export function verifyToken(token: string, secret: string, nowSeconds = Math.flo
     const claims = claimsSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
     if (claims.exp <= nowSeconds) return null;
     if (claims.nbf !== undefined && claims.nbf > nowSeconds) return null;
-    return { sub: claims.sub, role: claims.role, exp: claims.exp };
+    return { sub: claims.sub, role: claims.role, exp: claims.exp, ...(claims.tv === undefined ? {} : { tv: claims.tv }) };
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RouteDoc } from './api-schemas.ts';
+import { accountRouteDocs } from './accounts.routes.ts';
 import { buildAsyncApi } from './asyncapi.ts';
 import { dashboardRouteDocs } from './dashboard.routes.ts';
 import { healthRouteDocs } from './health.routes.ts';
@@ -27,7 +28,7 @@ export const docsRouteDocs: RouteDoc[] = [
 
 /** Every documented HTTP route, in the order app.ts registers their files. */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
-  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...outboundRouteDocs, ...docsRouteDocs,
+  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...outboundRouteDocs, ...accountRouteDocs, ...docsRouteDocs,
 ];
 
 export interface ApiDocuments {

@@ -22,6 +22,8 @@ export interface Request {
   readonly headers: Readonly<Record<string, string>>;
   /** The raw body bytes (empty for GET). */
   readonly body: Buffer;
+  /** The peer's IP address as text (a proxy's, behind one). */
+  readonly remoteAddress: string;
   readonly reqId: string;
   readonly log: Logger;
   /** The body parsed as JSON; throws AppError BAD_JSON. */
@@ -50,7 +52,7 @@ export interface HttpRouterOptions {
 }
 
 const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
-const CORS_ALLOW_METHODS = 'GET, POST, OPTIONS';
+const CORS_ALLOW_METHODS = 'GET, POST, PATCH, OPTIONS';
 
 /**
  * The one way routes meet uWebSockets.js: aborts are tracked from the first
@@ -59,7 +61,7 @@ const CORS_ALLOW_METHODS = 'GET, POST, OPTIONS';
  */
 export class HttpRouter {
   /** Every registered route, in order (for tests and documentation). */
-  readonly routes: { method: 'GET' | 'POST'; pattern: string }[] = [];
+  readonly routes: { method: 'GET' | 'POST' | 'PATCH'; pattern: string }[] = [];
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
@@ -94,6 +96,12 @@ export class HttpRouter {
   post(pattern: string, handler: Handler): this {
     this.routes.push({ method: 'POST', pattern });
     this.app.post(pattern, this.entry(pattern, handler, true));
+    return this;
+  }
+
+  patch(pattern: string, handler: Handler): this {
+    this.routes.push({ method: 'PATCH', pattern });
+    this.app.patch(pattern, this.entry(pattern, handler, true));
     return this;
   }
 
@@ -188,6 +196,7 @@ export class HttpRouter {
         headers[k] = v;
       });
       origin = headers.origin;
+      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
       const incomingId = headers['x-request-id'];
       reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
       const rawParams: string[] = [];
@@ -201,7 +210,7 @@ export class HttpRouter {
 
       const run = (body: Buffer): void => {
         const request: Request = {
-          method, path, route, params, query, headers, body, reqId,
+          method, path, route, params, query, headers, body, reqId, remoteAddress,
           get log() {
             return log();
           },

@@ -38,15 +38,15 @@ describe('interface documents', () => {
     if (found) seen.add(`${method} ${found.path} ${res.status}`);
     return res;
   };
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${app.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
-    const found = operationFor('POST', path);
-    if (found) seen.add(`POST ${found.path} ${res.status}`);
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}, method = 'POST') => {
+    const res = await fetch(`${app.url}${path}`, { method, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+    const found = operationFor(method, path);
+    if (found) seen.add(`${method} ${found.path} ${res.status}`);
     return res;
   };
 
   before(async () => {
-    app = await startTestApp({ WEBHOOK_SECRET: SECRET, WEBHOOK_VERIFY_TOKEN: 'verify-me' });
+    app = await startTestApp({ WEBHOOK_SECRET: SECRET, WEBHOOK_VERIFY_TOKEN: 'verify-me', ADMIN_PASSWORD: 'admin-password-1' });
   });
   after(async () => {
     await app.stop(); // fails if any response was not described by the document
@@ -150,6 +150,16 @@ describe('interface documents', () => {
     assert.equal((await get('/api/media/nothing-here', { authorization: AGENT })).status, 404);
     assert.equal((await get('/api/media/%ZZ', { authorization: AGENT })).status, 400);
     assert.equal((await get('/api/no/such/route')).status, 404);
+
+    assert.equal((await post('/api/auth/login', { username: 'admin', password: 'admin-password-1' })).status, 200);
+    assert.equal((await post('/api/auth/login', { username: 'admin', password: 'wrong-password' })).status, 401);
+    assert.equal((await post('/api/auth/login', { username: 'admin' })).status, 400);
+    assert.equal((await get('/api/agents', { authorization: ADMIN })).status, 200);
+    assert.equal((await get('/api/agents', { authorization: AGENT })).status, 403);
+    assert.equal((await post('/api/agents', { username: 'docs.agent', name: 'Docs', password: 'docs-password', role: 'agent' }, { authorization: ADMIN })).status, 200);
+    assert.equal((await post('/api/agents', { username: 'docs.agent', name: 'Docs', password: 'docs-password', role: 'agent' }, { authorization: ADMIN })).status, 409);
+    assert.equal((await post('/api/agents/docs.agent', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 200);
+    assert.equal((await post('/api/agents/nobody', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 404);
 
     assert.deepEqual(app.apiViolations, []);
     // Every documented operation answered 200 at least once here.

@@ -110,6 +110,7 @@ describe('one owner per collection', () => {
       messages: 'actors/chat/chat-store.ts',
       chat_resolve_log: 'actors/chat/chat-store.ts',
       users: 'actors/chat/users-store.ts',
+      agents: 'actors/agents/agents-store.ts',
       socket_collection: 'actors/chat/presence-store.ts',
       inbox: 'actors/inbound/inbox.ts',
       outbox: 'actors/outbound/outbox-store.ts',

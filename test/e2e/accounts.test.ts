@@ -1,0 +1,196 @@
+/**
+ * Agent accounts through the real HTTP server, in embedded mode and against
+ * the MongoDB test server: login, the same answer (and about the same time)
+ * for an unknown user as for a wrong password, the failure limit, and the
+ * admin API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { signToken, verifyToken } from '../../src/infra/jwt.ts';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.ts';
+import { testMongoUrl, uniqueName } from '../support/services.ts';
+
+const EXTERNAL_ADMIN = `Bearer ${signToken({ sub: 'ops', role: 'admin' }, TEST_JWT_SECRET)}`;
+const ADMIN_PASSWORD = 'admin-password-1';
+
+type Json = Record<string, any>;
+
+async function call(app: TestApp, method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
+}
+
+const login = (app: TestApp, username: string, password: string) => call(app, 'POST', '/api/auth/login', { username, password });
+
+async function bearer(app: TestApp, username: string, password: string): Promise<string> {
+  const res = await login(app, username, password);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return `Bearer ${res.body.token as string}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const modes: [string, () => Record<string, string>][] = [
+  ['embedded', () => ({})],
+  ['MongoDB', () => ({ MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('accounts') })],
+];
+
+for (const [mode, env] of modes) {
+  describe(`agent accounts (${mode})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp({ ...env(), ADMIN_USERNAME: 'boss', ADMIN_PASSWORD });
+    });
+    after(() => app.stop());
+
+    it('creates the configured admin at start-up, who logs in and gets a token for its account', async () => {
+      const before = Date.now();
+      const res = await login(app, 'boss', ADMIN_PASSWORD);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 1);
+      assert.deepEqual(res.body.agent, { username: 'boss', name: 'Administrator', role: 'admin' });
+      const identity = verifyToken(res.body.token, TEST_JWT_SECRET);
+      assert.ok(identity);
+      assert.equal(identity.sub, 'boss');
+      assert.equal(identity.role, 'admin');
+      assert.equal(identity.tv, 1);
+      assert.equal(new Date(res.body.expires_at).getTime(), identity.exp * 1000);
+      assert.ok(identity.exp * 1000 >= before + 12 * 3600_000 - 2000, 'the default lifetime is 12 h');
+      const list = await call(app, 'GET', '/api/agents', undefined, `Bearer ${res.body.token as string}`);
+      const boss = list.body.data.find((a: Json) => a.username === 'boss');
+      assert.ok(boss.last_login_at && Date.parse(boss.last_login_at) >= before - 1000, 'last_login_at is recorded');
+    });
+
+    it('lets an admin create, list and edit agents, never showing a hash', async () => {
+      const admin = await bearer(app, 'boss', ADMIN_PASSWORD);
+      const created = await call(app, 'POST', '/api/agents', { username: 'priya.s', name: 'Priya S', password: 'priya-secret-1', role: 'agent' }, admin);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.equal(created.body.data.username, 'priya.s');
+      assert.equal(created.body.data.disabled, false);
+      assert.equal(created.body.data.last_login_at, null);
+
+      const again = await call(app, 'POST', '/api/agents', { username: 'priya.s', name: 'Other', password: 'another-secret', role: 'agent' }, admin);
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'AGENT_EXISTS');
+
+      const list = await call(app, 'GET', '/api/agents', undefined, admin);
+      assert.equal(list.status, 200);
+      assert.deepEqual(list.body.data.map((a: Json) => a.username), ['boss', 'priya.s']);
+      assert.doesNotMatch(JSON.stringify(list.body), /scrypt|hash|password/);
+
+      const renamed = await call(app, 'PATCH', '/api/agents/priya.s', { name: 'Priya Shah' }, admin);
+      assert.equal(renamed.status, 200);
+      assert.equal(renamed.body.data.name, 'Priya Shah');
+      const ok = await login(app, 'priya.s', 'priya-secret-1');
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.body.agent, { username: 'priya.s', name: 'Priya Shah', role: 'agent' });
+
+      const missing = await call(app, 'PATCH', '/api/agents/nobody-here', { name: 'X' }, admin);
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body.error.code, 'NOT_FOUND');
+    });
+
+    it('refuses short passwords, bad usernames and empty edits with VALIDATION_FAILED', async () => {
+      const admin = EXTERNAL_ADMIN;
+      for (const body of [
+        { username: 'shorty', name: 'S', password: 'nine-char', role: 'agent' },
+        { username: 'Upper.Case', name: 'U', password: 'long-enough-1', role: 'agent' },
+        { username: 'ab', name: 'U', password: 'long-enough-1', role: 'agent' },
+        { username: 'has space', name: 'U', password: 'long-enough-1', role: 'agent' },
+        { username: 'okname', name: 'U', password: 'long-enough-1', role: 'root' },
+        { username: 'okname', name: 'U', password: 'long-enough-1', role: 'agent', password_hash: 'x' },
+      ]) {
+        const res = await call(app, 'POST', '/api/agents', body, admin);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      }
+      for (const patch of [{}, { password: 'short' }, { disabled: 'yes' }]) {
+        const res = await call(app, 'PATCH', '/api/agents/boss', patch, admin);
+        assert.equal(res.status, 400, JSON.stringify(patch));
+        assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      }
+      const noBody = await call(app, 'POST', '/api/auth/login', { username: 'boss' });
+      assert.equal(noBody.status, 400);
+      assert.equal(noBody.body.error.code, 'VALIDATION_FAILED');
+    });
+
+    it('keeps the admin API to admins: 401 without a token, 403 FORBIDDEN for an agent', async () => {
+      const agent = await bearer(app, 'priya.s', 'priya-secret-1');
+      for (const [method, path, body] of [['GET', '/api/agents', undefined], ['POST', '/api/agents', { username: 'sneaky', name: 'S', password: 'sneaky-pass-1', role: 'admin' }], ['PATCH', '/api/agents/priya.s', { role: 'admin' }]] as const) {
+        const anon = await call(app, method, path, body);
+        assert.equal(anon.status, 401, `${method} ${path}`);
+        assert.equal(anon.body.error.code, 'UNAUTHORIZED');
+        const res = await call(app, method, path, body, agent);
+        assert.equal(res.status, 403, `${method} ${path}`);
+        assert.equal(res.body.error.code, 'FORBIDDEN');
+      }
+      const list = await call(app, 'GET', '/api/agents', undefined, EXTERNAL_ADMIN);
+      assert.deepEqual(list.body.data.map((a: Json) => [a.username, a.role]), [['boss', 'admin'], ['priya.s', 'agent']], 'nothing changed');
+    });
+
+    it('answers an unknown user, a wrong password and a disabled account with the same 401 BAD_CREDENTIALS', async () => {
+      await call(app, 'POST', '/api/agents', { username: 'gone', name: 'Gone', password: 'gone-password', role: 'agent' }, EXTERNAL_ADMIN);
+      await call(app, 'PATCH', '/api/agents/gone', { disabled: true }, EXTERNAL_ADMIN);
+      const answers = [await login(app, 'nobody', 'whatever-pass'), await login(app, 'priya.s', 'wrong-password'), await login(app, 'gone', 'gone-password')];
+      for (const res of answers) {
+        assert.equal(res.status, 401);
+        assert.deepEqual(res.body, { status: 0, error: { code: 'BAD_CREDENTIALS', message: 'Wrong username or password' } });
+      }
+    });
+
+    it('takes the username case-insensitively and trims it', async () => {
+      const res = await login(app, '  Priya.S ', 'priya-secret-1');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.agent.username, 'priya.s');
+    });
+  });
+}
+
+describe('login failures', () => {
+  it('take about as long for an unknown user as for a wrong password (medians within 3x)', async () => {
+    const app = await startTestApp({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD, LOGIN_FAILURE_LIMIT: '1000' });
+    try {
+      const unknown: number[] = [];
+      const wrong: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        for (const [samples, username] of [[unknown, `ghost${i}`], [wrong, 'boss']] as const) {
+          const t = performance.now();
+          const res = await login(app, username, 'not-the-password');
+          samples.push(performance.now() - t);
+          assert.equal(res.status, 401);
+        }
+      }
+      const [u, w] = [median(unknown), median(wrong)];
+      assert.ok(u > w / 3 && u < w * 3, `unknown ${u.toFixed(0)} ms vs wrong password ${w.toFixed(0)} ms`);
+      assert.ok(u > 20, `an unknown user costs a real hash (${u.toFixed(0)} ms)`);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('refuse the 6th attempt within a minute with 429 RATE_LIMITED and Retry-After, even with the right password', async () => {
+    const app = await startTestApp({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await login(app, 'boss', 'wrong-password')).status, 401);
+      for (const password of ['wrong-password', ADMIN_PASSWORD]) {
+        const res = await login(app, 'boss', password);
+        assert.equal(res.status, 429);
+        assert.equal(res.body.error.code, 'RATE_LIMITED');
+        const retry = Number(res.headers.get('retry-after'));
+        assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+      }
+      // The client address is limited too: another username from the same address is refused.
+      const other = await login(app, 'someone-else', 'whatever-pass');
+      assert.equal(other.status, 429);
+    } finally {
+      await app.stop();
+    }
+  });
+});
