@@ -43,6 +43,9 @@ import { AgentAccounts } from './actors/agents/agent-accounts.ts';
 import { bootstrapAdmin } from './actors/agents/bootstrap-admin.ts';
 import { LoginLimiter } from './actors/agents/login-limiter.ts';
 import { registerDocsRoutes } from './transport/docs.routes.ts';
+import { loadConsole } from './transport/console-build.ts';
+import { registerConsoleRoutes } from './transport/console.routes.ts';
+import { registerConsoleChatRoutes } from './transport/console-chat.routes.ts';
 import { INBOX_INDEXES, type Inbox } from './actors/inbound/inbox.ts';
 import { Scheduler } from './actors/runtime/scheduler.ts';
 import { Forwarder } from './infra/forwarder.ts';
@@ -123,7 +126,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
   const accounts = new AgentAccounts({ agents, jwtSecret: config.AGENT_JWT_SECRET, tokenTtlS: config.AGENT_TOKEN_TTL_S, limiter });
   registerAccountRoutes(server.router, { accounts, jwtSecret: config.AGENT_JWT_SECRET });
+  registerConsoleChatRoutes(server.router, { chats, presence, jwtSecret: config.AGENT_JWT_SECRET });
   registerDocsRoutes(server.router);
+  const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));
+  registerConsoleRoutes(server.router, consoleBuild);
   server.router.fallback();
 
   await actors.start();

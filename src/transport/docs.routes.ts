@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { RouteDoc } from './api-schemas.ts';
 import { accountRouteDocs } from './accounts.routes.ts';
 import { buildAsyncApi } from './asyncapi.ts';
+import { consoleChatRouteDocs } from './console-chat.routes.ts';
+import { consoleRouteDocs } from './console.routes.ts';
 import { dashboardRouteDocs } from './dashboard.routes.ts';
 import { healthRouteDocs } from './health.routes.ts';
 import type { HttpRouter } from './http.ts';
@@ -28,7 +30,7 @@ export const docsRouteDocs: RouteDoc[] = [
 
 /** Every documented HTTP route, in the order app.ts registers their files. */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
-  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...outboundRouteDocs, ...accountRouteDocs, ...docsRouteDocs,
+  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...outboundRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
 ];
 
 export interface ApiDocuments {

@@ -139,4 +139,5 @@ const TAGS: Record<string, string> = {
   machines: 'State machine definitions and live actors',
   docs: 'These interface documents',
   accounts: 'Agent accounts: login and their administration',
+  console: 'The agent console (a web page)',
 };

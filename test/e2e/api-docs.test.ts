@@ -160,6 +160,18 @@ describe('interface documents', () => {
     assert.equal((await post('/api/agents', { username: 'docs.agent', name: 'Docs', password: 'docs-password', role: 'agent' }, { authorization: ADMIN })).status, 409);
     assert.equal((await post('/api/agents/docs.agent', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 200);
     assert.equal((await post('/api/agents/nobody', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 404);
+    // The agent console's page, assets and routes (test/browser drives them in a browser).
+    const chatId = String((await app.store.collection('chats').findOne({ customer: '9822222222' }))!._id);
+    assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'contact_card' }, { authorization: AGENT })).status, 200);
+    assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'buttons', body: 'Resolved?', buttons: [] }, { authorization: AGENT })).status, 400);
+    assert.equal((await post('/api/console/chats/nope/messages', { type: 'contact_card' }, { authorization: AGENT })).status, 404);
+    assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'contact_card' })).status, 401);
+    assert.equal((await get(`/api/console/chats/${chatId}/viewers`, { authorization: AGENT })).status, 200);
+    const page = await get('/');
+    assert.equal(page.status, 200);
+    const asset = /src="(\/console\/[^"]+)"/.exec(await page.text())![1]!;
+    assert.equal((await get(asset)).status, 200);
+    assert.equal((await get('/console/nope.js')).status, 404);
 
     assert.deepEqual(app.apiViolations, []);
     // Every documented operation answered 200 at least once here.

@@ -3,7 +3,7 @@ import type { Channel, CustomerType } from '../../domain/channels.ts';
 import type { WebhookEvent } from '../../domain/webhook.ts';
 import { AppError } from '../../infra/errors.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
-import { insideServiceWindow, type ChatContext, type ChatEvent, type ChatStatus } from '../../machines/chat.machine.ts';
+import { insideServiceWindow, type ChatContext, type ChatEvent, type ChatStatus, type MessageBody } from '../../machines/chat.machine.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import { ChatStore } from './chat-store.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
@@ -63,13 +63,14 @@ export class ChatService {
 
   /**
    * `send_message`: stored, pushed to the room, handed to WhatsApp. Same `requestId` → applied once.
+   * `body` carries a message built elsewhere (`extra.cloud`: media, buttons, list, contact card), `text` its summary.
    * Refused with OUTSIDE_SERVICE_WINDOW (nothing stored) when the customer's last message is over 24 hours old.
    */
-  async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string): Promise<Doc> {
+  async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string, body: MessageBody = { kind: 'text', text }): Promise<Doc> {
     const customer = await this.customerOf(chatId);
     const id = `agent:${agent}:${requestId}`;
     const at = Date.now();
-    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at, agent, body: { kind: 'text', text } }));
+    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at, agent, body }));
     // The machine does not take a free-form reply outside the window (guard `mayReply`); say why, from the same rule.
     const last = (d.context as ChatContext).lastCustomerMessageAt;
     if (!d.handled && !insideServiceWindow(last, at)) throw outsideWindow(last, at);

@@ -1,5 +1,5 @@
 import { agentReplySendType, channelById, roomUpdateEvent } from '../../domain/channels.ts';
-import { templateMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
+import { assertCloudMessage, templateMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
@@ -93,8 +93,13 @@ export function chatEffects(deps: ChatEffectDeps) {
   };
 }
 
-/** The WhatsApp body of an agent message: a template (`extra.template`) or text. */
+/** The WhatsApp body of an agent message: one built by the console route (`extra.cloud`), a template (`extra.template`) or text. */
 function replyMessage(body: MessageBody): CloudMessage {
+  const cloud = body.extra?.cloud;
+  if (cloud && typeof cloud === 'object') {
+    assertCloudMessage(cloud as CloudMessage);
+    return cloud as CloudMessage;
+  }
   const t = body.extra?.template as { name?: unknown; language?: unknown; bodyParams?: unknown } | undefined;
   if (body.kind === 'template' && typeof t?.name === 'string') {
     return templateMessage(t.name, {

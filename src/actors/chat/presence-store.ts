@@ -37,6 +37,12 @@ export class PresenceStore {
     await this.sockets.deleteOne({ _id: `${chatId}:${socketId}` });
   }
 
+  /** The agents with a socket in `chatId`'s room (each once), for "also viewing" in the console. */
+  async viewers(chatId: string): Promise<string[]> {
+    const docs = await this.sockets.find({ chat_id: chatId }, { projection: { user_id: 1 }, limit: 200 });
+    return [...new Set(docs.map((d) => String(d.user_id)))].sort();
+  }
+
   /** Forgets every socket of `pod`: at its shutdown they are all closed. */
   async clearPod(pod: string): Promise<void> {
     await this.sockets.deleteMany({ pod });
