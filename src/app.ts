@@ -109,7 +109,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
   const { host, inbox, chats } = actors;
   const presence = new PresenceStore(store);
-  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID }));
+  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID, log }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
   if (forwarder) {
     metrics.gauge('forwarder_dropped_total', 'Webhook payloads dropped, oldest first, from the full Communication Master queue (1,000 payloads or 8 MiB)', () => forwarder.dropped);

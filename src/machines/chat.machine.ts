@@ -71,7 +71,8 @@ export type ChatEvent =
   | { type: 'BOT_MESSAGE'; id: string; at: number; bot: string; body: MessageBody }
   | { type: 'OPEN'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
   | { type: 'SET_STATUS'; id: string; at: number; by: string; status: ChatStatus }
-  | { type: 'READ'; id: string; at: number; agent: string }
+  /** `agent` has seen the chat up to `upTo` (a message shown to it), or all of it. */
+  | { type: 'READ'; id: string; at: number; agent: string; upTo?: number }
   | { type: 'DELIVERY'; id: string; at: number; waMessageId: string; status: 'sent' | 'delivered' | 'read' | 'failed'; error?: string };
 
 export type ChatEffect =
@@ -106,6 +107,11 @@ const recorded = (context: ChatContext, sender: string, type: ChatMessage['type'
   at: e.at,
   body: e.body,
 });
+
+/** How far a READ reads: to its `upTo`, never past the last message. */
+function readUpTo(context: ChatContext, e: { upTo?: number }): number {
+  return Math.min(e.upTo ?? context.lastSeq, context.lastSeq);
+}
 
 function withReader(reads: ReadCursor[], agent: string, seq: number): ReadCursor[] {
   const current = reads.find((r) => r.agent === agent);
@@ -163,7 +169,7 @@ export const chatMachine = setup({
       if (event.type !== 'AGENT_MESSAGE') throw new Error('requestReply needs AGENT_MESSAGE');
       return { type: 'reply.requested' as const, message: recorded(context, event.agent, 'Agent', event) };
     }),
-    markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, context.lastSeq) } : {})),
+    markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, readUpTo(context, event)) } : {})),
     emitOpened: emit(({ event }) => ({ type: 'chat.opened' as const, at: event.at })),
     auditStatus: assign(({ context, event }) => {
       const by = event.type === 'SET_STATUS' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
@@ -179,6 +185,8 @@ export const chatMachine = setup({
   guards: {
     resolving: ({ event }) => event.type === 'SET_STATUS' && event.status === 'resolved',
     reopening: ({ event }) => event.type === 'SET_STATUS' && event.status === 'active',
+    /** Only a read that moves the agent's cursor is taken: one that moves nothing is not stored again. */
+    advancesReader: ({ context, event }) => event.type === 'READ' && readUpTo(context, event) > (context.reads.find((r) => r.agent === event.agent)?.seq ?? 0),
     /** Templates any time; free-form text only inside the 24-hour window. Outside it the event is not taken: nothing is stored or sent. */
     mayReply: ({ context, event }) => event.type === 'AGENT_MESSAGE' && (event.body.kind === 'template' || insideServiceWindow(context.lastCustomerMessageAt, event.at)),
   },
@@ -219,7 +227,7 @@ export const chatMachine = setup({
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
-        READ: { actions: 'markRead' },
+        READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
       },
     },
@@ -230,7 +238,7 @@ export const chatMachine = setup({
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
-        READ: { actions: 'markRead' },
+        READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
       },
     },

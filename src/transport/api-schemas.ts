@@ -75,7 +75,7 @@ export const dashboardStats = z.object({ active: z.number().int(), resolved: z.n
  * (`dashboard_stats`) and the outbox (`message_status`, `message_media`).
  */
 export const PUSHES = {
-  new_message: { room: 'the chat', summary: 'A message was added to the chat (customer, agent or bot).', data: messageView },
+  new_message: { room: 'the chat', summary: 'A message was added to the chat (customer, agent or bot). Being pushed to a connection marks it seen by that connection\'s agent (the chat is open there).', data: messageView },
   room_update: { room: 'dashboard', summary: 'A Partner chat changed (FR-3: room update by customer type); `status` is the chat\'s status after the change.', data: chatView },
   room_update_customer: { room: 'dashboard', summary: 'A Customer chat changed.', data: chatView },
   room_update_vendor: { room: 'dashboard', summary: 'A Vendor chat changed.', data: chatView },

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import type { ChatService } from '../actors/chat/chat-service.ts';
 import { SPECIAL_FILTERS, type ChatQueries } from '../actors/chat/chat.queries.ts';
 import type { PresenceStore } from '../actors/chat/presence-store.ts';
+import { ShownReads } from '../actors/chat/shown-reads.ts';
 import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
 import { chatStatus, chatView, messageView } from './api-schemas.ts';
 import { validate } from './validate.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
@@ -74,7 +76,7 @@ export const eventSummaries: Record<AgentEvent, string> = {
   fetch_all_chats: 'One page of chats, newest activity first, with the agent\'s unseen counts (filters: status, customer_type, search or a special filter).',
   fetch_chats_by_user: 'One chat and one page of its messages (page 1 the newest); marks the chat read for the agent.',
   new_chat: 'Opens (or returns) the chat with a customer on the agent channel of its customer type.',
-  join_chat: 'Joins the chat\'s room (its pushes reach this connection).',
+  join_chat: 'Joins the chat\'s room (its pushes reach this connection; each new_message pushed to it marks the chat read up to that message for this agent, until leave_chat).',
   join_chat_customer: 'Same as join_chat.',
   send_message: 'Sends a text reply to the customer (a retried frame with the same id and text is applied once).',
   leave_chat: 'Leaves the chat\'s room.',
@@ -89,6 +91,7 @@ export interface AgentEventDeps {
   /** Who is in which chat's room (`socket_collection`). */
   presence: PresenceStore;
   pod: string;
+  log: Logger;
 }
 
 /** The ten events of spec FR-3, validated with zod, answered with their data. */
@@ -96,6 +99,12 @@ export function agentEventHandler(deps: AgentEventDeps) {
   const { presence } = deps;
   deps.hub.onLeave = (conn, room) => {
     if (room !== 'dashboard') void presence.left(room, conn.id).catch(() => undefined);
+  };
+  // A message pushed to an agent with the chat open (a socket in its room) counts as seen by that agent;
+  // its own replies already moved its cursor.
+  const reads = new ShownReads((agent, chat, upTo) => deps.chats.markRead(agent, chat, upTo), deps.log);
+  deps.hub.onMessageShown = (chat, agents, message) => {
+    for (const agent of agents) if (agent !== message.sender) reads.shown(agent, chat, message.seq);
   };
 
   const join = async (conn: Connection, chat: string) => {

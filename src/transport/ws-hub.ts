@@ -36,6 +36,16 @@ export interface Connection {
   expiry?: NodeJS.Timeout;
 }
 
+/** What read-cursor bookkeeping needs of a pushed message. */
+export interface ShownMessage {
+  seq: number;
+  sender: string;
+}
+
+const NEW_MESSAGE = 'new_message';
+/** How `publish` serialises a `new_message` push: another pod's copy is recognised without parsing every push. */
+const NEW_MESSAGE_PREFIX = `{"event":"${NEW_MESSAGE}"`;
+
 export interface Frame {
   event: string;
   data: unknown;
@@ -65,8 +75,13 @@ export class WsHub implements RoomPublisher {
   };
   /** Called with (conn, room) when a connection leaves a room or closes (presence bookkeeping). */
   onLeave: (conn: Connection, room: string) => void = () => undefined;
+  /**
+   * Called with a chat room's local agents (their token identities, each once) when a `new_message`
+   * is pushed to it — from this pod or another: the message is shown to them (read-cursor bookkeeping).
+   */
+  onMessageShown: (room: string, agents: string[], message: ShownMessage) => void = () => undefined;
   /** Local connections per room, so other pods' pushes are subscribed to only for rooms with members here. */
-  private readonly members = new Map<string, number>();
+  private readonly members = new Map<string, Set<Connection>>();
   private fanout: RoomFanout | undefined;
 
   constructor(
@@ -131,11 +146,18 @@ export class WsHub implements RoomPublisher {
     const payload = JSON.stringify({ event, data });
     this.app.publish(topic(room), payload);
     this.fanout?.send(room, payload);
+    if (event === NEW_MESSAGE) this.shown(room, data);
   }
 
   /** A push another pod published: to this pod's members of the room only. */
   deliverLocal(room: string, payload: string): void {
     this.app.publish(topic(room), payload);
+    if (!payload.startsWith(NEW_MESSAGE_PREFIX) || !this.members.has(room)) return;
+    try {
+      this.shown(room, (JSON.parse(payload) as { data: unknown }).data);
+    } catch (err) {
+      this.opts.log.warn({ err, room }, 'a new_message push from another pod could not be read');
+    }
   }
 
   /** Connects the hub to the other pods; rooms that already have members are watched at once. */
@@ -171,17 +193,30 @@ export class WsHub implements RoomPublisher {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
     ws.subscribe(topic(room));
-    const n = (this.members.get(room) ?? 0) + 1;
-    this.members.set(room, n);
-    if (n === 1) this.fanout?.watch(room);
+    const here = this.members.get(room);
+    if (here) return void here.add(conn);
+    this.members.set(room, new Set([conn]));
+    this.fanout?.watch(room);
   }
 
   private left(conn: Connection, room: string): void {
     this.onLeave(conn, room);
-    const n = (this.members.get(room) ?? 1) - 1;
-    if (n > 0) return void this.members.set(room, n);
+    const here = this.members.get(room);
+    here?.delete(conn);
+    if (here && here.size > 0) return;
     this.members.delete(room);
     this.fanout?.unwatch(room);
+  }
+
+  /** Tells `onMessageShown` which local agents a chat room's `new_message` was just pushed to. */
+  private shown(room: string, data: unknown): void {
+    const here = this.members.get(room);
+    if (room === DASHBOARD_ROOM || !here) return;
+    const m = data as Partial<ShownMessage> | null;
+    if (typeof m?.seq !== 'number' || typeof m.sender !== 'string') return;
+    const agents = new Set<string>();
+    for (const conn of here) if (!conn.closed) agents.add(conn.identity.sub);
+    if (agents.size > 0) this.onMessageShown(room, [...agents], { seq: m.seq, sender: m.sender });
   }
 
   private find(conn: Connection): WebSocket<Connection> | undefined {

@@ -145,6 +145,31 @@ describe('agent WebSocket events', () => {
     assert.equal((await b.request('leave_chat', {})).error?.code, 'VALIDATION_FAILED');
   });
 
+  it('an agent with the chat open does not see its unread count grow for the messages shown to it', async () => {
+    const chat = await chatWith('9844444444', 2);
+    const unseen = async (c: AgentClient) => (await c.request('fetch_all_chats', { search: '9844444444' })).data.chats[0].unseen_count as number;
+    const viaUrl = await AgentClient.connect(app.url, 'agent-url', { chatId: chat }); // in the room from the start
+    const viaJoin = await AgentClient.connect(app.url, 'agent-join');
+    const away = await AgentClient.connect(app.url, 'agent-away');
+    try {
+      assert.equal((await viaJoin.request('join_chat', { chat_id: chat })).data.joined, true);
+      for (const text of ['where is my cab', 'hello?']) await postWebhook(app.url, '8000247247', textWebhook('919844444444', text));
+      for (const c of [viaUrl, viaJoin]) await c.waitForPush((f) => f.event === 'new_message' && f.data.seq === 4);
+      await eventually(async () => (await unseen(viaUrl)) === 0 && (await unseen(viaJoin)) === 0, 5000, 'the open chat is read by both agents');
+      assert.equal(await unseen(away), 4, 'an agent without the chat open still sees all four');
+      const history = await away.request('fetch_chats_by_user', { chat_id: chat });
+      assert.deepEqual([...history.data.messages[0].seen_by].sort(), ['agent-away', 'agent-join', 'agent-url']);
+      // Closed again (leave_chat): the next message counts for that agent once more.
+      await viaJoin.request('leave_chat', { chat_id: chat });
+      await postWebhook(app.url, '8000247247', textWebhook('919844444444', 'anyone?'));
+      await viaUrl.waitForPush((f) => f.event === 'new_message' && f.data.seq === 5);
+      await eventually(async () => (await unseen(viaUrl)) === 0, 5000, 'still read with the chat open');
+      assert.equal(await unseen(viaJoin), 1);
+    } finally {
+      await Promise.all([viaUrl.close(), viaJoin.close(), away.close()]);
+    }
+  });
+
   it('send_message: stores the reply, pushes it to the room, hands it to WhatsApp (dry-run), once per frame id', async () => {
     const r = await a.request('send_message', { chat_id: chatId, sender: AGENT, type: 'text', message: 'आपकी कैब 10 मिनट में ₹ 🚕', customer_type: 'Customer' }, 'send-1');
     assert.equal(r.data.message.type, 'Agent');

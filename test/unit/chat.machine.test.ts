@@ -101,6 +101,15 @@ describe('chat machine', () => {
     assert.equal(many.ctx.reads.length, MAX_READERS);
   });
 
+  it('reads up to a shown message, never past the last one, and takes no read that moves nothing', () => {
+    const base = run([customer('m1', 1), customer('m2', 2), customer('m3', 3)]);
+    const shown = run([{ type: 'READ', id: 'r1', at: 4, agent: 'x', upTo: 2 }], base.snap);
+    assert.deepEqual(shown.ctx.reads, [{ agent: 'x', seq: 2 }]);
+    const [same] = transition(chatMachine, shown.snap, { type: 'READ', id: 'r2', at: 5, agent: 'x', upTo: 1 });
+    assert.equal(same, shown.snap, 'an older read is not a transition (nothing is stored)');
+    assert.deepEqual(run([{ type: 'READ', id: 'r3', at: 6, agent: 'x', upTo: 99 }], shown.snap).ctx.reads, [{ agent: 'x', seq: 3 }]);
+  });
+
   it('reports delivery statuses as effects without changing state', () => {
     const base = run([customer('m1', 1)]);
     const r = run([{ type: 'DELIVERY', id: 'd', at: 2, waMessageId: 'wamid.X', status: 'read' }], base.snap);

@@ -104,10 +104,10 @@ export class ChatService {
     return chatOut(await this.chatDoc(String(existing._id)));
   }
 
-  /** Marks everything in the chat as seen by `agent` (opening a chat does this). */
-  async markRead(agent: string, chatId: string): Promise<void> {
+  /** Marks the chat as seen by `agent`: everything (opening a chat), or up to message `upTo` (one shown to it). */
+  async markRead(agent: string, chatId: string, upTo?: number): Promise<void> {
     const customer = await this.customerOf(chatId);
-    await this.ask('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent }));
+    await this.ask('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent, ...(upTo === undefined ? {} : { upTo }) }));
   }
 
   /** The customer a chat id belongs to; NOT_FOUND for an unknown id. */
