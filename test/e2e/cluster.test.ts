@@ -154,6 +154,15 @@ describe('two pods', () => {
     assert.equal(note.data?.message?.type, 'Agent', JSON.stringify(note.error));
     const update = await onX.waitForPush((f) => f.event === 'room_update_customer' && f.data.last_message === 'closing note', 10_000);
     assert.equal(update.data.status, 'resolved');
+
+    // Shown on another pod than the chat's owner or the webhook's: still marked read for that agent.
+    const chatId = resolved.data.chat.chat_id as string;
+    await onY.request('join_chat', { chat_id: chatId });
+    await deliver(() => pods, 0, textWebhook('919760000001', 'one more thing'));
+    await onY.waitForPush((f) => f.event === 'new_message' && f.data.message === 'one more thing', 10_000);
+    const unseen = async (a: AgentClient) => (await a.request('fetch_all_chats', { search: '9760000001' })).data.chats[0].unseen_count as number;
+    await eventually(async () => (await unseen(onY)) === 0, 10_000, 'read by the agent with the chat open');
+    assert.equal(await unseen(onX), 3, 'agent-x never opened it: two customer messages and agent-y\'s note');
   });
 });
 
