@@ -42,6 +42,9 @@ import { AGENT_INDEXES, AgentsStore } from './actors/agents/agents-store.ts';
 import { AgentAccounts } from './actors/agents/agent-accounts.ts';
 import { bootstrapAdmin } from './actors/agents/bootstrap-admin.ts';
 import { LoginLimiter } from './actors/agents/login-limiter.ts';
+import { AgentTokens } from './actors/agents/agent-tokens.ts';
+import { AgentNotices } from './actors/agents/agent-notices.ts';
+import { Authenticator } from './transport/auth.ts';
 import { registerDocsRoutes } from './transport/docs.routes.ts';
 import { loadConsole } from './transport/console-build.ts';
 import { registerConsoleRoutes } from './transport/console.routes.ts';
@@ -99,7 +102,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     { name: 'mongodb', check: () => readiness(store.kind === 'memory', () => store.ping(READY_PING_MS)) },
     { name: 'redis', check: () => readiness(kv.kind === 'memory', () => kv.ping(READY_PING_MS)) },
   ];
-  const hub = new WsHub(server.app, { log, jwtSecret: config.AGENT_JWT_SECRET });
+  const agents = new AgentsStore(store);
+  const agentTokens = new AgentTokens(agents, { ttlMs: config.AGENT_CHECK_MS });
+  const auth = new Authenticator(config.AGENT_JWT_SECRET, agentTokens);
+  const hub = new WsHub(server.app, { log, auth });
   const counters = new DashboardCounters(kv, store, hub, log);
   const outbound = createOutbound({ config, store, kv, rooms: hub, log });
   if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
@@ -117,16 +123,19 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   }
 
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
-  registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), jwtSecret: config.AGENT_JWT_SECRET, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
+  registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), auth, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
-  registerDashboardRoutes(server.router, { counters, jwtSecret: config.AGENT_JWT_SECRET });
-  registerMachineRoutes(server.router, { host, jwtSecret: config.AGENT_JWT_SECRET });
-  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, jwtSecret: config.AGENT_JWT_SECRET });
-  const agents = new AgentsStore(store);
+  registerDashboardRoutes(server.router, { counters, auth });
+  registerMachineRoutes(server.router, { host, auth });
+  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, auth });
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
-  const accounts = new AgentAccounts({ agents, jwtSecret: config.AGENT_JWT_SECRET, tokenTtlS: config.AGENT_TOKEN_TTL_S, limiter });
-  registerAccountRoutes(server.router, { accounts, jwtSecret: config.AGENT_JWT_SECRET });
-  registerConsoleChatRoutes(server.router, { chats, presence, jwtSecret: config.AGENT_JWT_SECRET });
+  const notices = new AgentNotices(kv, log);
+  const accounts = new AgentAccounts({ agents, jwtSecret: config.AGENT_JWT_SECRET, tokenTtlS: config.AGENT_TOKEN_TTL_S, limiter, onChange: (username) => {
+    agentTokens.forget(username);
+    notices.announce(username);
+  } });
+  registerAccountRoutes(server.router, { accounts, auth });
+  registerConsoleChatRoutes(server.router, { chats, presence, auth });
   registerDocsRoutes(server.router);
   const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));
   registerConsoleRoutes(server.router, consoleBuild);
@@ -164,6 +173,13 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
   scheduler.every({ name: 'inbox_prune', everyMs: 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => inbox.prune(config.INBOX_RETENTION_MS) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
+  // An account changed on any pod: forget it here and close its sockets whose tokens it revoked.
+  const stopListening = await notices.listen((username) => {
+    agentTokens.forget(username);
+    void hub.revalidate(username);
+  });
+  // The backstop for a lost notice: every open account socket re-checked (the cache expiring on the same period).
+  scheduler.every({ name: 'ws_token_check', everyMs: config.AGENT_CHECK_MS, run: () => hub.revalidate().then(() => undefined) });
   const admin = await bootstrapAdmin(agents, accounts, { username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD, env: config.NODE_ENV }, log);
   await outbound.outbox.recover(); // sends a crash left in flight become `uncertain` (never re-sent); pending ones are queued
   scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });
@@ -200,6 +216,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       const left = await server.router.waitIdle(config.SHUTDOWN_GRACE_MS);
       if (left > 0) log.warn({ left }, 'shutdown grace period ended with requests in flight');
       await scheduler.stop();
+      await stopListening().catch(() => undefined);
       hub.closeAll();
       await actors.stop();
       cluster.close();

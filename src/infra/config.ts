@@ -143,6 +143,12 @@ const envSchema = z.object({
   ADMIN_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)).pipe(passwordSchema.optional()),
   /** Failed logins per username, and per client address, within a minute before 429 RATE_LIMITED. */
   LOGIN_FAILURE_LIMIT: integer(1, 1000, 5),
+  /**
+   * How long a pod trusts what it read of an account (disabled, token version)
+   * and how often it re-checks the accounts of open WebSockets: a revocation
+   * whose change notice was lost takes effect within twice this (≤ 60 s).
+   */
+  AGENT_CHECK_MS: integer(100, 30_000, 30_000),
   /** Lifetime of the tokens `POST /api/auth/login` issues. */
   AGENT_TOKEN_TTL_S: integer(60, 7 * 86_400, 12 * 3600),
   /** Wait before an effect's second attempt, doubled before each further one: 5 attempts from 100 ms span 1.5 s. */

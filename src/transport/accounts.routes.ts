@@ -2,14 +2,14 @@ import { z } from 'zod';
 import type { AgentAccounts } from '../actors/agents/agent-accounts.ts';
 import { displayNameSchema, passwordSchema, roleSchema, usernameSchema } from '../domain/agent-account.ts';
 import type { AgentSummary } from '../actors/agents/agents-store.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface AccountRoutesDeps {
   accounts: AgentAccounts;
-  jwtSecret: string;
+  auth: Authenticator;
 }
 
 /** Bounded so a hostile body never reaches the hash with megabytes; the rules themselves apply at creation, not here. */
@@ -49,18 +49,18 @@ export function registerAccountRoutes(router: HttpRouter, deps: AccountRoutesDep
   });
 
   router.get('/api/agents', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     return { json: { status: 1, data: (await deps.accounts.list()).map(view) } };
   });
 
   router.post('/api/agents', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     const created = await deps.accounts.create(validate(newAgentBody, req.json()));
     return { json: { status: 1, data: view(created) } };
   });
 
   router.patch('/api/agents/:username', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     const username = validate(usernameParam, req.params[0]);
     const updated = await deps.accounts.update(username, validate(agentPatchBody, req.json()));
     return { json: { status: 1, data: view(updated) } };

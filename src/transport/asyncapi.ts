@@ -84,7 +84,7 @@ export function buildAsyncApi(info: { version: string }): Json {
     info: {
       title: 'Smart Chat agent WebSocket',
       version: info.version,
-      description: `The agent WebSocket, generated from the zod schemas the server validates with. Every frame is one JSON object: a request \`{"event", "data", "id"}\` gets one reply \`{"event", "id", "data"}\` or an error frame \`{"event": "error", "id", "error": {"code", "message"}}\`; pushes carry \`{"event", "data"}\` and no id. Frames over ${MAX_FRAME / 1024} KiB close the connection; more than 20 frames a second (burst 40) are refused with RATE_LIMITED. The token is \`?token=\` on the upgrade URL or \`Authorization: Bearer\`; the connection closes (4401) when it expires. Paged events take \`page\` (from 1) and \`page_size\` (1–100, default 10).`,
+      description: `The agent WebSocket, generated from the zod schemas the server validates with. Every frame is one JSON object: a request \`{"event", "data", "id"}\` gets one reply \`{"event", "id", "data"}\` or an error frame \`{"event": "error", "id", "error": {"code", "message"}}\`; pushes carry \`{"event", "data"}\` and no id. Frames over ${MAX_FRAME / 1024} KiB close the connection; more than 20 frames a second (burst 40) are refused with RATE_LIMITED. The token is \`?token=\` on the upgrade URL or \`Authorization: Bearer\`; the connection closes (4401) when it expires or, for an account's token, is revoked. Paged events take \`page\` (from 1) and \`page_size\` (1–100, default 10).`,
     },
     defaultContentType: 'application/json',
     servers: {

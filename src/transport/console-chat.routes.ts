@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ChatService } from '../actors/chat/chat-service.ts';
 import type { PresenceStore } from '../actors/chat/presence-store.ts';
 import { contactCardMessage, ctaUrlMessage, documentMessage, imageMessage, listMessage, replyButtonsMessage, videoMessage, type CloudMessage } from '../domain/messages.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { messageView, okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { idempotencyKey } from './outbound.routes.ts';
@@ -61,10 +61,10 @@ export function buildConsoleMessage(m: ConsoleMessage): { cloud: CloudMessage; t
   }
 }
 
-export function registerConsoleChatRoutes(router: HttpRouter, deps: { chats: ChatService; presence: PresenceStore; jwtSecret: string }): void {
+export function registerConsoleChatRoutes(router: HttpRouter, deps: { chats: ChatService; presence: PresenceStore; auth: Authenticator }): void {
   // Repeat it with the same Idempotency-Key (or X-Request-Id) and it is sent once.
   router.post('/api/console/chats/:chat_id/messages', async (req) => {
-    const agent = authenticate(req, deps.jwtSecret);
+    const agent = await authenticate(req, deps.auth);
     const chatId = validate(chatIdParam, req.params[0] ?? '');
     const given = req.headers['idempotency-key'];
     const requestId = given === undefined ? req.reqId : validate(idempotencyKey, given);
@@ -74,7 +74,7 @@ export function registerConsoleChatRoutes(router: HttpRouter, deps: { chats: Cha
   });
 
   router.get('/api/console/chats/:chat_id/viewers', async (req) => {
-    authenticate(req, deps.jwtSecret);
+    await authenticate(req, deps.auth);
     const chatId = validate(chatIdParam, req.params[0] ?? '');
     return { json: { status: 1, data: { chat_id: chatId, viewers: await deps.presence.viewers(chatId) } } };
   });

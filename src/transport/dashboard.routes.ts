@@ -1,12 +1,12 @@
 import type { DashboardCounters } from '../actors/chat/dashboard-counters.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { dashboardStats, okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 
 /** `GET /api/dashboard/stats` (spec FR-6): read from the counters, never from a MongoDB aggregation. */
-export function registerDashboardRoutes(router: HttpRouter, deps: { counters: DashboardCounters; jwtSecret: string }): void {
+export function registerDashboardRoutes(router: HttpRouter, deps: { counters: DashboardCounters; auth: Authenticator }): void {
   router.get('/api/dashboard/stats', async (req) => {
-    authenticate(req, deps.jwtSecret);
+    await authenticate(req, deps.auth);
     return { json: { status: 1, data: await deps.counters.stats() } };
   });
 }

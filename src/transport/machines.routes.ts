@@ -2,13 +2,13 @@ import type { ActorHost } from '../actors/runtime/actor-host.ts';
 import { MACHINES, machineJson } from '../machines/machine-docs.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { z } from 'zod';
 import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 
 /** For product people: the machine definitions, and what one actor is doing right now. */
-export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHost; jwtSecret: string }): void {
+export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHost; auth: Authenticator }): void {
   router.get('/api/machines', () => ({ json: { status: 1, data: { machines: [...MACHINES.keys()] } } }));
 
   router.get('/api/machines/:name', (req) => {
@@ -18,7 +18,7 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
   });
 
   router.get('/api/actors/:type/:id', async (req) => {
-    authenticate(req, deps.jwtSecret);
+    await authenticate(req, deps.auth);
     const [type = '', rawId = ''] = req.params;
     if (!MACHINES.has(type)) throw new AppError('NOT_FOUND', `No actor type ${type}`);
     const key = normalizeNumber(rawId);

@@ -5,7 +5,7 @@ import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import type { MediaStore } from '../infra/pinbot/media-store.ts';
 import type { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { messageView, okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
@@ -14,7 +14,7 @@ export interface OutboundRouteDeps {
   chats: ChatService;
   cache: ChatResponseCache;
   media: MediaStore;
-  jwtSecret: string;
+  auth: Authenticator;
 }
 
 const DEFAULT_CHANNEL = CHANNELS.find((c) => c.customerType === 'Customer' && !c.automated)!;
@@ -43,7 +43,7 @@ const INLINE = /^(image\/(jpeg|png|webp|gif)|video\/(mp4|3gpp)|audio\/(aac|mp4|m
 export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDeps): void {
   // GET, as the spec has it, although it sends: repeat it with the same Idempotency-Key or X-Request-Id and it sends once.
   router.get('/api/chats/send_whatsapp_template', async (req) => {
-    const agent = authenticate(req, deps.jwtSecret);
+    const agent = await authenticate(req, deps.auth);
     const q = validate(templateQuery, Object.fromEntries(req.query));
     const given = req.headers['idempotency-key'];
     const requestId = given === undefined ? req.reqId : validate(idempotencyKey, given);
@@ -53,18 +53,18 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
   }, { sideEffects: true });
 
   router.post('/api/chats/clear_cache', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     return { json: { status: 1, data: { deleted: await deps.cache.clear() } } };
   });
 
   router.post('/api/chats/delete_cache', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     const { message } = validate(deleteCacheBody, req.json());
     return { json: { status: 1, data: { deleted: await deps.cache.delete(message) } } };
   });
 
   router.get('/api/media/:id', async (req) => {
-    authenticate(req, deps.jwtSecret);
+    await authenticate(req, deps.auth);
     const id = validate(mediaId, req.params[0] ?? '');
     const file = await deps.media.load(id);
     if (!file) throw new AppError('NOT_FOUND', `No stored media ${id}`);

@@ -3,14 +3,14 @@ import type { UsersStore } from '../actors/chat/users-store.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface WebhookAdminDeps {
   users: UsersStore;
-  jwtSecret: string;
+  auth: Authenticator;
   /** Unset: every verification attempt fails (CONTRACT.md). */
   verifyToken: string | undefined;
 }
@@ -38,7 +38,7 @@ export function registerWebhookAdminRoutes(router: HttpRouter, deps: WebhookAdmi
   });
 
   router.post('/api/webhook/user/update', async (req) => {
-    authenticate(req, deps.jwtSecret, 'admin');
+    await authenticate(req, deps.auth, 'admin');
     const { mobile: m, ...fields } = validate(userUpdate, req.json());
     await deps.users.upsertProfile(m, fields);
     return { json: { status: 1, data: { mobile: m } } };

@@ -3,7 +3,7 @@ import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Identity } from '../infra/jwt.ts';
 import type { Logger } from '../infra/logger.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
-import { authenticateToken, bearerToken } from './auth.ts';
+import { bearerToken, type Authenticator } from './auth.ts';
 import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
 import { writeError } from './http.ts';
 import { logFailure, shield } from './shield.ts';
@@ -18,7 +18,7 @@ const BURST = 40;
 const PER_SECOND = 20;
 
 export const CLOSE_GOING_AWAY = 1001;
-/** Close code for a connection whose token expired (4000-4999 are the application's; 4401 mirrors HTTP 401). */
+/** Close code for a connection whose token expired or was revoked (4000-4999 are the application's; 4401 mirrors HTTP 401). */
 export const CLOSE_TOKEN_EXPIRED = 4401;
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -86,7 +86,7 @@ export class WsHub implements RoomPublisher {
 
   constructor(
     private readonly app: TemplatedApp,
-    private readonly opts: { log: Logger; jwtSecret: string },
+    private readonly opts: { log: Logger; auth: Authenticator },
   ) {
     const { log } = opts;
     // `/ws/` (an empty chat id) is the dashboard connection, like `/ws`.
@@ -105,10 +105,30 @@ export class WsHub implements RoomPublisher {
           const key = req.getHeader('sec-websocket-key');
           const protocol = req.getHeader('sec-websocket-protocol');
           const extensions = req.getHeader('sec-websocket-extensions');
-          const identity = authenticateToken(bearerToken(headers) ?? (query.get('token') || undefined), opts.jwtSecret);
-          const chatId = url.startsWith('/ws/') ? chatIdOf(url.slice(4)) : undefined;
-          const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
-          res.upgrade(conn, key, protocol, extensions, context);
+          // The token check may read the account (revocation): the upgrade finishes after it, unless the client left.
+          let aborted = false;
+          res.onAborted(() => {
+            aborted = true;
+          });
+          opts.auth
+            .token(bearerToken(headers) ?? (query.get('token') || undefined))
+            .then((identity) => {
+              if (aborted) return;
+              // Read after the token: a caller without one learns nothing about paths.
+              const chatId = url.startsWith('/ws/') ? chatIdOf(url.slice(4)) : undefined;
+              const conn: Connection = { id: randomUUID(), identity, rooms: new Set(), closed: false, tokens: BURST, refilledAt: Date.now(), ...(chatId ? { chatId } : {}) };
+              res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+            })
+            .catch((err: unknown) => {
+              if (aborted) return;
+              const e = toAppError(err);
+              logFailure(log, e, `upgrade ${pattern}`);
+              try {
+                writeError(res, e);
+              } catch (again) {
+                log.error({ err: again }, 'refusing a WebSocket upgrade failed');
+              }
+            });
         }, (e, res) => {
           writeError(res, e);
         }),
@@ -181,6 +201,27 @@ export class WsHub implements RoomPublisher {
 
   get connectionCount(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * Closes, with 4401, the connections whose token no longer stands (an
+   * account disabled, or its password or role changed): those of `username`,
+   * or all. Resolves to how many it closed; a connection whose check fails
+   * (the store is down) stays open until the next check.
+   */
+  async revalidate(username?: string): Promise<number> {
+    let closed = 0;
+    const checks = [...this.sockets.values()].map(async (ws) => {
+      const conn = ws.getUserData();
+      if (conn.identity.tv === undefined || (username !== undefined && conn.identity.sub !== username)) return;
+      if (await this.opts.auth.isCurrent(conn.identity)) return;
+      if (conn.closed) return;
+      closed++;
+      ws.end(CLOSE_TOKEN_EXPIRED, 'token revoked');
+    });
+    const failed = (await Promise.allSettled(checks)).filter((r) => r.status === 'rejected');
+    if (failed.length > 0) this.opts.log.warn({ err: (failed[0] as PromiseRejectedResult).reason, connections: failed.length }, 'token check of open WebSockets failed; retried at the next check');
+    return closed;
   }
 
   /** Closes every connection with `code` (1001 on shutdown), so dashboards reconnect to another pod. */

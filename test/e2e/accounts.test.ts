@@ -6,16 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { signToken, verifyToken } from '../../src/infra/jwt.ts';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app.ts';
-import { testMongoUrl, uniqueName } from '../support/services.ts';
+import { startPod, type Pod } from '../support/pods.ts';
+import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
 
 const EXTERNAL_ADMIN = `Bearer ${signToken({ sub: 'ops', role: 'admin' }, TEST_JWT_SECRET)}`;
 const ADMIN_PASSWORD = 'admin-password-1';
 
 type Json = Record<string, any>;
 
-async function call(app: TestApp, method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; body: Json; headers: Headers }> {
+async function call(app: { url: string }, method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; body: Json; headers: Headers }> {
   const res = await fetch(`${app.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
@@ -24,13 +26,40 @@ async function call(app: TestApp, method: string, path: string, body?: unknown, 
   return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
 }
 
-const login = (app: TestApp, username: string, password: string) => call(app, 'POST', '/api/auth/login', { username, password });
+const login = (app: { url: string }, username: string, password: string) => call(app, 'POST', '/api/auth/login', { username, password });
 
-async function bearer(app: TestApp, username: string, password: string): Promise<string> {
+async function bearer(app: { url: string }, username: string, password: string): Promise<string> {
   const res = await login(app, username, password);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return `Bearer ${res.body.token as string}`;
 }
+
+/** An open agent WebSocket and how it closed, once it does. */
+async function openSocket(baseUrl: string, token: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, closed };
+}
+
+/** The upgrade's HTTP status when it is refused, else 101. */
+function upgradeStatus(baseUrl: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);
+    ws.once('open', () => (ws.close(), resolve(101)));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', reject);
+  });
+}
+
+const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T> =>
+  Promise.race([p, new Promise<T>((_r, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+
+const tokenOf = (auth: string) => auth.slice('Bearer '.length);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -145,6 +174,59 @@ for (const [mode, env] of modes) {
       }
     });
 
+    it('revokes a disabled agent\'s tokens at once: HTTP 401, the WebSocket upgrade refused, its open socket closed with 4401', async () => {
+      await call(app, 'POST', '/api/agents', { username: 'ravi', name: 'Ravi', password: 'ravi-password', role: 'agent' }, EXTERNAL_ADMIN);
+      const token = await bearer(app, 'ravi', 'ravi-password');
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, token)).status, 200);
+      const socket = await openSocket(app.url, tokenOf(token));
+      const other = await openSocket(app.url, tokenOf(await bearer(app, 'priya.s', 'priya-secret-1')));
+
+      assert.equal((await call(app, 'PATCH', '/api/agents/ravi', { disabled: true }, EXTERNAL_ADMIN)).status, 200);
+      const stats = await call(app, 'GET', '/api/dashboard/stats', undefined, token);
+      assert.equal(stats.status, 401);
+      assert.equal(stats.body.error.code, 'UNAUTHORIZED');
+      assert.match(stats.body.error.message, /revoked/);
+      assert.deepEqual(await within(5000, socket.closed, 'the disabled agent\'s socket closes'), { code: 4401, reason: 'token revoked' });
+      assert.equal(await upgradeStatus(app.url, tokenOf(token)), 401);
+      assert.equal(other.ws.readyState, WebSocket.OPEN, 'another agent\'s socket stays open');
+      other.ws.close();
+
+      // Enabled again, the old token stays revoked; a new login works.
+      assert.equal((await call(app, 'PATCH', '/api/agents/ravi', { disabled: false }, EXTERNAL_ADMIN)).status, 200);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, token)).status, 401);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, await bearer(app, 'ravi', 'ravi-password'))).status, 200);
+    });
+
+    it('revokes old tokens when the password or the role changes, not when the name does', async () => {
+      const first = await bearer(app, 'ravi', 'ravi-password');
+      await call(app, 'PATCH', '/api/agents/ravi', { name: 'Ravi K' }, EXTERNAL_ADMIN);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, first)).status, 200, 'a new display name keeps tokens');
+
+      assert.equal((await call(app, 'PATCH', '/api/agents/ravi', { password: 'ravi-password-2' }, EXTERNAL_ADMIN)).status, 200);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, first)).status, 401);
+      assert.equal((await login(app, 'ravi', 'ravi-password')).status, 401, 'the old password is gone');
+      const second = await bearer(app, 'ravi', 'ravi-password-2');
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, second)).status, 200);
+
+      assert.equal((await call(app, 'PATCH', '/api/agents/ravi', { role: 'admin' }, EXTERNAL_ADMIN)).status, 200);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, second)).status, 401, 'a token with the old role is revoked');
+      const promoted = await bearer(app, 'ravi', 'ravi-password-2');
+      assert.equal((await call(app, 'GET', '/api/agents', undefined, promoted)).status, 200);
+    });
+
+    it('keeps honouring tokens minted elsewhere with the secret (no tv): they are not account tokens', async () => {
+      const external = `Bearer ${signToken({ sub: 'someone-from-sso' }, TEST_JWT_SECRET)}`;
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, external)).status, 200);
+      // Even with a disabled account's username as sub: only tokens with tv are checked against the accounts.
+      const sameName = `Bearer ${signToken({ sub: 'gone' }, TEST_JWT_SECRET)}`;
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, sameName)).status, 200);
+      const socket = await openSocket(app.url, signToken({ sub: 'gone' }, TEST_JWT_SECRET));
+      socket.ws.close();
+      // A tv token for a name that is no account, or with a version the account never had, is refused.
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, `Bearer ${signToken({ sub: 'no-such-account', tv: 1 }, TEST_JWT_SECRET)}`)).status, 401);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, `Bearer ${signToken({ sub: 'priya.s', tv: 99 }, TEST_JWT_SECRET)}`)).status, 401);
+    });
+
     it('takes the username case-insensitively and trims it', async () => {
       const res = await login(app, '  Priya.S ', 'priya-secret-1');
       assert.equal(res.status, 200);
@@ -152,6 +234,27 @@ for (const [mode, env] of modes) {
     });
   });
 }
+
+describe('revocation without the change notice', () => {
+  it('reaches tokens and open sockets once the cache expires (AGENT_CHECK_MS), even when the account is changed behind the server\'s back', async () => {
+    const app = await startTestApp({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD, AGENT_CHECK_MS: '300' });
+    try {
+      await call(app, 'POST', '/api/agents', { username: 'quiet', name: 'Quiet', password: 'quiet-password', role: 'agent' }, EXTERNAL_ADMIN);
+      const token = await bearer(app, 'quiet', 'quiet-password');
+      const socket = await openSocket(app.url, tokenOf(token));
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, token)).status, 200, 'the account is now cached');
+      // Straight into the store (as the CLI on another machine would, had its notice been lost): no notice at all.
+      await app.store.collection('agents').updateOne({ username: 'quiet' }, { $set: { disabled: true }, $inc: { token_version: 1 } });
+      const started = Date.now();
+      assert.deepEqual(await within(5000, socket.closed, 'the socket closes within two check periods'), { code: 4401, reason: 'token revoked' });
+      const took = Date.now() - started;
+      assert.ok(took <= 2 * 300 + 500, `closed after ${took} ms`);
+      assert.equal((await call(app, 'GET', '/api/dashboard/stats', undefined, token)).status, 401);
+    } finally {
+      await app.stop();
+    }
+  });
+});
 
 describe('login failures', () => {
   it('take about as long for an unknown user as for a wrong password (medians within 3x)', async () => {
@@ -192,5 +295,28 @@ describe('login failures', () => {
     } finally {
       await app.stop();
     }
+  });
+});
+
+describe('revocation across pods', () => {
+  const pods: Pod[] = [];
+  after(() => Promise.all(pods.map((p) => p.stop())));
+
+  it('closes a disabled agent\'s socket on the other pod at once (the Redis change notice, not the 30 s check)', async () => {
+    const env = { MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('accounts'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('accounts')}:`, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD };
+    pods.push(...(await Promise.all(['pod-a', 'pod-b'].map((id) => startPod(id, env)))));
+    const [a, b] = pods as [Pod, Pod];
+    const admin = await bearer(a, 'boss', ADMIN_PASSWORD);
+    assert.equal((await call(a, 'POST', '/api/agents', { username: 'nina', name: 'Nina', password: 'nina-password', role: 'agent' }, admin)).status, 200);
+    const token = await bearer(b, 'nina', 'nina-password');
+    assert.equal((await call(b, 'GET', '/api/dashboard/stats', undefined, token)).status, 200, 'pod b has the account cached');
+    const socket = await openSocket(b.url, tokenOf(token));
+
+    const started = Date.now();
+    assert.equal((await call(a, 'PATCH', '/api/agents/nina', { disabled: true }, admin)).status, 200);
+    assert.deepEqual(await within(5000, socket.closed, 'the socket on the other pod closes'), { code: 4401, reason: 'token revoked' });
+    assert.ok(Date.now() - started < 5000);
+    assert.equal((await call(b, 'GET', '/api/dashboard/stats', undefined, token)).status, 401);
+    assert.equal((await login(b, 'nina', 'nina-password')).status, 401);
   });
 });
