@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DiscountEvent, DiscountReason, DiscountRoute } from '../machines/discount.machine.ts';
+import { asksForPerson } from './human-request.ts';
 
 /** One row of the `discount_code_template` collection (spec §5.6), seeded from `data/discount-routes.seed.json`. */
 export const routeTemplateSchema = z.object({
@@ -188,6 +189,7 @@ export function classify(m: DiscountInbound, routes: readonly RouteTemplate[], c
     return { ...base, type: 'ACCEPTED', route: named && toDiscountRoute(named, m.at), campaignRoute: campaign && toDiscountRoute(campaign, m.at) };
   }
   if (DECLINE.test(said) || DECLINE.test(keyed)) return { ...base, type: 'DECLINED' };
+  if (asksForPerson(said)) return { ...base, type: 'HUMAN_REQUESTED', text: m.text };
 
   const route = routeIn(text, routes);
   if (route) return { ...base, type: 'ROUTE_REQUESTED', route: toDiscountRoute(route, m.at) };

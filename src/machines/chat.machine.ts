@@ -10,6 +10,8 @@ import { assign, emit, setup } from 'xstate';
 
 export type CustomerType = 'Partner' | 'Customer' | 'Vendor' | 'SRDP';
 export type ChatStatus = 'active' | 'resolved';
+/** Where a chat is listed: an agents' status, or `bot` (only the discount bot has talked with this number). */
+export type ChatListing = ChatStatus | 'bot';
 
 export interface MessageBody {
   /** WhatsApp message kind (`text`, `image`, `button`, …); agent messages are `text` or `template`. */
@@ -49,11 +51,15 @@ export interface ChatContext {
   statusUpdatedAt: number | null;
   /** Per-agent read cursors: the highest seq each agent has seen. */
   reads: ReadCursor[];
+  /** How many of the messages are the bot's replies (never unseen for agents). Absent on chats stored before it. */
+  botMessages?: number;
 }
 
 export interface ReadCursor {
   agent: string;
   seq: number;
+  /** `botMessages` when the cursor was moved, so `unseen` can leave the bot's replies out. */
+  bot?: number;
 }
 
 export interface ChatInput {
@@ -65,10 +71,13 @@ export interface ChatInput {
 }
 
 export type ChatEvent =
-  | { type: 'CUSTOMER_MESSAGE'; id: string; at: number; channel: string; customerType: CustomerType; name?: string; body: MessageBody }
+  /** `automated`: written to a number no agent answers (the discount bot's): it neither lists the chat for agents nor changes its type, channel or 24-hour window. */
+  | { type: 'CUSTOMER_MESSAGE'; id: string; at: number; channel: string; customerType: CustomerType; name?: string; automated?: boolean; body: MessageBody }
   | { type: 'AGENT_MESSAGE'; id: string; at: number; agent: string; body: MessageBody }
   /** An automated reply already sent by another flow (the discount bot): recorded, not sent again. */
-  | { type: 'BOT_MESSAGE'; id: string; at: number; bot: string; body: MessageBody }
+  | { type: 'BOT_MESSAGE'; id: string; at: number; bot: string; channel?: string; body: MessageBody }
+  /** The bot hands the customer to people (its care path, or the customer asked for one): the chat joins the agents' Active list. */
+  | { type: 'HANDOVER'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
   | { type: 'OPEN'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
   | { type: 'SET_STATUS'; id: string; at: number; by: string; status: ChatStatus }
   /** `agent` has seen the chat up to `upTo` (a message shown to it), or all of it. */
@@ -77,6 +86,7 @@ export type ChatEvent =
 
 export type ChatEffect =
   | { type: 'chat.opened'; at: number }
+  | { type: 'chat.handedOver'; by: string; at: number }
   | { type: 'message.appended'; message: ChatMessage }
   | { type: 'status.changed'; from: ChatStatus; to: ChatStatus; by: string; at: number; eventId: string }
   | { type: 'reply.requested'; message: ChatMessage }
@@ -113,10 +123,10 @@ function readUpTo(context: ChatContext, e: { upTo?: number }): number {
   return Math.min(e.upTo ?? context.lastSeq, context.lastSeq);
 }
 
-function withReader(reads: ReadCursor[], agent: string, seq: number): ReadCursor[] {
+function withReader(reads: ReadCursor[], agent: string, seq: number, bot: number): ReadCursor[] {
   const current = reads.find((r) => r.agent === agent);
   if (current && current.seq >= seq) return reads;
-  const next = [...reads.filter((r) => r.agent !== agent), { agent, seq }];
+  const next = [...reads.filter((r) => r.agent !== agent), bot ? { agent, seq, bot } : { agent, seq }];
   // Past the bound, forget the reader who has read least.
   return next.length > MAX_READERS ? next.sort((a, b) => b.seq - a.seq).slice(0, MAX_READERS) : next;
 }
@@ -142,9 +152,14 @@ export const chatMachine = setup({
         lastCustomerMessageAt: event.at,
       };
     }),
+    /** A message to the bot's number on a chat agents already have: recorded, but its type, channel and 24-hour window stay. */
+    recordAsideMessage: assign(({ context, event }) => {
+      if (event.type !== 'CUSTOMER_MESSAGE') return {};
+      return { lastSeq: context.lastSeq + 1, customerName: event.name ?? context.customerName, lastMessage: event.body.text, lastMessageAt: event.at, lastMsgBy: context.customer };
+    }),
     emitCustomerMessage: emit(({ context, event }) => {
       if (event.type !== 'CUSTOMER_MESSAGE') throw new Error('emitCustomerMessage needs CUSTOMER_MESSAGE');
-      return { type: 'message.appended' as const, message: recorded(context, context.customer, 'Customer', event) };
+      return { type: 'message.appended' as const, message: { ...recorded(context, context.customer, 'Customer', event), channel: event.channel } };
     }),
     recordAgentMessage: assign(({ context, event }) => {
       if (event.type !== 'AGENT_MESSAGE') return {};
@@ -154,25 +169,29 @@ export const chatMachine = setup({
         lastMessage: event.body.text,
         lastMessageAt: event.at,
         lastMsgBy: event.agent,
-        reads: withReader(context.reads, event.agent, seq),
+        reads: withReader(context.reads, event.agent, seq, context.botMessages ?? 0),
       };
     }),
     emitAgentMessage: emit(({ context, event }) => {
       if (event.type !== 'AGENT_MESSAGE' && event.type !== 'BOT_MESSAGE') throw new Error('emitAgentMessage needs AGENT_MESSAGE or BOT_MESSAGE');
-      return { type: 'message.appended' as const, message: recorded(context, event.type === 'AGENT_MESSAGE' ? event.agent : event.bot, 'Agent', event) };
+      const message = recorded(context, event.type === 'AGENT_MESSAGE' ? event.agent : event.bot, 'Agent', event);
+      return { type: 'message.appended' as const, message: event.type === 'BOT_MESSAGE' && event.channel ? { ...message, channel: event.channel } : message };
     }),
     recordBotMessage: assign(({ context, event }) => {
       if (event.type !== 'BOT_MESSAGE') return {};
-      return { lastSeq: context.lastSeq + 1, lastMessage: event.body.text, lastMessageAt: event.at, lastMsgBy: event.bot };
+      return { lastSeq: context.lastSeq + 1, botMessages: (context.botMessages ?? 0) + 1, lastMessage: event.body.text, lastMessageAt: event.at, lastMsgBy: event.bot };
     }),
     requestReply: emit(({ context, event }) => {
       if (event.type !== 'AGENT_MESSAGE') throw new Error('requestReply needs AGENT_MESSAGE');
       return { type: 'reply.requested' as const, message: recorded(context, event.agent, 'Agent', event) };
     }),
-    markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, readUpTo(context, event)) } : {})),
+    markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, readUpTo(context, event), context.botMessages ?? 0) } : {})),
     emitOpened: emit(({ event }) => ({ type: 'chat.opened' as const, at: event.at })),
+    /** An agent opening a chat the bot had: the type and channel the agent chose. */
+    adoptOpening: assign(({ context, event }) => (event.type === 'OPEN' ? { customerType: event.customerType, channel: event.channel } : { channel: context.channel })),
+    emitHandedOver: emit(({ event }) => ({ type: 'chat.handedOver' as const, by: event.type === 'HANDOVER' ? event.by : '', at: event.at })),
     auditStatus: assign(({ context, event }) => {
-      const by = event.type === 'SET_STATUS' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
+      const by = event.type === 'SET_STATUS' || event.type === 'HANDOVER' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
       return by === null ? {} : { statusUpdatedBy: by, statusUpdatedAt: event.at };
     }),
     emitResolved: emit(({ context, event }) => ({ type: 'status.changed' as const, from: 'active' as const, to: 'resolved' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0, eventId: event.id })),
@@ -187,6 +206,7 @@ export const chatMachine = setup({
     reopening: ({ event }) => event.type === 'SET_STATUS' && event.status === 'active',
     /** Only a read that moves the agent's cursor is taken: one that moves nothing is not stored again. */
     advancesReader: ({ context, event }) => event.type === 'READ' && readUpTo(context, event) > (context.reads.find((r) => r.agent === event.agent)?.seq ?? 0),
+    toBot: ({ event }) => event.type === 'CUSTOMER_MESSAGE' && event.automated === true,
     /** Templates any time; free-form text only inside the 24-hour window. Outside it the event is not taken: nothing is stored or sent. */
     mayReply: ({ context, event }) => event.type === 'AGENT_MESSAGE' && (event.body.kind === 'template' || insideServiceWindow(context.lastCustomerMessageAt, event.at)),
   },
@@ -211,19 +231,43 @@ export const chatMachine = setup({
     statusUpdatedBy: null,
     statusUpdatedAt: null,
     reads: [],
+    botMessages: 0,
   }),
   states: {
     new: {
       description: 'No conversation yet: nothing is stored until something opens it.',
       on: {
-        CUSTOMER_MESSAGE: { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', target: 'bot', actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
         OPEN: { target: 'active', actions: ['emitOpened'] },
+        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitHandedOver'] },
+      },
+    },
+    bot: {
+      description: 'Only the discount bot has talked with this number: not in the agents’ lists or counts (the Discount_Bot filter shows it). A handover, an agent, or a message to a human channel makes it active.',
+      on: {
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitHandedOver'] },
+        OPEN: { target: 'active', actions: ['adoptOpening', 'emitOpened', 'emitHandedOver'] },
+        AGENT_MESSAGE: { guard: 'mayReply', target: 'active', actions: ['emitOpened', 'recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
+        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitOpened', 'emitHandedOver'] },
+        READ: { guard: 'advancesReader', actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
       },
     },
     active: {
       description: 'Shown in the agents’ Active tab; messages flow both ways.',
       on: {
-        CUSTOMER_MESSAGE: { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
@@ -232,11 +276,15 @@ export const chatMachine = setup({
       },
     },
     resolved: {
-      description: 'Shown in the Resolved tab. A customer message or an agent reopens it.',
+      description: 'Shown in the Resolved tab. A customer message (not one to the bot), a handover or an agent reopens it.',
       on: {
-        CUSTOMER_MESSAGE: { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        HANDOVER: { target: 'active', actions: ['auditStatus', 'emitReopened', 'emitHandedOver'] },
         SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
         READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },

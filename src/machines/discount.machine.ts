@@ -50,15 +50,26 @@ export type DiscountEvent =
   | { type: 'REASON_GIVEN'; id: string; at: number; reason: DiscountReason; text: string }
   /** A keyword with a predefined answer, or a non-text message (`textMsg`). */
   | { type: 'KEYWORD'; id: string; at: number; key: PredefinedKey }
+  /** The customer asks for a person ("agent", "call me", "baat karni hai", …). */
+  | { type: 'HUMAN_REQUESTED'; id: string; at: number; text: string }
   /** Anything else. */
   | { type: 'UNRECOGNISED'; id: string; at: number; text: string };
+
+/**
+ * What the customer hears when handed to people: the care message and contact card (the care path), a short
+ * notice that a person will answer (they asked for one), or nothing (people have the chat already).
+ */
+export type HandoverNotice = 'care' | 'notice' | 'none';
 
 export type DiscountEffect =
   | { type: 'offer.send'; route: DiscountRoute; eventId: string }
   | { type: 'code.send'; route: DiscountRoute; eventId: string }
   | { type: 'reasons.ask'; eventId: string }
   | { type: 'reason.log'; reason: LoggedReason; text: string; at: number; eventId: string }
+  /** Kept for records stored before the handover: the care path now hands over (`handover.request`). */
   | { type: 'care.send'; eventId: string }
+  /** The chat joins the agents' Active list (reopened if resolved); `say` is sent unless agents already had it. */
+  | { type: 'handover.request'; say: HandoverNotice; at: number; eventId: string }
   | { type: 'predefined.send'; key: PredefinedKey; eventId: string };
 
 /** What "Yes, Send Discount Code" resolves to: the payload's route, else the last offered, else the campaign's. */
@@ -71,20 +82,32 @@ function acceptedRoute(context: DiscountContext, event: DiscountEvent): Discount
  * What every waiting state answers. Answers that keep the conversation where it
  * is re-enter `self`, so the idle timer counts from the customer's last message.
  */
+const HANDED_OVER = '#discount.conversation.handedOver';
 const answers = (self: string) => ({
   ROUTE_REQUESTED: [
     { guard: 'routeAvailable', target: '#discount.conversation.offered', reenter: true, actions: ['rememberRoute', 'sendOffer'] },
-    { target: self, reenter: true, actions: 'sendCare' },
+    { target: HANDED_OVER, actions: 'handOverWithCare' },
   ],
   ACCEPTED: [
     { guard: 'acceptedRouteAvailable', target: '#discount.conversation.codeSent', reenter: true, actions: ['rememberAcceptedRoute', 'sendCode'] },
-    { target: self, reenter: true, actions: 'sendCare' },
+    { target: HANDED_OVER, actions: 'handOverWithCare' },
   ],
   DECLINED: { target: '#discount.conversation.askedReason', reenter: true, actions: ['rememberDecline', 'askReasons'] },
   REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: ['forgetDecline', 'logReason'] },
   KEYWORD: { target: self, reenter: true, actions: 'sendPredefined' },
-  UNRECOGNISED: { target: self, reenter: true, actions: 'sendCare' },
+  HUMAN_REQUESTED: { target: HANDED_OVER, actions: 'handOverOnRequest' },
+  UNRECOGNISED: { target: HANDED_OVER, actions: 'handOverWithCare' },
 }) as const;
+
+/** Once people have the chat the bot answers only what it can do (routes it can offer, the discount buttons) and otherwise stays quiet. */
+const whileHandedOver = {
+  ...answers(HANDED_OVER),
+  ROUTE_REQUESTED: [answers(HANDED_OVER).ROUTE_REQUESTED[0], { target: HANDED_OVER, reenter: true, actions: 'handOverQuietly' }],
+  ACCEPTED: [answers(HANDED_OVER).ACCEPTED[0], { target: HANDED_OVER, reenter: true, actions: 'handOverQuietly' }],
+  KEYWORD: { target: HANDED_OVER, reenter: true, actions: 'handOverQuietly' },
+  HUMAN_REQUESTED: { target: HANDED_OVER, reenter: true, actions: 'handOverQuietly' },
+  UNRECOGNISED: { target: HANDED_OVER, reenter: true, actions: 'handOverQuietly' },
+} as const;
 
 export const discountMachine = setup({
   types: {
@@ -119,7 +142,10 @@ export const discountMachine = setup({
     }),
     // Dated and keyed by the decline itself, so a re-run writes the same row once.
     logNoReason: emit(({ context }) => ({ type: 'reason.log' as const, reason: 'none' as const, text: 'none', at: context.pendingDecline?.at ?? 0, eventId: `${context.pendingDecline?.eventId ?? ''}:none` })),
-    sendCare: emit(({ event }) => ({ type: 'care.send' as const, eventId: event.id })),
+    handOverWithCare: emit(({ event }) => ({ type: 'handover.request' as const, say: 'care' as const, at: event.at, eventId: event.id })),
+    handOverOnRequest: emit(({ event }) => ({ type: 'handover.request' as const, say: 'notice' as const, at: event.at, eventId: event.id })),
+    // Still sent on every message: people may have resolved the chat meanwhile, and a customer's word must reach them.
+    handOverQuietly: emit(({ event }) => ({ type: 'handover.request' as const, say: 'none' as const, at: event.at, eventId: event.id })),
     sendPredefined: emit(({ event }) => {
       if (event.type !== 'KEYWORD') throw new Error('sendPredefined needs KEYWORD');
       return { type: 'predefined.send' as const, key: event.key, eventId: event.id };
@@ -127,7 +153,7 @@ export const discountMachine = setup({
   },
 }).createMachine({
   id: 'discount',
-  description: 'Discount campaign on WhatsApp 919638120888: offer → accept (code) or decline (reason), with a care path for anything else.',
+  description: 'Discount campaign on WhatsApp 919638120888: offer → accept (code) or decline (reason); anything else, or a request for a person, hands the customer to people.',
   initial: 'ended',
   // `input` is absent when XState builds the throwaway actor behind every pure `transition()` call:
   // answering without throwing there saves the cost of an Error per event.
@@ -138,16 +164,17 @@ export const discountMachine = setup({
       on: {
         ROUTE_REQUESTED: [
           { guard: 'routeAvailable', target: 'conversation.offered', actions: ['countConversation', 'rememberRoute', 'sendOffer'] },
-          { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+          { target: 'conversation.handedOver', actions: ['countConversation', 'handOverWithCare'] },
         ],
         ACCEPTED: [
           { guard: 'acceptedRouteAvailable', target: 'conversation.codeSent', actions: ['countConversation', 'rememberAcceptedRoute', 'sendCode'] },
-          { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+          { target: 'conversation.handedOver', actions: ['countConversation', 'handOverWithCare'] },
         ],
         DECLINED: { target: 'conversation.askedReason', actions: ['countConversation', 'rememberDecline', 'askReasons'] },
         REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'forgetDecline', 'logReason'] },
         KEYWORD: { target: 'conversation.waiting', actions: ['countConversation', 'sendPredefined'] },
-        UNRECOGNISED: { target: 'conversation.waiting', actions: ['countConversation', 'sendCare'] },
+        HUMAN_REQUESTED: { target: 'conversation.handedOver', actions: ['countConversation', 'handOverOnRequest'] },
+        UNRECOGNISED: { target: 'conversation.handedOver', actions: ['countConversation', 'handOverWithCare'] },
       },
     },
     conversation: {
@@ -156,7 +183,7 @@ export const discountMachine = setup({
       onDone: [{ guard: 'declineUnexplained', target: 'ended', actions: ['logNoReason', 'forgetDecline'] }, { target: 'ended' }],
       states: {
         waiting: {
-          description: 'Waiting for a route request (after a care or predefined answer).',
+          description: 'Waiting for a route request (after a predefined answer).',
           after: { IDLE_TIMEOUT: 'timedOut' },
           on: answers('#discount.conversation.waiting'),
         },
@@ -179,6 +206,11 @@ export const discountMachine = setup({
           description: 'The reason is logged to no_discount_log. A second press is ignored.',
           after: { IDLE_TIMEOUT: 'timedOut' },
           on: { ...answers('#discount.conversation.reasonRecorded'), DECLINED: [], REASON_GIVEN: [] },
+        },
+        handedOver: {
+          description: 'Handed to people (the care path, or the customer asked for one): the chat is in the agents’ Active list with the bot conversation as its history. The bot stays quiet, except for routes it can offer and the discount buttons.',
+          after: { IDLE_TIMEOUT: 'timedOut' },
+          on: whileHandedOver,
         },
         timedOut: { type: 'final', description: 'No message for IDLE_TIMEOUT: the conversation ends.' },
       },

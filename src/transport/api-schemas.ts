@@ -25,6 +25,8 @@ const isoTime = z.iso.datetime({ offset: true });
 const nullableText = z.string().nullable();
 export const customerType = z.enum(CUSTOMER_TYPES as [CustomerType, ...CustomerType[]]);
 export const chatStatus = z.enum(['active', 'resolved']);
+/** A listed chat's status: an agents' status, or `bot` (only the discount bot has talked with it; the `Discount_Bot` filter). */
+const chatListing = z.enum(['active', 'resolved', 'bot']);
 
 /** A chat as agents receive it (`chat-views.ts` `chatOut`): lists, replies and `room_update*` pushes. */
 export const chatView = z.looseObject({
@@ -33,7 +35,7 @@ export const chatView = z.looseObject({
   customer_name: nullableText.optional(),
   customer_type: customerType,
   channel: z.string().optional(),
-  status: chatStatus,
+  status: chatListing,
   last_msg_by: nullableText.optional(),
   last_message: nullableText.optional(),
   last_message_time: isoTime.nullable(),

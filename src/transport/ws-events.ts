@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatService } from '../actors/chat/chat-service.ts';
-import { SPECIAL_FILTERS, type ChatQueries } from '../actors/chat/chat.queries.ts';
+import { DISCOUNT_BOT_FILTER, SPECIAL_FILTERS, type ChatQueries } from '../actors/chat/chat.queries.ts';
 import type { PresenceStore } from '../actors/chat/presence-store.ts';
 import { ShownReads } from '../actors/chat/shown-reads.ts';
 import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
@@ -29,7 +29,7 @@ export const schemas = {
   fetch_all_chats: z.looseObject({
     status: blankAsUndefined(z.enum(['active', 'resolved'])),
     customer_type: blankAsUndefined(customerType),
-    search: blankAsUndefined(z.string().max(100)),
+    search: blankAsUndefined(z.string().max(100).describe('part of a customer number or name, or a special filter: Active_Approved, Pending, InJourney, Suspend (from the users profile), Discount_Bot (the chats only the discount bot has had, left out of every other list)')),
     ...page,
   }),
   fetch_chats_by_user: z.looseObject({ chat_id: chatId, ...page }),
@@ -73,7 +73,7 @@ export const replySchemas = {
 export const eventSummaries: Record<AgentEvent, string> = {
   config: 'The signed-in agent and the dashboard\'s option lists.',
   search_chat: 'The chat of one customer number, or null.',
-  fetch_all_chats: 'One page of chats, newest activity first, with the agent\'s unseen counts (filters: status, customer_type, search or a special filter).',
+  fetch_all_chats: 'One page of chats, newest activity first, with the agent\'s unseen counts (filters: status, customer_type, search or a special filter). Chats only the discount bot has had (status `bot`) are left out unless `search` is `Discount_Bot`.',
   fetch_chats_by_user: 'One chat and one page of its messages (page 1 the newest); marks the chat read for the agent.',
   new_chat: 'Opens (or returns) the chat with a customer on the agent channel of its customer type.',
   join_chat: 'Joins the chat\'s room (its pushes reach this connection; each new_message pushed to it marks the chat read up to that message for this agent, until leave_chat).',
@@ -133,7 +133,7 @@ export function agentEventHandler(deps: AgentEventDeps) {
           customer_types: CUSTOMER_TYPES,
           channels: CHANNELS.map((c) => ({ id: c.id, customer_type: c.customerType, automated: c.automated })),
           statuses: ['active', 'resolved'],
-          special_filters: [...SPECIAL_FILTERS.keys()],
+          special_filters: [...SPECIAL_FILTERS.keys(), DISCOUNT_BOT_FILTER],
         };
       case 'search_chat':
         return { chat: await deps.queries.byCustomer(data.customer as string) };

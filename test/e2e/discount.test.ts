@@ -135,8 +135,9 @@ describe('discount conversation end to end', () => {
     const asked = await say('919811000006', { text: 'Need Discount Code - Nashik to Mumbai Airport @ 1999' }, 2);
     await templates.updateOne({ _id: 'nashik-mumbai-airport' }, { $set: { enabled: true } }); // as seeds before this fix left it
     app.actors.catalogue.invalidate();
-    const again = await say('919811000006', { text: 'Need Discount Code - Nashik to Mumbai Airport @ 1999' }, 2);
-    const named = await say('919811000006', { button: { text: 'Yes, Send Discount Code', payload: 'yes_send_code:nashik-mumbai-airport' } }, 2);
+    // New numbers: after the care path hands a customer over, the bot stays quiet for them.
+    const again = await say('919811000016', { text: 'Need Discount Code - Nashik to Mumbai Airport @ 1999' }, 2);
+    const named = await say('919811000026', { button: { text: 'Yes, Send Discount Code', payload: 'yes_send_code:nashik-mumbai-airport' } }, 2);
     for (const r of [...asked, ...again, ...named]) assert.doesNotMatch(JSON.stringify(r.json), /SAMPLE/i);
     assert.match((asked[0]!.json as { text: { body: string } }).text.body, /automated number/i);
   });

@@ -126,3 +126,60 @@ describe('chat machine', () => {
     assert.equal(next.ctx.lastSeq, 2);
   });
 });
+
+describe('chat machine: conversations with the discount bot', () => {
+  const toBot = (id: string, at: number, text = 'hello'): ChatEvent => ({ type: 'CUSTOMER_MESSAGE', id, at, channel: '9638120888', customerType: 'Customer', name: 'Ravi', automated: true, body: { kind: 'text', text } });
+  const botReply = (id: string, at: number): ChatEvent => ({ type: 'BOT_MESSAGE', id, at, bot: 'discount-bot', channel: '9638120888', body: { kind: 'text', text: 'bot says' } });
+  const handover = (id: string, at: number): ChatEvent => ({ type: 'HANDOVER', id, at, by: 'discount-bot', channel: '9638120888', customerType: 'Customer' });
+  const partner = (id: string, at: number): ChatEvent => ({ type: 'CUSTOMER_MESSAGE', id, at, channel: '9099039188', customerType: 'Partner', name: 'Raju', body: { kind: 'text', text: 'trip issue' } });
+
+  it('keeps a chat only the bot has had out of the agents: state bot, never opened or counted', () => {
+    const { snap, ctx, effects } = run([toBot('m1', 2000), botReply('b1', 2001), toBot('m2', 2002)]);
+    assert.equal(snap.value, 'bot');
+    assert.equal(ctx.lastSeq, 3);
+    assert.equal(ctx.botMessages, 1);
+    assert.deepEqual(effects.map((e) => e.type), ['message.appended', 'message.appended', 'message.appended'], 'no chat.opened: the Active count is untouched');
+    assert.equal(run([status('resolved', 3000)], snap).snap.value, 'bot', 'nothing for an agent to resolve');
+  });
+
+  it('joins the agents on a handover, counted once, with the bot conversation as its history', () => {
+    const bot = run([toBot('m1', 2000), botReply('b1', 2001)]);
+    const { snap, ctx, effects } = run([handover('h1', 2002)], bot.snap);
+    assert.equal(snap.value, 'active');
+    assert.equal(ctx.lastSeq, 2);
+    assert.equal(ctx.channel, '9638120888', 'agents reply from the number the customer wrote to');
+    assert.deepEqual(effects.map((e) => e.type), ['chat.opened', 'chat.handedOver']);
+    assert.deepEqual(run([handover('h2', 2003)], snap).effects, [], 'already with agents: nothing');
+    const reopened = run([status('resolved', 3000), handover('h3', 4000)], snap);
+    assert.equal(reopened.snap.value, 'active');
+    assert.deepEqual(reopened.effects.map((e) => `${e.type}:${e.to ?? ''}`), ['status.changed:resolved', 'status.changed:active', 'chat.handedOver:']);
+  });
+
+  it('becomes an agents\' chat when an agent writes in it or the customer writes to a human channel', () => {
+    const bot = run([toBot('m1', 2000)]);
+    assert.equal(run([agent('a1', 2001)], bot.snap).snap.value, 'active');
+    assert.deepEqual(run([agent('a1', 2001)], bot.snap).effects.map((e) => e.type), ['chat.opened', 'message.appended', 'reply.requested']);
+    const human = run([partner('p1', 2001)], bot.snap);
+    assert.equal(human.snap.value, 'active');
+    assert.equal(human.ctx.customerType, 'Partner');
+  });
+
+  it('never turns a partner into a Customer, nor reopens or moves their chat, when they write to the bot', () => {
+    const active = run([partner('p1', 2000), toBot('m1', 3000), botReply('b1', 3001)]);
+    assert.equal(active.snap.value, 'active');
+    assert.equal(active.ctx.customerType, 'Partner');
+    assert.equal(active.ctx.channel, '9099039188', 'agent replies still go from the partner number');
+    assert.equal(active.ctx.lastCustomerMessageAt, 2000, 'the partner number\'s 24-hour window is its own');
+    const appended = active.effects.filter((e) => e.type === 'message.appended').map((e) => (e.message as { channel: string }).channel);
+    assert.deepEqual(appended, ['9099039188', '9638120888', '9638120888'], 'each message keeps the number it went through');
+    const resolved = run([status('resolved', 4000), toBot('m2', 5000)], active.snap);
+    assert.equal(resolved.snap.value, 'resolved', 'a word to the bot does not reopen it');
+    assert.equal(resolved.ctx.customerType, 'Partner');
+  });
+
+  it('remembers how many bot replies each read cursor had seen, so they never count as unseen', () => {
+    const { ctx } = run([toBot('m1', 2000), botReply('b1', 2001), handover('h', 2002), { type: 'READ', id: 'r', at: 2003, agent: 'a' }, botReply('b2', 2004)]);
+    assert.deepEqual(ctx.reads, [{ agent: 'a', seq: 2, bot: 1 }]);
+    assert.equal(ctx.botMessages, 2);
+  });
+});

@@ -37,6 +37,8 @@ const ADVERSARIAL: Record<string, string> = {
   'almost a decline': "don't need a discoun do not need any ",
   'almost a route': 'pune to mumbai airpor nagpur to raipu ',
   'almost a keyword': 'jobsx careerz diyaa hiringg ',
+  'almost a request for a person': 'call talk baat agen humann call_ कॉल बात ',
+  'first words of phrases, over and over': 'call call talk baat ',
   'a run of spaces': ' ',
   'a run of punctuation': '-.,!?/-_:;',
   'digits with commas': '1,2,3,4,5,',

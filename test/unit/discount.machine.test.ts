@@ -112,12 +112,13 @@ describe('discount machine', () => {
     assert.equal((campaign.effects[0]!.route as DiscountRoute).id, pune.id);
   });
 
-  it('gives the care path when accepting without any available route', () => {
+  it('hands over with the care message when accepting without any available route', () => {
     const c = new Conversation().send(accept(null, null));
-    assert.deepEqual(c.take(), ['care.send']);
-    assert.equal(c.state, '{"conversation":"waiting"}');
+    assert.deepEqual(c.effects, [{ type: 'handover.request', say: 'care', at: 0, eventId: 'e1' }]);
+    assert.equal(c.state, '{"conversation":"handedOver"}');
+    c.take();
     c.send(accept(expired, null));
-    assert.deepEqual(c.take(), ['care.send']);
+    assert.deepEqual(c.effects, [{ type: 'handover.request', say: 'none', at: 0, eventId: 'e2' }], 'people have it: the bot stays quiet');
   });
 
   for (const r of ['bad_service', 'prices_high', 'other'] as const) {
@@ -145,7 +146,7 @@ describe('discount machine', () => {
     assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'none', text: 'none', at: 1000, eventId: 'e2:none' }]);
     c.take();
     c.send({ type: 'UNRECOGNISED', text: 'hi' }).advance(IDLE);
-    assert.deepEqual(c.take(), ['care.send'], 'the next conversation does not log that decline again');
+    assert.deepEqual(c.take(), ['handover.request'], 'the next conversation does not log that decline again');
   });
 
   it('logs no `none` when a reason was given, nor when nothing was declined', () => {
@@ -161,12 +162,44 @@ describe('discount machine', () => {
     assert.equal(c.state, '"ended"');
   });
 
-  it('answers unrecognised text with the care message and contact card, keeping its place', () => {
+  it('hands unrecognised text over to people, with the care message and contact card', () => {
     const c = new Conversation().send({ type: 'UNRECOGNISED', text: 'hello?' });
-    assert.deepEqual(c.take(), ['care.send']);
+    assert.equal(c.state, '{"conversation":"handedOver"}');
+    assert.deepEqual(c.effects, [{ type: 'handover.request', say: 'care', at: 0, eventId: 'e1' }]);
+    c.take();
     c.send(route(pune)).send({ type: 'UNRECOGNISED', text: 'what?' });
-    assert.deepEqual(c.take(), ['offer.send', 'care.send']);
+    assert.deepEqual(c.effects.map((e) => [e.type, e.say]), [['offer.send', undefined], ['handover.request', 'care']], 'a route it can offer resumes the bot; the care path hands over again');
+  });
+
+  it('hands over when the customer asks for a person, with a short notice instead of the care message', () => {
+    for (const from of [new Conversation(), new Conversation().send(route(pune)), new Conversation().send(decline)]) {
+      from.take();
+      from.send({ type: 'HUMAN_REQUESTED', text: 'call me' });
+      assert.equal(from.state, '{"conversation":"handedOver"}');
+      assert.deepEqual(from.effects.map((e) => e.say), ['notice']);
+    }
+  });
+
+  it('stays quiet once handed over, yet hands over again on every message (people may have resolved the chat), until it times out', () => {
+    const c = new Conversation().send({ type: 'HUMAN_REQUESTED', text: 'agent please' });
+    c.take();
+    c.send({ type: 'UNRECOGNISED', text: 'hello?' }).send({ type: 'KEYWORD', key: 'textMsg' }).send(route(expired)).send({ type: 'HUMAN_REQUESTED', text: 'agent' });
+    assert.deepEqual(c.effects.map((e) => `${e.type}:${e.say}`), Array(4).fill('handover.request:none'));
+    assert.equal(c.state, '{"conversation":"handedOver"}');
+    c.take();
+    c.advance(IDLE - 1);
+    assert.equal(c.state, '{"conversation":"handedOver"}', 'each message restarted the idle timer');
+    c.advance(1);
+    assert.equal(c.state, '"ended"');
+  });
+
+  it('answers the discount buttons and routes it can offer while handed over', () => {
+    const c = new Conversation().send({ type: 'UNRECOGNISED', text: 'hi' }).send(route(pune));
     assert.equal(c.state, '{"conversation":"offered"}');
+    const d = new Conversation().send({ type: 'UNRECOGNISED', text: 'hi' }).send(decline);
+    assert.equal(d.state, '{"conversation":"askedReason"}');
+    const a = new Conversation().send({ type: 'UNRECOGNISED', text: 'hi' }).send(accept(pune));
+    assert.equal(a.state, '{"conversation":"codeSent"}');
   });
 
   it('answers media instead of text, and keywords, with their predefined responses', () => {
@@ -174,16 +207,17 @@ describe('discount machine', () => {
     assert.deepEqual(c.effects.map((e) => e.key), ['textMsg', 'care_job', 'unlock_diya']);
   });
 
-  it('gives an expired or disabled route the care path', () => {
+  it('gives an expired or disabled route the care path, handing over', () => {
     const c = new Conversation().send(route(expired));
-    assert.deepEqual(c.take(), ['care.send']);
+    assert.deepEqual(c.effects.map((e) => e.say), ['care']);
+    assert.equal(c.state, '{"conversation":"handedOver"}');
     assert.equal(c.snap.context.lastRoute, null);
   });
 
   it('ends the conversation after IDLE_TIMEOUT of silence, counted from the last message', () => {
     const c = new Conversation().send(route(pune));
     c.advance(IDLE - 1000);
-    c.send({ type: 'UNRECOGNISED', text: 'still there' });
+    c.send({ type: 'KEYWORD', key: 'care_job' });
     c.advance(IDLE - 1000);
     assert.equal(c.state, '{"conversation":"offered"}', 'activity restarted the idle timer');
     c.advance(1000);

@@ -26,7 +26,7 @@ describe('machine documentation', () => {
     const json = machineJson(MACHINES.get('discount')!) as { id: string; initial: string; states: Record<string, { states?: Record<string, unknown> }> };
     assert.equal(json.id, 'discount');
     assert.equal(json.initial, 'ended');
-    assert.deepEqual(Object.keys(json.states.conversation?.states ?? {}), ['waiting', 'offered', 'codeSent', 'askedReason', 'reasonRecorded', 'timedOut']);
+    assert.deepEqual(Object.keys(json.states.conversation?.states ?? {}), ['waiting', 'offered', 'codeSent', 'askedReason', 'reasonRecorded', 'handedOver', 'timedOut']);
     assert.match(JSON.stringify(json), /"guard":"routeAvailable"/);
     assert.match(mermaid(MACHINES.get('discount')!), /offered --> timedOut : after IDLE_TIMEOUT/);
     assert.match(mermaid(MACHINES.get('chat')!), /active --> resolved : SET_STATUS \[resolving\]/);

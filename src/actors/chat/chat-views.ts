@@ -24,6 +24,7 @@ export function chatSummary(c: ChatContext, status: string): Doc {
     created_at: date(c.createdAt),
     last_seq: c.lastSeq,
     read_cursors: c.reads,
+    bot_messages: c.botMessages ?? 0,
   };
 }
 
@@ -54,7 +55,7 @@ export function messageOut(d: Doc): Doc {
 
 /** A chat as agents receive it in lists and `room_update*` pushes. */
 export function chatOut(d: Doc): Doc {
-  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, ...rest } = d;
+  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, bot_messages: _b, ...rest } = d;
   return {
     ...rest,
     chat_id: d._id,

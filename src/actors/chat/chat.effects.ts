@@ -33,18 +33,25 @@ export function chatEffects(deps: ChatEffectDeps) {
     const context = ctx as ChatContext;
     // The chat's status after the event (a message on a resolved chat leaves it resolved; a customer's reopens it).
     const status: ChatStatus = value === 'resolved' ? 'resolved' : 'active';
+    // A chat only the discount bot has had is not in agents' lists: nothing about it goes to the dashboards.
+    const listed = value !== 'bot';
     const chatId = context.chatId;
     for (const effect of effects as ChatEffect[]) {
       switch (effect.type) {
         case 'chat.opened':
           await deps.counters.change({ active: 1 }, `${chatId}:opened`);
           break;
+        case 'chat.handedOver':
+          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
+          break;
         case 'message.appended': {
           const doc = messageDoc(chatId, effect.message);
           await chats.appendMessage(doc);
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
-          if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
-          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
+          if (listed) {
+            if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
+            deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
+          }
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
           // Customer media is fetched from Pinbot in the background (bounded queue), never inside the mailbox.
           if (effect.message.type === 'Customer' && typeof media?.id === 'string') {

@@ -18,7 +18,7 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
     schema: CHAT_SCHEMA,
     input(key, event) {
       const e = event as unknown as ChatEvent;
-      const opening = e.type === 'CUSTOMER_MESSAGE' || e.type === 'OPEN';
+      const opening = e.type === 'CUSTOMER_MESSAGE' || e.type === 'OPEN' || e.type === 'HANDOVER';
       return {
         chatId: newId(),
         customer: key,

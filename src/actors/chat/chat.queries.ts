@@ -5,6 +5,11 @@ import type { ReadCursor } from '../../machines/chat.machine.ts';
 import { ChatStore } from './chat-store.ts';
 import { chatOut, messageOut, type Doc } from './chat-views.ts';
 
+/** The `search` value that lists the chats only the discount bot has had (status `bot`), which no other list shows. */
+export const DISCOUNT_BOT_FILTER = 'Discount_Bot';
+/** What an agent's list holds unless it asks for the bot's chats. */
+const AGENT_STATUSES = { $in: ['active', 'resolved'] };
+
 /** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */
 export const SPECIAL_FILTERS: ReadonlyMap<string, Doc> = new Map<string, Doc>([
   ['Active_Approved', { 'user.documents_status': 'Approved', 'user.dco_status': 'Active' }],
@@ -41,11 +46,12 @@ export class ChatQueries {
   /** `fetch_all_chats`: newest activity first, with `unseen_count` for `agent`. */
   async listChats(agent: string, f: ChatListFilter): Promise<{ chats: Doc[]; total: number; page: number; page_size: number }> {
     const match: Doc = {};
-    if (f.status) match.status = f.status;
-    if (f.customer_type) match.customer_type = f.customer_type;
     const search = f.search?.trim();
-    const special = search ? SPECIAL_FILTERS.get(search) : undefined;
-    if (search && !special) {
+    const bot = search === DISCOUNT_BOT_FILTER;
+    match.status = bot ? 'bot' : (f.status ?? AGENT_STATUSES);
+    if (f.customer_type) match.customer_type = f.customer_type;
+    const special = search && !bot ? SPECIAL_FILTERS.get(search) : undefined;
+    if (search && !special && !bot) {
       const pattern = { $regex: escapeRegex(search), $options: 'i' };
       match.$or = [{ customer: pattern }, { customer_name: pattern }];
     }
@@ -80,10 +86,14 @@ export class ChatQueries {
   }
 }
 
-/** The chat with `unseen_count`: messages after `agent`'s read cursor (its own replies move its cursor, so they never count). */
+/**
+ * The chat with `unseen_count`: messages after `agent`'s read cursor (its own replies move its cursor, so they
+ * never count), less the bot's replies among them.
+ */
 function withUnseen(chat: Doc, agent: string): Doc {
-  const cursor = ((chat.read_cursors ?? []) as ReadCursor[]).find((r) => r.agent === agent)?.seq ?? 0;
-  return { ...chat, unseen_count: Math.max(0, Number(chat.last_seq ?? 0) - cursor) };
+  const cursor = ((chat.read_cursors ?? []) as ReadCursor[]).find((r) => r.agent === agent);
+  const botReplies = Number(chat.bot_messages ?? 0) - (cursor?.bot ?? 0);
+  return { ...chat, unseen_count: Math.max(0, Number(chat.last_seq ?? 0) - (cursor?.seq ?? 0) - botReplies) };
 }
 
 function escapeRegex(s: string): string {

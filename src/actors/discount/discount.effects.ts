@@ -2,9 +2,10 @@ import { REASONS } from '../../domain/discount-catalogue.ts';
 import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
 import { PREDEFINED_RESPONSES } from '../../domain/responses.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
+import { channelById } from '../../domain/channels.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import type { ChatContext, ChatEvent } from '../../machines/chat.machine.ts';
-import type { DiscountContext, DiscountEffect, DiscountRoute } from '../../machines/discount.machine.ts';
+import type { DiscountContext, DiscountEffect, DiscountRoute, HandoverNotice } from '../../machines/discount.machine.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { AskActor } from '../cluster/dispatch.ts';
 import type { CatalogueStore } from './catalogue-store.ts';
@@ -15,6 +16,10 @@ export const APP_URL = 'https://oneway.cab/app';
 export const FOOTER = 'Inter-City Experts';
 /** Shown as the sender of the bot's messages in the agents' chat history. */
 export const DISCOUNT_BOT = 'discount-bot';
+/** The discount number's channel: the bot's messages are recorded as sent on it. */
+const DISCOUNT_CHANNEL = '9638120888';
+/** What a customer who asked for a person hears (in the language of the care message). */
+export const HANDOVER_NOTICE = 'Thank you! A OneWay.Cab team member will reply to you here shortly. 🙏';
 
 export interface DiscountEffectDeps {
   store: DocumentStore;
@@ -35,11 +40,25 @@ export function discountEffects(deps: DiscountEffectDeps) {
   async function send(customer: string, eventId: string, at: number, messages: CloudMessage[]): Promise<void> {
     for (const [i, message] of messages.entries()) {
       const key = `discount:${customer}:${eventId}:${i}`;
-      const event: ChatEvent = { type: 'BOT_MESSAGE', id: key, at, bot: DISCOUNT_BOT, body: { kind: String(message.type), text: summary(message) } };
+      const event: ChatEvent = { type: 'BOT_MESSAGE', id: key, at, bot: DISCOUNT_BOT, channel: DISCOUNT_CHANNEL, body: { kind: String(message.type), text: summary(message) } };
       const chat = await deps.ask('chat', customer, event as ActorEvent);
       const context = chat.context as ChatContext;
       await deps.outbound.send({ key, chatId: context.chatId, to: toWhatsApp(customer), sendType: 'discount', message, messageId: `${context.chatId}:${context.lastSeq}` });
     }
+  }
+
+  /**
+   * Puts the customer's chat in the agents' Active list (reopening a resolved one), then says `say` — unless
+   * agents already had the chat active: the bot does not talk over people (a conversation that timed out
+   * while they were at it hands over again on the customer's next word, without the care message).
+   */
+  async function handOver(customer: string, eventId: string, at: number, say: HandoverNotice): Promise<void> {
+    const channel = channelById(DISCOUNT_CHANNEL)!;
+    const event: ChatEvent = { type: 'HANDOVER', id: `handover:${eventId}`, at, by: DISCOUNT_BOT, channel: channel.id, customerType: channel.customerType };
+    const chat = await deps.ask('chat', customer, event as ActorEvent);
+    const alreadyWithAgents = !chat.handled && !chat.duplicate && chat.value === 'active';
+    if (alreadyWithAgents || say === 'none') return;
+    await send(customer, eventId, at, say === 'care' ? careMessages() : [textMessage(HANDOVER_NOTICE)]);
   }
 
   return async function execute(key: string, effects: readonly unknown[], ctx: unknown): Promise<void> {
@@ -62,7 +81,10 @@ export function discountEffects(deps: DiscountEffectDeps) {
           await records.logReason(`${key}:${effect.eventId}`, context.customer, effect.reason, effect.at);
           break;
         case 'care.send':
-          await send(key, effect.eventId, at, [textMessage(PREDEFINED_RESPONSES.default), contactCardMessage()]);
+          await send(key, effect.eventId, at, careMessages());
+          break;
+        case 'handover.request':
+          await handOver(key, effect.eventId, at, effect.say);
           break;
         case 'predefined.send':
           await send(key, effect.eventId, at, [textMessage(PREDEFINED_RESPONSES[effect.key])]);
@@ -78,6 +100,9 @@ async function offer(catalogue: CatalogueStore, route: DiscountRoute): Promise<C
   const text = t ? `*${t.header}*\n\n${t.body}\n\n_${t.footer}_` : `${route.name} @ ₹${route.price}\nDiscount code: *${route.code}*\n\n_${FOOTER}_`;
   return [textMessage(text), ctaUrlMessage(`Book ${route.name} in the OneWay.Cab app and apply your code at checkout.`, 'Open App', APP_URL, { footer: FOOTER })];
 }
+
+/** The care path of FR-2: the default care message and the OneWay.Cab contact card. */
+const careMessages = (): CloudMessage[] => [textMessage(PREDEFINED_RESPONSES.default), contactCardMessage()];
 
 function codeMessage(route: DiscountRoute): CloudMessage {
   return ctaUrlMessage(`🎟️ Your discount code for ${route.name} (₹${route.price}): *${route.code}*\nApply it at checkout in the app.`, 'Book Now', APP_URL, { header: 'Your discount code', footer: FOOTER });

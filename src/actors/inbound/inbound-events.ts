@@ -58,6 +58,8 @@ export function chatItem(channel: Channel, e: WebhookEvent): InboundItem & { kin
     channel: channel.id,
     customerType: channel.customerType,
     ...(name ? { name } : {}),
+    // To the bot's number: kept out of agents' lists, never changes the chat's type (a partner stays a Partner).
+    ...(channel.automated ? { automated: true } : {}),
     body: { kind: type, text, waMessageId, ...(media ? { media: { ...media } } : {}), ...(Object.keys(extra).length ? { extra } : {}) },
   };
   return { id: event.id, kind: 'chat', key: e.from, event };
