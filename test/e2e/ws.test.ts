@@ -50,7 +50,7 @@ describe('agent WebSocket events', () => {
     assert.equal(r.id, 'cfg-1');
     assert.equal(r.data.sender, AGENT);
     assert.deepEqual(r.data.customer_types, ['Partner', 'Customer', 'Vendor', 'SRDP']);
-    assert.deepEqual(r.data.special_filters, ['Active_Approved', 'Pending', 'InJourney', 'Suspend']);
+    assert.deepEqual(r.data.special_filters, ['Active_Approved', 'Pending', 'InJourney', 'Suspend', 'Discount_Bot']);
   });
 
   it('rejects identity fields that contradict the token with FORBIDDEN', async () => {
