@@ -19,7 +19,8 @@ export interface Pod {
 }
 
 export async function startPod(id: string, env: Record<string, string>): Promise<Pod> {
-  const port = await freePort();
+  // A given PORT lets a test restart a pod where its clients reconnect.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {

@@ -140,6 +140,8 @@ export const openChat = signal<Chat | null>(null);
 export const messages = signal<Message[]>([]);
 export const olderLeft = signal(false);
 export const historyLoading = signal(false);
+/** Set once the first page of the open chat's history is in. */
+export const historyLoaded = signal(false);
 export const conversationError = signal('');
 export const viewers = signal<string[]>([]);
 let historyPages = 0;
@@ -165,7 +167,7 @@ export const windowClosed = computed(() => {
   if (windowRefused.value) return true;
   const last = lastCustomerMessageAt.value;
   if (last !== null) return Date.now() - last >= DAY_MS;
-  return !olderLeft.value && !historyLoading.value && openChat.value !== null;
+  return historyLoaded.value && !olderLeft.value && openChat.value !== null;
 });
 
 function mergeMessages(incoming: Message[]): void {
@@ -184,6 +186,7 @@ export async function openConversation(chatId: string): Promise<void> {
     openChat.value = chats.value.find((c) => c.chat_id === chatId) ?? null;
     messages.value = [];
     olderLeft.value = false;
+    historyLoaded.value = false;
     windowRefused.value = false;
     conversationError.value = '';
     viewers.value = [];
@@ -227,6 +230,7 @@ export async function loadOlder(gen = conversationGeneration): Promise<void> {
       openChat.value = { ...openChat.value, ...r.chat };
       mergeMessages(r.messages);
       olderLeft.value = historyPages * HISTORY_PAGE < r.total;
+      historyLoaded.value = true;
     });
   } catch (err) {
     if (gen === conversationGeneration) conversationError.value = (err as Error).message;

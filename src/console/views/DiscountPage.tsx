@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { ApiError, getJson } from '../lib/api.ts';
 import { timeOf } from '../lib/format.ts';
-import { activePaths, layoutMachine, type Layout } from '../lib/machine-layout.ts';
+import { activePaths, layoutMachine, type Layout, type Node } from '../lib/machine-layout.ts';
 
 interface ActorRecord {
   state: unknown;
@@ -12,29 +12,46 @@ interface ActorRecord {
 
 const label = (v: unknown) => activePaths(v).at(-1) ?? JSON.stringify(v);
 
+function edgePath(a: Node, b: Node): string {
+  if (a === b) return `M${a.x + a.w - 30},${a.y} c 10,-28 40,-28 30,0`;
+  const ay = a.y + a.h / 2, by = b.y + b.h / 2;
+  if (b.x >= a.x + a.w) {
+    const mx = (a.x + a.w + b.x) / 2;
+    return `M${a.x + a.w},${ay} C${mx},${ay} ${mx},${by} ${b.x},${by}`;
+  }
+  if (b.x + b.w <= a.x) {
+    const low = Math.max(a.y + a.h, b.y + b.h) + 36;
+    return `M${a.x + a.w / 2},${a.y + a.h} C${a.x + a.w / 2},${low} ${b.x + b.w / 2},${low} ${b.x + b.w / 2},${b.y + b.h}`;
+  }
+  // Same column: an arc on the right side.
+  const side = Math.max(a.x + a.w, b.x + b.w) + 30;
+  return `M${a.x + a.w},${ay} C${side},${ay} ${side},${by} ${b.x + b.w},${by}`;
+}
+
 function Diagram({ layout, active }: { layout: Layout; active: Set<string> }) {
   const byId = new Map(layout.nodes.map((n) => [n.id, n]));
+  const width = layout.width + 40;
+  const height = layout.height + 60;
+  const box = (n: Node) => (
+    <g key={n.id} class={`node${n.compound ? ' compound' : ''}${active.has(n.id) ? ' active' : ''}`} data-state={n.id} data-active={active.has(n.id) ? 'true' : undefined}>
+      <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={8} />
+      {n.compound
+        ? <text x={n.x + 10} y={n.y + 18}>{n.label}</text>
+        : <text x={n.x + n.w / 2} y={n.y + n.h / 2 + 4} text-anchor="middle">{n.label}</text>}
+    </g>
+  );
   return (
-    <svg class="machine" viewBox={`0 0 ${layout.width} ${layout.height}`} width={layout.width} height={layout.height} role="img" aria-labelledby="machine-title machine-desc">
+    <svg class="machine" viewBox={`-10 -30 ${width} ${height}`} width={width} height={height} role="img" aria-labelledby="machine-title machine-desc">
       <title id="machine-title">Discount conversation state machine</title>
       <desc id="machine-desc">{`${layout.nodes.length} states and ${layout.edges.length} transitions.${active.size ? ` Current state: ${[...active].at(-1)}.` : ''}`}</desc>
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead" /></marker>
       </defs>
-      {layout.edges.map((e, i) => {
-        const a = byId.get(e.from)!;
-        const b = byId.get(e.to)!;
-        const self = a === b;
-        const x1 = a.x + a.w, y1 = a.y + a.h / 2, x2 = b.x, y2 = b.y + b.h / 2;
-        const d = self ? `M${a.x + a.w - 20},${a.y} c 20,-30 40,-10 20,0` : x2 > x1 ? `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}` : `M${a.x + a.w / 2},${a.y + a.h} C${a.x + a.w / 2},${a.y + a.h + 40} ${b.x + b.w / 2},${b.y + b.h + 40} ${b.x + b.w / 2},${b.y + b.h}`;
-        return <path key={i} d={d} class="edge" marker-end="url(#arrow)"><title>{`${e.from} → ${e.to} on ${e.label}`}</title></path>;
-      })}
-      {layout.nodes.map((n) => (
-        <g key={n.id} class={`node${n.compound ? ' compound' : ''}${active.has(n.id) ? ' active' : ''}`} data-state={n.id} data-active={active.has(n.id) ? 'true' : undefined}>
-          <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={8} />
-          <text x={n.x + n.w / 2} y={n.y + n.h / 2 + 4} text-anchor="middle">{n.label.length > 22 ? '…' + n.label.slice(-21) : n.label}</text>
-        </g>
+      {layout.nodes.filter((n) => n.compound).map(box)}
+      {layout.edges.map((e, i) => (
+        <path key={i} d={edgePath(byId.get(e.from)!, byId.get(e.to)!)} class="edge" marker-end="url(#arrow)"><title>{`${e.from} → ${e.to} on ${e.label}`}</title></path>
       ))}
+      {layout.nodes.filter((n) => !n.compound).map(box)}
     </svg>
   );
 }
