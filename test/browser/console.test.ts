@@ -284,7 +284,7 @@ describe('agent console', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'discount-page.png') });
   });
 
-  it('signs in with a password; an admin lists, adds and disables agents', async () => {
+  it('signs in with a password; an admin lists, adds and disables agents, and the disabled agent is signed out with a message', async () => {
     const admin = (path: string, method: string, body?: unknown) => fetch(`${app.url}${path}`, { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     assert.equal((await admin('/api/agents', 'POST', { username: 'lead', name: 'Team Lead', password: 'lead-password-1', role: 'admin' })).status, 200);
     const context = await browser.newContext();
@@ -312,6 +312,11 @@ describe('agent console', () => {
     assert.equal(await sam.page.getByRole('link', { name: 'Agents' }).count(), 0, 'agents page is for admins');
     await lead.page.getByRole('button', { name: 'Disable sam' }).click();
     await lead.page.locator('tr[data-agent="sam"]', { hasText: 'Disabled' }).waitFor({ timeout: 3000 });
+    // Disabling revokes sam's tokens: the socket is closed with 4401 and the console signs out, saying why.
+    await sam.page.getByRole('alert').filter({ hasText: 'Your session has ended' }).waitFor({ timeout: 5000 });
+    await sam.page.getByLabel('Username').waitFor();
+    await sam.page.reload();
+    await sam.page.getByLabel('Username').waitFor(); // a reload does not bring the session back
   });
 
   it('an expired token closes the socket with 4401 and the console signs out with a message', async () => {

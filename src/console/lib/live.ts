@@ -8,7 +8,8 @@ import { session, signOut } from './session.ts';
 import { ConsoleSocket, type Push } from './socket.ts';
 import type { Chat, CustomerType, Message, Stats } from './types.ts';
 
-export const SPECIAL_FILTERS = ['Active_Approved', 'Pending', 'InJourney', 'Suspend'] as const;
+/** The profile filters (joined from `users` on the server) and the discount bot's own chats (status `bot`, in no other list). */
+export const SPECIAL_FILTERS = ['Active_Approved', 'Pending', 'InJourney', 'Suspend', 'Discount_Bot'] as const;
 export const CUSTOMER_TYPES: CustomerType[] = ['Customer', 'Partner', 'Vendor', 'SRDP'];
 
 export let socket: ConsoleSocket | undefined;
@@ -37,7 +38,8 @@ let pagesLoaded = 0;
 function listQuery(page: number): Record<string, unknown> {
   const f = filters.value;
   return {
-    status: f.status,
+    // The bot's chats have a status of their own (`bot`): the tabs do not apply to them.
+    status: f.special === 'Discount_Bot' ? '' : f.status,
     customer_type: f.customer_type,
     search: f.special || f.search.trim(),
     page,
@@ -259,15 +261,6 @@ async function catchUp(): Promise<void> {
   mergeMessages(r.messages);
 }
 
-let markReadTimer: ReturnType<typeof setTimeout> | undefined;
-/** A message arrived in the open chat: the agent sees it, so move their read cursor (debounced). */
-function markOpenChatRead(chatId: string): void {
-  clearTimeout(markReadTimer);
-  markReadTimer = setTimeout(() => {
-    if (openChatId.value === chatId) void socket?.request('fetch_chats_by_user', { chat_id: chatId, page: 1, page_size: 1 }).catch(() => undefined);
-  }, 300);
-}
-
 async function refreshViewers(): Promise<void> {
   const chatId = openChatId.value;
   if (!chatId) return;
@@ -321,10 +314,8 @@ function onPush(p: Push): void {
       const m = p.data as Message;
       if (m.chat_id !== openChatId.value) break;
       mergeMessages([m]);
-      if (m.type === 'Customer') {
-        windowRefused.value = false;
-        markOpenChatRead(m.chat_id);
-      }
+      // The server moves this agent's read cursor for every message pushed to a joined room.
+      if (m.type === 'Customer') windowRefused.value = false;
       break;
     }
     case 'message_status':

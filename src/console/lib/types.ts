@@ -7,7 +7,8 @@ export interface Chat {
   customer_name?: string | null;
   customer_type: CustomerType;
   channel?: string;
-  status: 'active' | 'resolved';
+  /** `bot`: only the discount bot has talked with the customer (the Discount_Bot filter). */
+  status: 'active' | 'resolved' | 'bot';
   last_msg_by?: string | null;
   last_message?: string | null;
   last_message_time: string | null;

@@ -7,6 +7,14 @@ import { chats, chatTotal, CUSTOMER_TYPES, filters, listError, listLoading, load
 const ROW_H = 68;
 const OVERSCAN = 6;
 
+const FILTER_LABELS: Record<(typeof SPECIAL_FILTERS)[number], string> = {
+  Active_Approved: 'Active and approved',
+  Pending: 'Documents pending',
+  InJourney: 'In a journey',
+  Suspend: 'Suspended',
+  Discount_Bot: 'Discount bot chats',
+};
+
 const TABS: { status: ListFilters['status']; label: string }[] = [
   { status: 'active', label: 'Active' },
   { status: 'resolved', label: 'Resolved' },
@@ -90,7 +98,7 @@ export function ChatList() {
           <span class="visually-hidden">Profile filter</span>
           <select value={f.special} onChange={(e) => setFilters({ special: e.currentTarget.value as ListFilters['special'] })}>
             <option value="">All profiles</option>
-            {SPECIAL_FILTERS.map((s) => <option key={s} value={s}>{s.replace('_', ' ')}</option>)}
+            {SPECIAL_FILTERS.map((s) => <option key={s} value={s}>{FILTER_LABELS[s]}</option>)}
           </select>
         </label>
       </div>
@@ -108,7 +116,7 @@ export function ChatList() {
                   <span class="name">{chatTitle(c)}</span>
                   <span class="time">{timeOf(c.last_message_time)}</span>
                   <span class="last">{c.last_message ?? ''}</span>
-                  <span class="meta">{c.customer_type}{c.status === 'resolved' ? ' · resolved' : ''}</span>
+                  <span class="meta">{c.customer_type}{c.status === 'resolved' ? ' · resolved' : c.status === 'bot' ? ' · with the discount bot' : ''}</span>
                   {unseen > 0 && <span class="badge" data-unseen={unseen}>{unseen}<span class="visually-hidden"> unread</span></span>}
                 </button>
               </li>
