@@ -71,7 +71,11 @@ export function ChatList() {
     if (next * ROW_H < el.scrollTop) el.scrollTop = next * ROW_H;
     else if ((next + 1) * ROW_H > el.scrollTop + el.clientHeight) el.scrollTop = (next + 1) * ROW_H - el.clientHeight;
     scrollTop.value = el.scrollTop;
-    requestAnimationFrame(() => (el.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus());
+    // Rows next to the focused one are already rendered (overscan): focus at once, so key repeat never reads a stale row.
+    const row = () => el.querySelector(`[data-index="${next}"]`) as HTMLElement | null;
+    const now = row();
+    if (now) now.focus();
+    else requestAnimationFrame(() => row()?.focus());
   };
 
   const f = filters.value;
