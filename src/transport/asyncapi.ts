@@ -59,7 +59,7 @@ export function buildAsyncApi(info: { version: string }): Json {
   });
   const channels = {
     dashboard: channel('/ws', 'A dashboard connection: in the `dashboard` room from the moment it opens; `join_chat` adds chat rooms.'),
-    chat: channel('/ws/{chat_id}', 'A connection in that chat\'s room (and the `dashboard` room) from the moment it opens.', {
+    chat: channel('/ws/{chat_id}', 'A connection in that chat\'s room (and the `dashboard` room) from the moment it opens. For a chat that does not exist the server sends an error frame (id null, NOT_FOUND) and closes with 4404; when the chat could not be looked up, an error frame with the 503 code and close 1013 (try again later).', {
       chat_id: { description: 'the chat\'s id (at most 64 characters, percent-encoded)' },
     }),
   };

@@ -107,6 +107,14 @@ export function agentEventHandler(deps: AgentEventDeps) {
     for (const agent of agents) if (agent !== message.sender) reads.shown(agent, chat, message.seq);
   };
 
+  // `/ws/{chat_id}`: the chat must exist (NOT_FOUND closes the connection), and its presence is recorded as join_chat's is.
+  deps.hub.onChatConnection = async (conn, chat) => {
+    await deps.chats.customerOf(chat);
+    if (conn.closed) return;
+    await presence.joined(chat, { id: conn.id, user: conn.identity.sub, pod: deps.pod });
+    if (conn.closed) await presence.left(chat, conn.id); // it closed while the record was written
+  };
+
   const join = async (conn: Connection, chat: string) => {
     await deps.chats.customerOf(chat); // NOT_FOUND for an unknown chat
     deps.hub.joinRoom(conn, chat);

@@ -20,6 +20,10 @@ const PER_SECOND = 20;
 export const CLOSE_GOING_AWAY = 1001;
 /** Close code for a connection whose token expired or was revoked (4000-4999 are the application's; 4401 mirrors HTTP 401). */
 export const CLOSE_TOKEN_EXPIRED = 4401;
+/** Close code for `/ws/{chat_id}` of a chat that does not exist (after a NOT_FOUND error frame; mirrors HTTP 404). */
+export const CLOSE_CHAT_NOT_FOUND = 4404;
+/** Close code when `/ws/{chat_id}` could not be checked (a store down): 1013 "try again later". */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -75,6 +79,11 @@ export class WsHub implements RoomPublisher {
   };
   /** Called with (conn, room) when a connection leaves a room or closes (presence bookkeeping). */
   onLeave: (conn: Connection, room: string) => void = () => undefined;
+  /**
+   * Checks the chat of a `/ws/{chat_id}` connection once it is open (and records its presence);
+   * rejects with NOT_FOUND for a chat that does not exist. Until set, every chat is taken.
+   */
+  onChatConnection: (conn: Connection, chatId: string) => Promise<void> = async () => undefined;
   /**
    * Called with a chat room's local agents (their token identities, each once) when a `new_message`
    * is pushed to it — from this pod or another: the message is shown to them (read-cursor bookkeeping).
@@ -136,7 +145,11 @@ export class WsHub implements RoomPublisher {
           const conn = ws.getUserData();
           this.sockets.set(conn.id, ws);
           this.join(ws, DASHBOARD_ROOM);
-          if (conn.chatId) this.join(ws, conn.chatId);
+          // In the room from the first moment (no push is missed while the chat is looked up); out again if it does not exist.
+          if (conn.chatId) {
+            this.join(ws, conn.chatId);
+            void this.checkChat(ws, conn, conn.chatId);
+          }
           this.closeAtExpiry(ws, conn);
         }),
         message: shield(log, 'ws message', (ws, message) => {
@@ -285,6 +298,24 @@ export class WsHub implements RoomPublisher {
       const e = toAppError(err);
       if (e.status >= 500) logFailure(this.opts.log, e, `ws ${frame.event}`); // retryable 503s at info, faults at error
       this.send(ws, conn, { event: 'error', id: frame.id, error: errorBody(e).error });
+    }
+  }
+
+  /**
+   * A browser cannot read the status of a refused upgrade, so an unknown chat is said on the open
+   * connection: a NOT_FOUND error frame (id null), then close 4404. A check that could not be made
+   * (store down) closes with 1013, after its coded error frame, so the client retries.
+   */
+  private async checkChat(ws: WebSocket<Connection>, conn: Connection, chatId: string): Promise<void> {
+    try {
+      await this.onChatConnection(conn, chatId);
+    } catch (err) {
+      if (conn.closed) return;
+      const e = toAppError(err);
+      if (e.status >= 500) logFailure(this.opts.log, e, 'ws /ws/{chat_id}');
+      this.leaveRoom(conn, chatId);
+      this.send(ws, conn, { event: 'error', id: null, error: errorBody(e).error });
+      ws.end(e.code === 'NOT_FOUND' ? CLOSE_CHAT_NOT_FOUND : CLOSE_TRY_AGAIN_LATER, e.code === 'NOT_FOUND' ? 'chat not found' : 'try again later');
     }
   }
 

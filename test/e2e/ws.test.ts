@@ -44,6 +44,25 @@ describe('agent WebSocket events', () => {
     assert.equal(status, 401);
   });
 
+  it('/ws/{chat_id} of a chat that does not exist: a NOT_FOUND error frame, then close 4404', async () => {
+    const c = await AgentClient.connect(app.url, AGENT, { chatId: 'no-such-chat' });
+    const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+    const err = await c.waitForPush((f) => f.event === 'error');
+    assert.deepEqual([err.id, err.error?.code], [null, 'NOT_FOUND']);
+    assert.equal(await closed, 4404);
+    await c.close();
+    assert.equal(await app.store.collection('socket_collection').countDocuments({ chat_id: 'no-such-chat' }), 0);
+  });
+
+  it('/ws/{chat_id} of a chat that exists: in its room, present in socket_collection until it closes', async () => {
+    const c = await AgentClient.connect(app.url, 'agent-present', { chatId });
+    const present = await eventually(() => app.store.collection('socket_collection').findOne({ chat_id: chatId, user_id: 'agent-present' }));
+    assert.equal(present.pod, app.config.POD_ID);
+    assert.equal((await c.request('config', {})).event, 'config', 'the connection stays open');
+    await c.close();
+    await eventually(async () => (await app.store.collection('socket_collection').countDocuments({ chat_id: chatId, user_id: 'agent-present' })) === 0);
+  });
+
   it('config: answers with the identity and the dashboard vocabulary', async () => {
     const r = await a.request('config', { sender: AGENT }, 'cfg-1');
     assert.equal(r.event, 'config');

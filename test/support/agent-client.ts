@@ -39,12 +39,13 @@ export class AgentClient {
     const token = signToken({ sub: agent, role: opts.role ?? 'agent' }, TEST_JWT_SECRET);
     const url = `${baseUrl.replace(/^http/, 'ws')}/ws${opts.chatId ? `/${opts.chatId}` : ''}?token=${token}`;
     const ws = new WebSocket(url);
+    const client = new AgentClient(ws); // listening before the open: a frame may arrive with the upgrade's answer
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
-    return new AgentClient(ws);
+    return client;
   }
 
   /** Sends a frame and resolves with the reply carrying the same id (reply or error). */
