@@ -17,6 +17,7 @@ import { registerWebhookAdminRoutes } from './transport/webhook-admin.routes.ts'
 import { registerWebhookRoutes } from './transport/webhook.routes.ts';
 import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
 import { registerMachineRoutes } from './transport/machines.routes.ts';
+import { registerDiscountRoutes } from './transport/discount.routes.ts';
 import { WsHub } from './transport/ws-hub.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
 import type { ActorHost } from './actors/runtime/actor-host.ts';
@@ -112,7 +113,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const cluster = await openCluster(kv, config, log);
   const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
   const onCustomerMessagePushed = (seconds: number) => toAgent.observe(seconds);
-  const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
+  const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, kv, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
   const { host, inbox, chats } = actors;
   const presence = new PresenceStore(store);
   hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID, log }));
@@ -127,6 +128,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
   registerDashboardRoutes(server.router, { counters, auth });
   registerMachineRoutes(server.router, { host, auth });
+  registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth });
   registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, auth });
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
   const notices = new AgentNotices(kv, log);

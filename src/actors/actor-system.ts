@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { DocumentStore } from '../infra/store/store.ts';
+import type { KeyValueStore } from '../infra/kv/kv.ts';
 import { chatEffects } from './chat/chat.effects.ts';
 import { chatKind } from './chat/chat.kind.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -28,6 +29,8 @@ export interface ActorSystemDeps {
   inboxStore?: DocumentStore;
   rooms: RoomPublisher;
   counters: DashboardCounters;
+  /** Where the discount catalogue's version lives, so an admin's edit reaches every pod's next offer. */
+  kv?: KeyValueStore;
   outbound: OutboundSender;
   /** Which shards this pod owns (chosen by the composition root: in-process, or leases in Redis). */
   ownership: ShardOwnership;
@@ -55,7 +58,7 @@ export class ActorSystem {
   constructor(deps: ActorSystemDeps) {
     const { config, log, store, ownership } = deps;
     this.ownership = ownership;
-    this.catalogue = new CatalogueStore(store, log);
+    this.catalogue = new CatalogueStore(store, log, deps.kv);
     const ask: AskActor = (kind, key, event) => this.dispatcher.ask(kind, key, event);
     const shards = ownership.shards;
     this.host = new ActorHost(

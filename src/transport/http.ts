@@ -52,7 +52,7 @@ export interface HttpRouterOptions {
 }
 
 const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
-const CORS_ALLOW_METHODS = 'GET, POST, PATCH, OPTIONS';
+const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, OPTIONS';
 
 /**
  * The one way routes meet uWebSockets.js: aborts are tracked from the first
@@ -61,7 +61,7 @@ const CORS_ALLOW_METHODS = 'GET, POST, PATCH, OPTIONS';
  */
 export class HttpRouter {
   /** Every registered route, in order (for tests and documentation). */
-  readonly routes: { method: 'GET' | 'POST' | 'PATCH'; pattern: string }[] = [];
+  readonly routes: { method: 'GET' | 'POST' | 'PUT' | 'PATCH'; pattern: string }[] = [];
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
@@ -96,6 +96,12 @@ export class HttpRouter {
   post(pattern: string, handler: Handler): this {
     this.routes.push({ method: 'POST', pattern });
     this.app.post(pattern, this.entry(pattern, handler, true));
+    return this;
+  }
+
+  put(pattern: string, handler: Handler): this {
+    this.routes.push({ method: 'PUT', pattern });
+    this.app.put(pattern, this.entry(pattern, handler, true));
     return this;
   }
 

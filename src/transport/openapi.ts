@@ -27,7 +27,7 @@ export function routeErrorCodes(route: RouteDoc): ErrorCode[] {
   if (route.auth === 'admin') codes.add('FORBIDDEN');
   if (route.auth === 'signature') codes.add('BAD_SIGNATURE');
   if (route.body) for (const c of ['BAD_JSON', 'VALIDATION_FAILED'] as const) codes.add(c);
-  if (route.method === 'post' || route.method === 'patch') codes.add('PAYLOAD_TOO_LARGE');
+  if (route.method !== 'get') codes.add('PAYLOAD_TOO_LARGE');
   if (route.params) codes.add('BAD_ENCODING');
   if (route.query || route.body) codes.add('VALIDATION_FAILED');
   for (const c of SERVER_CODES) codes.add(c);
@@ -137,6 +137,7 @@ const TAGS: Record<string, string> = {
   dashboard: 'Dashboard counters',
   outbound: 'Outbound WhatsApp and its caches and media',
   machines: 'State machine definitions and live actors',
+  discount: 'The discount route catalogue (admins)',
   docs: 'These interface documents',
   accounts: 'Agent accounts: login and their administration',
   console: 'The agent console (a web page)',
