@@ -160,6 +160,11 @@ describe('interface documents', () => {
     assert.equal((await post('/api/agents', { username: 'docs.agent', name: 'Docs', password: 'docs-password', role: 'agent' }, { authorization: ADMIN })).status, 409);
     assert.equal((await post('/api/agents/docs.agent', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 200);
     assert.equal((await post('/api/agents/nobody', { disabled: true }, { authorization: ADMIN }, 'PATCH')).status, 404);
+    assert.equal((await get('/api/discount/routes', { authorization: ADMIN })).status, 200);
+    assert.equal((await get('/api/discount/routes', { authorization: AGENT })).status, 403);
+    assert.equal((await post('/api/discount/routes/pune-mumbai', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 200);
+    assert.equal((await post('/api/discount/routes/pune-mumbai', { code: 'bad code' }, { authorization: ADMIN }, 'PUT')).status, 400);
+    assert.equal((await post('/api/discount/routes/nowhere', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 404);
     // The agent console's page, assets and routes (test/browser drives them in a browser).
     const chatId = String((await app.store.collection('chats').findOne({ customer: '9822222222' }))!._id);
     assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'contact_card' }, { authorization: AGENT })).status, 200);
