@@ -35,8 +35,14 @@ import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
 import { DISCOUNT_INDEXES } from './actors/discount/discount-store.ts';
 import { createOutbound } from './actors/outbound/outbox-setup.ts';
 import type { Outbox } from './actors/outbound/outbox.ts';
+import type { MediaDownloads } from './actors/outbound/media-downloads.ts';
+import type { MediaStorage } from './infra/media/media-storage.ts';
 import { OUTBOX_INDEXES } from './actors/outbound/outbox-store.ts';
-import { MEDIA_INDEXES } from './infra/pinbot/media-store.ts';
+import { MEDIA_INDEXES } from './infra/media/media-legacy.ts';
+import { openMediaStorage } from './infra/media/open-media-storage.ts';
+import { MEDIA_JOB_INDEXES } from './actors/outbound/media-job-store.ts';
+import { shardOf } from './actors/cluster/ownership.ts';
+import { registerMediaRoutes } from './transport/media.routes.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
 import { registerAccountRoutes } from './transport/accounts.routes.ts';
 import { AGENT_INDEXES, AgentsStore } from './actors/agents/agents-store.ts';
@@ -67,6 +73,8 @@ export interface RunningApp {
   readonly hub: WsHub;
   readonly actors: ActorSystem;
   readonly outbox: Outbox;
+  readonly media: MediaDownloads;
+  readonly mediaStorage: MediaStorage;
   /** Every HTTP route pattern served. */
   readonly routes: readonly { method: string; pattern: string }[];
   /** Drains and closes everything; safe to call twice. */
@@ -76,7 +84,7 @@ export interface RunningApp {
 const READY_PING_MS = 1000;
 
 /** Indexes created at start-up: each list is declared by the one module that owns its collections. */
-const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES, ...AGENT_INDEXES];
+const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES, ...AGENT_INDEXES, ...MEDIA_JOB_INDEXES];
 
 /** The composition root: connects infrastructure, registers routes, listens. */
 export async function startApp(config: Config, logDestination?: DestinationStream): Promise<RunningApp> {
@@ -86,10 +94,12 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const store = await openStore(config, log);
   let kv: MemoryKv | RedisKv | undefined;
   let inboxStore: DocumentStore;
+  let media: Awaited<ReturnType<typeof openMediaStorage>>;
   try {
     kv = await openKv(config, log);
     await store.ensureIndexes(INDEXES);
     inboxStore = await openInboxStore(config, store, log);
+    media = await openMediaStorage(config, store);
   } catch (err) {
     await Promise.allSettled([store.close(), kv?.close()]); // nothing opened so far outlives a failed start
     throw err;
@@ -108,15 +118,23 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const auth = new Authenticator(config.AGENT_JWT_SECRET, agentTokens);
   const hub = new WsHub(server.app, { log, auth });
   const counters = new DashboardCounters(kv, store, hub, log);
-  const outbound = createOutbound({ config, store, kv, rooms: hub, log });
-  if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
   const cluster = await openCluster(kv, config, log);
+  const outbound = createOutbound({
+    config, store, mediaStorage: media.storage, kv, rooms: hub, log,
+    // Media jobs are downloaded by the pod that owns the chat's shard; a claim of a pod gone from the pod list is free.
+    media: {
+      shardOf: (customer) => shardOf('chat', customer, cluster.ownership.shards),
+      ownedShards: () => [...cluster.ownership.owned().keys()],
+      livePods: () => cluster.ownership.livePods(),
+    },
+  });
+  if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
   const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
   const onCustomerMessagePushed = (seconds: number) => toAgent.observe(seconds);
   const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, kv, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
   const { host, inbox, chats } = actors;
   const presence = new PresenceStore(store);
-  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID, log }));
+  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID, log, media: outbound.media }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
   if (forwarder) {
     metrics.gauge('forwarder_dropped_total', 'Webhook payloads dropped, oldest first, from the full Communication Master queue (1,000 payloads or 8 MiB)', () => forwarder.dropped);
@@ -129,7 +147,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerDashboardRoutes(server.router, { counters, auth });
   registerMachineRoutes(server.router, { host, auth });
   registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth });
-  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, media: outbound.mediaStore, auth });
+  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, auth });
+  registerMediaRoutes(server.router, { storage: media.storage, auth });
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
   const notices = new AgentNotices(kv, log);
   const accounts = new AgentAccounts({ agents, jwtSecret: config.AGENT_JWT_SECRET, tokenTtlS: config.AGENT_TOKEN_TTL_S, limiter, onChange: (username) => {
@@ -157,6 +176,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   metrics.gauge('inbox_unapplied_events', 'Events this pod acknowledged (webhook 200) and has not applied yet: the backlog', () => inbox.unapplied);
   metrics.gauge('inbox_unapplied_limit', 'MAX_UNAPPLIED_EVENTS: past this backlog webhooks get 503 OVERLOADED', () => config.MAX_UNAPPLIED_EVENTS);
   metrics.counter('outbox_sends_total', 'Outbound WhatsApp sends settled by this pod, by result (sent, failed, uncertain, dry_run)', 'result', () => outbound.outbox.outcomes);
+  metrics.counter('media_downloads_total', 'Media download attempts settled by this pod, by outcome (stored, failed, retried)', 'outcome', () => outbound.media.outcomes);
   metrics.gaugeByLabel('outbox_records', 'Outbox records by state, all pods (pending and sending in all; failed and uncertain created in the last 24 h)', 'state', () => outbound.outbox.countByState());
   const pinbotLatency = metrics.histogram('pinbot_request_duration_seconds', 'Pinbot requests that went out, by method (POST send, GET media) and outcome', [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'outcome']);
   outbound.client.observeAttempts((method, outcome, seconds) => pinbotLatency.observe({ method, outcome }, seconds));
@@ -185,12 +205,15 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const admin = await bootstrapAdmin(agents, accounts, { username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD, env: config.NODE_ENV }, log);
   await outbound.outbox.recover(); // sends a crash left in flight become `uncertain` (never re-sent); pending ones are queued
   scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });
+  await outbound.media.recover(); // downloads a previous run of this pod left claimed are tried again
+  scheduler.every({ name: 'media_sweep', everyMs: outbound.media.sweepEveryMs, run: () => outbound.media.sweep() });
 
   let port: number;
   try {
     port = await server.listen(config.HOST, config.PORT);
   } catch (err) {
     cluster.close();
+    media.close();
     await Promise.all([kv.close(), closeStores()]);
     throw new StartupError((err as Error).message);
   }
@@ -223,6 +246,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       await actors.stop();
       cluster.close();
       await outbound.close(Math.min(config.SHUTDOWN_GRACE_MS, 5_000));
+      media.close();
       await forwarder?.close();
       await presence.clearPod(config.POD_ID).catch(() => undefined);
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
@@ -231,7 +255,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       log.info('stopped');
     })());
 
-  return { port, log, store, kv, host, inbox, counters, scheduler, hub, actors, outbox: outbound.outbox, routes: server.router.routes, stop };
+  return { port, log, store, kv, host, inbox, counters, scheduler, hub, actors, outbox: outbound.outbox, media: outbound.media, mediaStorage: media.storage, routes: server.router.routes, stop };
 }
 
 function assertNativeUws(config: Config, log: Logger): void {

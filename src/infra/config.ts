@@ -153,6 +153,24 @@ const envSchema = z.object({
   AGENT_TOKEN_TTL_S: integer(60, 7 * 86_400, 12 * 3600),
   /** Wait before an effect's second attempt, doubled before each further one: 5 attempts from 100 ms span 1.5 s. */
   EFFECT_BACKOFF_MS: integer(0, 60_000, 100),
+  /** Where downloaded media is kept: GridFS with MONGO_URL, process memory without (`auto`), or an S3-compatible store. */
+  MEDIA_STORE: z.enum(['auto', 'gridfs', 'memory', 's3']).default('auto'),
+  /** A media download keeps being retried (with backoff) this long after it was recorded, then it is `failed`. */
+  MEDIA_RETRY_WINDOW_MS: integer(1000, 30 * 86_400_000, 86_400_000),
+  /** Wait before a media download's second attempt, doubled before each further one (at most 1 h). */
+  MEDIA_RETRY_BACKOFF_MS: integer(100, 3_600_000, 10_000),
+  /** Bound on one media download attempt, connect to last byte (16 MiB takes a while on a slow link). */
+  MEDIA_DOWNLOAD_TIMEOUT_MS: integer(100, 600_000, 60_000),
+  /** S3-compatible endpoint (MinIO, Ceph, a test server); unset: AWS's own for `S3_REGION`. */
+  S3_ENDPOINT: url(['https:', 'http:']),
+  S3_BUCKET: optionalText.pipe(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lower-case letters, digits, . and -)').optional()),
+  S3_REGION: optionalText.transform((v) => v ?? 'us-east-1'),
+  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need; default true when S3_ENDPOINT is set. */
+  S3_FORCE_PATH_STYLE: optionalText.pipe(z.enum(['true', 'false']).optional()),
+  /** Credentials for MEDIA_STORE=s3; unset: the AWS SDK's default chain (instance or pod role, shared files). */
+  AWS_ACCESS_KEY_ID: optionalText,
+  AWS_SECRET_ACCESS_KEY: optionalText,
+  AWS_SESSION_TOKEN: optionalText,
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'AGENT_JWT_SECRET'> & {
@@ -186,6 +204,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (rest.WEBHOOK_SECRET === undefined) throw new ConfigError('invalid configuration: WEBHOOK_SECRET: required when NODE_ENV=production');
   }
+  if (rest.MEDIA_STORE === 's3' && rest.S3_BUCKET === undefined) throw new ConfigError('invalid configuration: S3_BUCKET: required when MEDIA_STORE=s3');
+  if (rest.MEDIA_STORE === 'gridfs' && rest.MONGO_URL === undefined) throw new ConfigError('invalid configuration: MEDIA_STORE: gridfs needs MONGO_URL');
   return {
     ...rest,
     AGENT_JWT_SECRET: AGENT_JWT_SECRET ?? randomBytes(32).toString('base64url'),

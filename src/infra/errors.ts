@@ -21,6 +21,7 @@ export const ERRORS = {
   AGENT_EXISTS: { status: 409, message: 'An agent with this username already exists' },
   OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the file' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   INTERNAL: { status: 500, message: 'Internal error' },
   UPSTREAM_REJECTED: { status: 502, message: 'WhatsApp (Pinbot) refused the message' },
@@ -95,6 +96,10 @@ export const ESCAPES = {
   RateLimitTimeout: { code: 'UPSTREAM_UNAVAILABLE' },
   // infra/pinbot/pinbot-client.ts: only the background media download meets it (recorded on the message); escaping, our bug.
   MediaTooLargeError: { code: 'INTERNAL' },
+  // pinbot-client.ts: Pinbot refused a media download for good. Internal: the media job records it on the message (INTERNAL if it escaped).
+  MediaRejectedError: { code: 'INTERNAL' },
+  // infra/media: a file gone between its stat and its read (deleted meanwhile).
+  MediaNotFoundError: { code: 'NOT_FOUND' },
   // infra/config.ts: the process exits at boot before serving anyone.
   ConfigError: { code: 'INTERNAL' },
   // infra/connect.ts, app.ts: likewise, start-up only.

@@ -64,7 +64,25 @@ export const messageView = z.looseObject({
   wa_message_id: z.string().optional(),
   media_type: z.string().optional(),
   media: z.record(z.string(), z.unknown()).optional(),
+  media_status: z.enum(['pending', 'stored', 'failed']).optional(),
+  media_attempts: z.number().int().min(0).optional(),
+  mediaUrl: z.string().optional(),
+  media_error: z.string().optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Where one message's media download stands: the `message_media` push and the `retry_media` reply. */
+export const mediaProgress = z.object({
+  chat_id: z.string(),
+  message_id: z.string(),
+  media_id: z.string(),
+  media_status: z.enum(['pending', 'stored', 'failed']),
+  media_attempts: z.number().int().min(0).describe('downloads started so far'),
+  mediaUrl: z.string().optional().describe('stored: GET /api/media/{id} (Authorization: Bearer)'),
+  media_link: z.string().optional().describe('stored: the same path signed for this file only (exp, sig), usable without a header until media_link_expires_at'),
+  media_link_expires_at: isoTime.optional(),
+  media_error: z.string().optional().describe('failed: why; pending: why the last attempt failed'),
+  next_attempt_at: isoTime.optional().describe('pending after a failed attempt: when the next one starts'),
 });
 
 /** `GET /api/dashboard/stats` `data` and the `dashboard_stats` push. */
@@ -103,8 +121,8 @@ export const PUSHES = {
   },
   message_media: {
     room: 'the chat',
-    summary: 'A customer\'s media file was downloaded and stored; `mediaUrl` is its GET /api/media/{id} path.',
-    data: z.object({ chat_id: z.string(), message_id: z.string(), mediaUrl: z.string() }),
+    summary: 'The download of a customer\'s media file moved on: recorded (`pending`, 0 attempts), an attempt failed (`pending`, `media_error`, `next_attempt_at`), `stored` (`mediaUrl`, and `media_link` for <img>/<video> sources), or `failed` with `media_error`.',
+    data: mediaProgress,
   },
 } as const satisfies Record<string, { room: string; summary: string; data: z.ZodType }>;
 

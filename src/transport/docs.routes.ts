@@ -12,6 +12,7 @@ import type { HttpRouter } from './http.ts';
 import { machineRouteDocs } from './machines.routes.ts';
 import { buildOpenApi } from './openapi.ts';
 import { outboundRouteDocs } from './outbound.routes.ts';
+import { mediaRouteDocs } from './media.routes.ts';
 import { webhookAdminRouteDocs } from './webhook-admin.routes.ts';
 import { webhookRouteDocs } from './webhook.routes.ts';
 
@@ -31,7 +32,7 @@ export const docsRouteDocs: RouteDoc[] = [
 
 /** Every documented HTTP route, in the order app.ts registers their files. */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
-  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...outboundRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
+  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...outboundRouteDocs, ...mediaRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
 ];
 
 export interface ApiDocuments {

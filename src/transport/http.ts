@@ -4,6 +4,7 @@ import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { decodeSegment, parseClientJson } from './client-input.ts';
+import { pipeBody, type StreamedBody } from './http-stream.ts';
 import { logFailure, shield } from './shield.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
@@ -38,6 +39,8 @@ export interface Reply {
   text?: string;
   /** Raw bytes (application/octet-stream unless `contentType` says otherwise). */
   bytes?: Uint8Array;
+  /** A body streamed with backpressure (`http-stream.ts`); `contentType` as for `bytes`. */
+  stream?: StreamedBody;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -146,12 +149,13 @@ export class HttpRouter {
 
   private handle(res: HttpResponse, raw: HttpRequest, route: string, handler: Handler, hasBody: boolean): void {
     const started = performance.now();
-    const state = { aborted: false, done: false };
+    const state: { aborted: boolean; done: boolean; onAbort?: () => void } = { aborted: false, done: false };
     let method = 'UNKNOWN';
     let origin: string | undefined;
     this.inFlight++;
     res.onAborted(() => {
       state.aborted = true;
+      state.onAbort?.();
       this.finish(route, method, 499, started);
     });
     let reqId = '';
@@ -160,10 +164,11 @@ export class HttpRouter {
     const log = (): Logger => (child ??= this.opts.log.child({ reqId: reqId || undefined }));
 
     const send = (status: number, reply: Reply): void => {
-      if (state.aborted || state.done) return;
+      if (state.aborted || state.done) return void reply.stream?.source?.destroy();
       const { body, contentType } = encode(reply);
       state.done = true;
       const closeConnection = this.draining;
+      const streamed = method === 'HEAD' ? undefined : reply.stream?.source;
       try {
         res.cork(() => {
           res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
@@ -172,9 +177,12 @@ export class HttpRouter {
           if (reqId) res.writeHeader('x-request-id', reqId);
           this.corsHeaders(res, origin);
           for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
-          if (method === 'HEAD') res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, closeConnection);
+          if (streamed) state.onAbort = pipeBody(res, streamed, reply.stream!.length, log(), (ok) => ok && this.finish(route, method, status, started));
+          else if (method === 'HEAD') res.endWithoutBody(reply.stream?.length ?? (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength), closeConnection);
           else res.end(body, closeConnection);
         });
+        if (streamed) return; // finished when the last byte is handed over, or by onAborted
+        reply.stream?.source?.destroy();
       } catch (err) {
         // Half a response cannot be taken back: drop the connection rather than leave the client waiting.
         log().error({ err, route }, 'writing the response failed');

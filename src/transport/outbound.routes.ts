@@ -3,7 +3,6 @@ import type { ChatService } from '../actors/chat/chat-service.ts';
 import { CHANNELS, channelById } from '../domain/channels.ts';
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
-import type { MediaStore } from '../infra/pinbot/media-store.ts';
 import type { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { messageView, okBody, type RouteDoc } from './api-schemas.ts';
@@ -13,7 +12,6 @@ import { validate } from './validate.ts';
 export interface OutboundRouteDeps {
   chats: ChatService;
   cache: ChatResponseCache;
-  media: MediaStore;
   auth: Authenticator;
 }
 
@@ -34,12 +32,8 @@ export const templateQuery = z.object({
 export const idempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'letters, digits and . _ : - (at most 128)');
 
 export const deleteCacheBody = z.object({ message: z.string().min(1).max(1000) });
-export const mediaId = z.string().regex(/^[\w.-]{1,128}$/, 'a media id');
 
-/** Types a browser may show inline; anything else is a download, so stored files never run as pages here. */
-const INLINE = /^(image\/(jpeg|png|webp|gif)|video\/(mp4|3gpp)|audio\/(aac|mp4|mpeg|amr|ogg)(;.*)?)$/;
-
-/** Spec FR-7 template endpoint, FR-10 cache management, and the stored media the dashboard shows. */
+/** Spec FR-7 template endpoint and FR-10 cache management (stored media: `media.routes.ts`). */
 export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDeps): void {
   // GET, as the spec has it, although it sends: repeat it with the same Idempotency-Key or X-Request-Id and it sends once.
   router.get('/api/chats/send_whatsapp_template', async (req) => {
@@ -61,23 +55,6 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
     await authenticate(req, deps.auth, 'admin');
     const { message } = validate(deleteCacheBody, req.json());
     return { json: { status: 1, data: { deleted: await deps.cache.delete(message) } } };
-  });
-
-  router.get('/api/media/:id', async (req) => {
-    await authenticate(req, deps.auth);
-    const id = validate(mediaId, req.params[0] ?? '');
-    const file = await deps.media.load(id);
-    if (!file) throw new AppError('NOT_FOUND', `No stored media ${id}`);
-    const inline = INLINE.test(file.meta.mimeType);
-    return {
-      bytes: file.bytes,
-      contentType: inline ? file.meta.mimeType : 'application/octet-stream',
-      headers: {
-        'cache-control': 'private, max-age=86400',
-        'content-security-policy': "default-src 'none'; sandbox",
-        ...(inline ? {} : { 'content-disposition': `attachment; filename="${id}"` }),
-      },
-    };
   });
 }
 
@@ -102,12 +79,5 @@ export const outboundRouteDocs: RouteDoc[] = [
     body: deleteCacheBody,
     responses: { 200: { description: 'How many entries were deleted', schema: deleted } },
     errors: ['VALIDATION_FAILED'],
-  },
-  {
-    method: 'get', path: '/api/media/{id}', tags: ['outbound'], auth: 'agent', summary: 'A stored customer media file',
-    description: 'Inline for image/video/audio types a browser may show, otherwise an attachment (application/octet-stream).',
-    params: { id: { schema: mediaId, description: 'the WhatsApp media id' } },
-    responses: { 200: { description: 'The raw bytes', contentType: '*/*' } },
-    errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
   },
 ];

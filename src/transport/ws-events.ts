@@ -8,7 +8,7 @@ import { CHANNELS, CUSTOMER_TYPES, type CustomerType } from '../domain/channels.
 import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
-import { chatStatus, chatView, messageView } from './api-schemas.ts';
+import { chatStatus, chatView, mediaProgress, messageView } from './api-schemas.ts';
 import { validate } from './validate.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
 
@@ -40,6 +40,7 @@ export const schemas = {
   leave_chat: z.looseObject({ chat_id: chatId }),
   fetch_missed: z.looseObject({ chat_id: chatId, after_seq: z.coerce.number().int().min(0) }),
   update_chat_status: z.looseObject({ customer_number: phone, update_by_number: z.string().optional(), status: z.enum(['active', 'resolved']) }),
+  retry_media: z.looseObject({ message_id: z.string().min(1).max(100) }),
 };
 
 export type AgentEvent = keyof typeof schemas;
@@ -67,6 +68,7 @@ export const replySchemas = {
   leave_chat: z.object({ chat_id: z.string(), left: z.literal(true) }),
   fetch_missed: z.object({ chat_id: z.string(), last_seq: z.number().int().min(0), messages: z.array(messageView).describe('oldest first, at most 100') }),
   update_chat_status: z.object({ chat: chatView }),
+  retry_media: mediaProgress,
 } as const satisfies Record<AgentEvent, z.ZodType>;
 
 /** One line per event for the documents. */
@@ -82,6 +84,7 @@ export const eventSummaries: Record<AgentEvent, string> = {
   leave_chat: 'Leaves the chat\'s room.',
   fetch_missed: 'The messages after `after_seq`, oldest first (at most 100): what a reconnecting dashboard missed.',
   update_chat_status: 'Resolves or re-opens the chat of a customer number.',
+  retry_media: 'Tries a failed media download again (a new retry window); the reply and `message_media` pushes tell how it goes. A download not failed is left as it is.',
 };
 
 export interface AgentEventDeps {
@@ -92,9 +95,11 @@ export interface AgentEventDeps {
   presence: PresenceStore;
   pod: string;
   log: Logger;
+  /** Media downloads (`retry_media`). */
+  media?: { retry(messageId: string): Promise<unknown> };
 }
 
-/** The ten events of spec FR-3, validated with zod, answered with their data. */
+/** The ten events of spec FR-3 (and `retry_media`), validated with zod, answered with their data. */
 export function agentEventHandler(deps: AgentEventDeps) {
   const { presence } = deps;
   deps.hub.onLeave = (conn, room) => {
@@ -178,6 +183,11 @@ export function agentEventHandler(deps: AgentEventDeps) {
         return { chat_id: data.chat_id, left: true };
       case 'update_chat_status':
         return { chat: await deps.chats.setStatus(agent, data.customer_number as string, data.status as 'active' | 'resolved') };
+      case 'retry_media': {
+        const progress = await deps.media?.retry(data.message_id as string);
+        if (!progress) throw new AppError('NOT_FOUND', `No media download for message ${String(data.message_id)}`);
+        return progress;
+      }
     }
   };
 }

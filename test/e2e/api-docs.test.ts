@@ -221,6 +221,7 @@ describe('interface documents', () => {
         ['fetch_chats_by_user', { chat_id: 'missing' }, 'NOT_FOUND'],
         ['send_message', { chat_id: chatId, message: '' }, 'VALIDATION_FAILED'],
         ['search_chat', { customer: '9844444444', sender: 'someone-else' }, 'FORBIDDEN'],
+        ['retry_media', { message_id: 'no-media-here' }, 'NOT_FOUND'],
       ] as const) {
         const f = await a.request(event, data);
         assert.equal(f.event, 'error');

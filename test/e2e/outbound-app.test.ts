@@ -1,6 +1,6 @@
 /**
  * Outbound WhatsApp through the running app and a fake Pinbot: agent replies,
- * statuses back to agents, the 24-hour rule, templates, cache endpoints, media.
+ * statuses back to agents, the 24-hour rule, templates, cache endpoints (media: media.test.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -173,49 +173,6 @@ describe('outbound WhatsApp through the app', () => {
     assert.deepEqual(await clear.json(), { status: 1, data: { deleted: 1 } });
     assert.equal(await cache.get('bye'), null);
     assert.equal(await app.kv.get('not_a_cache_key'), 'keep me', 'not a FLUSHDB');
-  });
-
-  it('downloads a customer’s image in the background, stores it, and serves it to agents at its mediaUrl', async () => {
-    const image = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(300_000, 7), Buffer.from([0xff, 0xd9])]);
-    const webhook = JSON.parse(readFileSync(join(fixtures, 'inbound-image.json'), 'utf8')) as object;
-    const before = fake.requests.length;
-    fake.script({ status: 200, body: image, headers: { 'content-type': 'image/jpeg' } });
-    const dash = await connect();
-    await postWebhook(app.url, CUSTOMER, webhook);
-    const [req] = (await fake.waitForRequests(before + 1)).slice(before);
-    assert.deepEqual([req!.method, req!.path, req!.headers.apikey, req!.headers.wanumber], ['GET', '/v1/downloadmedia/1003383421387256', 'k2', '919638106888']);
-    const msg = await eventually(async () => {
-      const m = await app.store.collection('messages').findOne({ 'media.id': '1003383421387256' });
-      return m?.mediaUrl ? m : undefined;
-    }, 5000, 'mediaUrl set');
-    assert.equal(msg.mediaUrl, '/api/media/1003383421387256');
-    const room = await connect(String(msg.chat_id));
-    const history = await room.request('fetch_chats_by_user', { chat_id: msg.chat_id });
-    assert.equal(history.data.messages[0].mediaUrl, '/api/media/1003383421387256');
-    assert.ok(dash.pushes.some((f) => f.event === 'room_update_customer'));
-
-    assert.equal((await get(msg.mediaUrl)).status, 401);
-    const res = await get(msg.mediaUrl, agentToken);
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('content-type'), 'image/jpeg');
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-    assert.ok(Buffer.from(await res.arrayBuffer()).equals(image), 'the same bytes');
-    const viaQuery = await get(`${msg.mediaUrl}?token=${agentToken}`);
-    assert.equal(viaQuery.status, 401, 'a token in a URL is refused on HTTP (it would land in logs and history): fetch with the header');
-    assert.equal((await get('/api/media/999', agentToken)).status, 404);
-  });
-
-  it('refuses media over the size cap, marking the message', async () => {
-    const webhook = JSON.parse(readFileSync(join(fixtures, 'inbound-image.json'), 'utf8').replaceAll('1003383421387256', '2003383421387256').replace('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', 'wamid.big.1')) as object;
-    fake.script({ status: 200, headers: { 'content-type': 'video/mp4' }, body: Buffer.alloc(16 * 1024 * 1024 + 1) });
-    await postWebhook(app.url, CUSTOMER, webhook);
-    const msg = await eventually(async () => {
-      const m = await app.store.collection('messages').findOne({ 'media.id': '2003383421387256' });
-      return m?.media_status ? m : undefined;
-    }, 10_000, 'media status');
-    assert.equal(msg.media_status, 'failed');
-    assert.match(String(msg.media_error), /exceeds 16777216 bytes/);
-    assert.equal(msg.mediaUrl, undefined);
   });
 
   it('a send found in flight long after its pod died is marked uncertain and shown to the agents, never re-sent', async () => {

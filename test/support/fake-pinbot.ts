@@ -22,6 +22,8 @@ export interface ScriptedResponse {
   delayMs?: number;
   /** Close the connection instead of answering (a connection lost after the request arrived). */
   drop?: boolean;
+  /** Send the status, headers and full Content-Length but only half the body, then close (a truncated download). */
+  truncate?: boolean;
 }
 
 export interface FakePinbot {
@@ -30,6 +32,14 @@ export interface FakePinbot {
   /** Responses used in order for the next requests; after them, `fallback`. */
   script(...responses: ScriptedResponse[]): void;
   fallback: ScriptedResponse;
+  /**
+   * Answers `GET /v1/downloadmedia/{id}` for this media id: `failures` in
+   * order, then `file` for every later request (scripted per id, so other
+   * requests never take them).
+   */
+  media(id: string, file: ScriptedResponse, ...failures: ScriptedResponse[]): void;
+  /** Complete 2xx download answers sent, by media id. */
+  downloads: Map<string, number>;
   /** Resolves once `n` requests have been recorded (or rejects after `timeoutMs`). */
   waitForRequests(n: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   close(): Promise<void>;
@@ -41,7 +51,10 @@ export async function startFakePinbot(): Promise<FakePinbot> {
   const requests: RecordedRequest[] = [];
   const queue: ScriptedResponse[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
+  const media = new Map<string, { failures: ScriptedResponse[]; file: ScriptedResponse }>();
   const fake: FakePinbot = {
+    media: (id, file, ...failures) => void media.set(id, { failures, file }),
+    downloads: new Map(),
     origin: '',
     requests,
     script: (...r) => void queue.push(...r),
@@ -70,12 +83,22 @@ export async function startFakePinbot(): Promise<FakePinbot> {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
-      const r = queue.shift() ?? fake.fallback;
+      const mediaId = /^\/v1\/downloadmedia\/([^/?]+)/.exec(req.url ?? '')?.[1];
+      const scripted = mediaId === undefined ? undefined : media.get(decodeURIComponent(mediaId));
+      const r = scripted ? (scripted.failures.shift() ?? scripted.file) : (queue.shift() ?? fake.fallback);
       const answer = () => {
         if (r.drop) return void req.socket.destroy();
         const payload = r.body ?? { messaging_product: 'whatsapp', messages: [{ id: `wamid.fake${++messageCounter}` }] };
-        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
-        res.end(typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload));
+        const bytes = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : Buffer.from(JSON.stringify(payload));
+        res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': String(bytes.length), ...r.headers });
+        if (r.truncate) {
+          res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
+          return;
+        }
+        if (req.socket.destroyed) return; // the client went away while this answer waited
+        res.end(bytes, () => {
+          if (mediaId !== undefined && r.status < 300 && !req.socket.destroyed) fake.downloads.set(decodeURIComponent(mediaId), (fake.downloads.get(decodeURIComponent(mediaId)) ?? 0) + 1);
+        });
       };
       if (r.delayMs) setTimeout(answer, r.delayMs);
       else answer();

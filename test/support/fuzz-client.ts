@@ -245,10 +245,10 @@ export class SequentialSocket {
   }
 }
 
-/** Events of `src/transport/ws-events.ts`: spec FR-3's ten and `fetch_missed`. */
+/** Events of `src/transport/ws-events.ts`: spec FR-3's ten, `fetch_missed` and `retry_media`. */
 export const AGENT_EVENTS = [
   'config', 'search_chat', 'fetch_all_chats', 'fetch_chats_by_user', 'new_chat', 'join_chat',
-  'join_chat_customer', 'send_message', 'leave_chat', 'update_chat_status', 'fetch_missed',
+  'join_chat_customer', 'send_message', 'leave_chat', 'update_chat_status', 'fetch_missed', 'retry_media',
 ] as const satisfies readonly AgentEvent[];
 // Every event the server knows is generated: one added to ws-events.ts fails the typecheck here until it is listed above.
 export const ALL_AGENT_EVENTS_LISTED: [Exclude<AgentEvent, (typeof AGENT_EVENTS)[number]>] extends [never] ? true : never = true;

@@ -41,3 +41,14 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A customer's image (or other media `type`) with WhatsApp media id `mediaId`, as Meta sends it. */
+export function mediaWebhook(from: string, mediaId: string, opts: { type?: 'image' | 'video' | 'audio' | 'document'; mimeType?: string; id?: string } = {}): object {
+  const type = opts.type ?? 'image';
+  const body = textWebhook(from, '', { id: opts.id ?? `wamid.media.${mediaId}.${++counter}` }) as { entry: { changes: { value: { messages: Record<string, unknown>[] } }[] }[] };
+  const message = body.entry[0]!.changes[0]!.value.messages[0]!;
+  delete message.text;
+  message.type = type;
+  message[type] = { mime_type: opts.mimeType ?? 'image/jpeg', sha256: 'SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=', id: mediaId };
+  return body;
+}

@@ -118,8 +118,9 @@ describe('one owner per collection', () => {
       discount_code_template: 'actors/discount/catalogue-store.ts',
       actor_snapshots: 'actors/discount/discount-store.ts',
       no_discount_log: 'actors/discount/discount-store.ts',
-      media: 'infra/pinbot/media-store.ts',
-      media_chunks: 'infra/pinbot/media-store.ts',
+      media: 'infra/media/media-legacy.ts',
+      media_chunks: 'infra/media/media-legacy.ts',
+      media_jobs: 'actors/outbound/media-job-store.ts',
     });
   });
 });

@@ -56,6 +56,19 @@ describe('configuration', () => {
     bad({ AGENT_JWT_SECRET: 'short' }, /AGENT_JWT_SECRET: at least 16/);
     bad({ UWS_ALLOW_FALLBACK: 'maybe' }, /UWS_ALLOW_FALLBACK/);
     bad({ MONGO_DB: 'bad name!' }, /MONGO_DB/);
+    bad({ MEDIA_STORE: 'ftp' }, /^invalid configuration: MEDIA_STORE/);
+    bad({ MEDIA_STORE: 's3' }, /^invalid configuration: S3_BUCKET: required when MEDIA_STORE=s3$/);
+    bad({ MEDIA_STORE: 'gridfs' }, /^invalid configuration: MEDIA_STORE: gridfs needs MONGO_URL$/);
+    bad({ MEDIA_STORE: 's3', S3_BUCKET: 'Bad_Bucket' }, /^invalid configuration: S3_BUCKET: an S3 bucket name/);
+    bad({ MEDIA_RETRY_WINDOW_MS: '5' }, /MEDIA_RETRY_WINDOW_MS: expected an integer/);
+    bad({ S3_ENDPOINT: 'ftp://x' }, /S3_ENDPOINT/);
+  });
+
+  it('reads the media settings: GridFS or memory by default, 24 h of retries, S3 when asked', () => {
+    const c = loadConfig({});
+    assert.deepEqual([c.MEDIA_STORE, c.MEDIA_RETRY_WINDOW_MS, c.MEDIA_RETRY_BACKOFF_MS, c.S3_REGION], ['auto', 86_400_000, 10_000, 'us-east-1']);
+    const s3 = loadConfig({ MEDIA_STORE: 's3', S3_BUCKET: 'chat-media', S3_ENDPOINT: 'http://127.0.0.1:9000', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key' });
+    assert.deepEqual([s3.MEDIA_STORE, s3.S3_BUCKET, s3.S3_ENDPOINT, s3.AWS_ACCESS_KEY_ID], ['s3', 'chat-media', 'http://127.0.0.1:9000', 'id']);
   });
 
   it('refuses production without an agent token secret', () => {

@@ -14,7 +14,8 @@ import { ConfigError } from '../../src/infra/config.ts';
 import { StartupError } from '../../src/infra/connect.ts';
 import { AppError, ERRORS, ESCAPES, errorBody, toAppError, type ErrorCode } from '../../src/infra/errors.ts';
 import { KvError } from '../../src/infra/kv/kv.ts';
-import { MediaTooLargeError } from '../../src/infra/pinbot/pinbot-client.ts';
+import { MediaRejectedError, MediaTooLargeError } from '../../src/infra/pinbot/pinbot-client.ts';
+import { MediaNotFoundError } from '../../src/infra/media/media-storage.ts';
 import { RateLimitTimeout } from '../../src/infra/pinbot/rate-limiter.ts';
 import { StoreError } from '../../src/infra/store/store.ts';
 
@@ -90,6 +91,8 @@ const SAMPLES: Record<string, Sample[]> = {
   ],
   RateLimitTimeout: [{ make: () => new RateLimitTimeout(`no send slot for 919638120888 within 10000 ms ${SECRET}`), code: 'UPSTREAM_UNAVAILABLE' }],
   MediaTooLargeError: [{ make: () => new MediaTooLargeError(`answer exceeds 16777216 bytes ${SECRET}`), code: 'INTERNAL' }],
+  MediaRejectedError: [{ make: () => new MediaRejectedError(`Pinbot answered 404: media not found ${SECRET}`, 404), code: 'INTERNAL' }],
+  MediaNotFoundError: [{ make: () => new MediaNotFoundError('no stored media 1003383421387256'), code: 'NOT_FOUND' }],
   ConfigError: [{ make: () => new ConfigError(`invalid configuration: MONGO_URL: ${SECRET}`), code: 'INTERNAL' }],
   StartupError: [{ make: () => new StartupError(`mongodb unreachable after 5 attempts: ${SECRET}`), code: 'INTERNAL' }],
 };

@@ -265,7 +265,9 @@ describe('rate limiter', () => {
     const kv = new MemoryKv();
     await kv.close(); // every call now fails with a closed error
     const { log, lines } = capture();
-    const limiter = new RateLimiter({ kv, log, perSecond: 10, capacity: 1, maxWaitMs: 500 });
+    // A ref'd sleep: the limiter's own timers are unref'd, and with nothing else pending the test would end mid-wait.
+    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    const limiter = new RateLimiter({ kv, log, perSecond: 10, capacity: 1, maxWaitMs: 500, sleep });
     assert.equal(await limiter.acquire('919638120888'), 0);
     assert.ok((await limiter.acquire('919638120888')) > 0, 'still limited');
     assert.ok(lines.some((l) => /limiting per pod/.test(l.msg)));

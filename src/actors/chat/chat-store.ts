@@ -164,14 +164,9 @@ export class ChatStore {
     await this.messages.updateOne({ _id: messageId }, { $set: outcome });
   }
 
-  /** The customer's media of message `messageId` is stored and served at `url`. */
-  async setMediaStored(messageId: string, url: string): Promise<void> {
-    await this.messages.updateOne({ _id: messageId }, { $set: { mediaUrl: url, media_status: 'stored' }, $unset: { media_error: '' } });
-  }
-
-  /** The customer's media of message `messageId` could not be fetched. */
-  async setMediaFailed(messageId: string, reason: string): Promise<void> {
-    await this.messages.updateOne({ _id: messageId }, { $set: { media_status: 'failed', media_error: reason } });
+  /** Where the download of message `messageId`'s media stands (`media_status`, `media_attempts`, `mediaUrl`, `media_error`), as the media downloads record it. */
+  async setMediaState(messageId: string, set: Record<string, unknown>, unset: readonly string[] = []): Promise<void> {
+    await this.messages.updateOne({ _id: messageId }, { $set: set, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) });
   }
 
   /** Records that an agent resolved chat `chatId` (once per event). */

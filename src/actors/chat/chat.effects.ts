@@ -53,9 +53,9 @@ export function chatEffects(deps: ChatEffectDeps) {
             deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
           }
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
-          // Customer media is fetched from Pinbot in the background (bounded queue), never inside the mailbox.
+          // Customer media: a durable download job recorded here (re-run safely); the download itself runs in the background.
           if (effect.message.type === 'Customer' && typeof media?.id === 'string') {
-            deps.outbound.downloadMedia?.({ chatId, messageId: String(doc._id), mediaId: media.id, channel: effect.message.channel, mimeType: typeof media.mimeType === 'string' ? media.mimeType : undefined });
+            await deps.outbound.recordMedia?.({ chatId, customer: context.customer, messageId: String(doc._id), mediaId: media.id, channel: effect.message.channel, mimeType: typeof media.mimeType === 'string' ? media.mimeType : undefined });
           }
           break;
         }

@@ -26,6 +26,8 @@ export interface DeliveryUpdate {
 /** Inbound media to fetch from Pinbot and keep for the dashboard. */
 export interface MediaJob {
   chatId: string;
+  /** The customer's number (the chat actor's key: its shard decides which pod downloads). */
+  customer: string;
   /** The `messages` document the media belongs to (it gets `mediaUrl`). */
   messageId: string;
   mediaId: string;
@@ -43,8 +45,8 @@ export interface OutboundSender {
   send(req: OutboundRequest): Promise<void>;
   /** Applies a webhook delivery status to the outbox record it belongs to. */
   recordDelivery?(update: DeliveryUpdate): Promise<void>;
-  /** Queues a download of inbound media (never blocks; dropped when the queue is full). */
-  downloadMedia?(job: MediaJob): void;
+  /** Records the durable download job of inbound media (idempotent) and starts it in the background. */
+  recordMedia?(job: MediaJob): Promise<void>;
 }
 
 /**

@@ -3,13 +3,13 @@ import type { Config } from '../../infra/config.ts';
 import { StartupError } from '../../infra/connect.ts';
 import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import type { Logger } from '../../infra/logger.ts';
-import { MediaStore } from '../../infra/pinbot/media-store.ts';
+import type { MediaStorage } from '../../infra/media/media-storage.ts';
 import { PinbotClient, type PinbotClientOptions } from '../../infra/pinbot/pinbot-client.ts';
 import { RateLimiter } from '../../infra/pinbot/rate-limiter.ts';
 import { ChatResponseCache } from '../../infra/pinbot/response-cache.ts';
 import { pinbotSettings } from '../../infra/pinbot/settings.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
-import { MediaFetcher } from './outbox-media.ts';
+import { MediaDownloads, type MediaDownloadsOptions } from './media-downloads.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import type { RoomPublisher } from '../runtime/room-publisher.ts';
 
@@ -18,8 +18,7 @@ export const MESSAGES_PER_SECOND = 80;
 
 export interface OutboundStack {
   outbox: Outbox;
-  media: MediaFetcher;
-  mediaStore: MediaStore;
+  media: MediaDownloads;
   cache: ChatResponseCache;
   client: PinbotClient;
   endpoints: PinbotEndpoints;
@@ -30,12 +29,16 @@ export interface OutboundStack {
 export interface OutboundDeps {
   config: Config;
   store: DocumentStore;
+  /** Where downloaded media is kept (`src/infra/media`). */
+  mediaStorage: MediaStorage;
   kv: KeyValueStore;
   rooms: RoomPublisher;
   log: Logger;
   /** Test and tuning overrides. */
   client?: Partial<PinbotClientOptions>;
   outbox?: Partial<OutboxOptions>;
+  /** Cluster placement of media jobs, and other overrides. */
+  media?: Partial<MediaDownloadsOptions>;
 }
 
 /** The outbound side, wired from configuration: routing table, Pinbot client, rate limit, outbox, media. */
@@ -49,14 +52,17 @@ export function createOutbound(deps: OutboundDeps): OutboundStack {
   const log = deps.log.child({ component: 'outbound' });
   const limiter = new RateLimiter({ kv: deps.kv, log, perSecond: MESSAGES_PER_SECOND });
   const client = new PinbotClient({ log, limiter, ...deps.client });
-  const media = new MediaFetcher({ store: deps.store, client, endpoints, rooms: deps.rooms, log });
+  const media = new MediaDownloads({
+    store: deps.store, storage: deps.mediaStorage, client, endpoints, rooms: deps.rooms, log, pod: deps.config.POD_ID, linkSecret: deps.config.AGENT_JWT_SECRET,
+    retryWindowMs: deps.config.MEDIA_RETRY_WINDOW_MS, backoffMs: deps.config.MEDIA_RETRY_BACKOFF_MS, downloadTimeoutMs: deps.config.MEDIA_DOWNLOAD_TIMEOUT_MS,
+    ...deps.media,
+  });
   const outbox = new Outbox({ store: deps.store, client, endpoints, rooms: deps.rooms, log, pod: deps.config.POD_ID, media, ...deps.outbox });
   const keyed = endpoints.sendTypes.filter((t) => endpoints.resolve(t).apiKey !== undefined);
   log.info({ live: keyed, dryRun: endpoints.sendTypes.filter((t) => !keyed.includes(t)) }, keyed.length ? 'outbound WhatsApp: channels with an API key send through Pinbot' : 'outbound WhatsApp: dry-run (no API keys)');
   return {
     outbox,
     media,
-    mediaStore: new MediaStore(deps.store),
     cache: new ChatResponseCache(deps.kv),
     client,
     endpoints,

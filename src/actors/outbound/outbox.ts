@@ -23,8 +23,8 @@ export interface OutboxOptions {
   rooms: RoomPublisher;
   log: Logger;
   pod: string;
-  /** Inbound media downloads, reached through `downloadMedia`. */
-  media?: { enqueue(job: MediaJob): void } | undefined;
+  /** Inbound media downloads, reached through `recordMedia`. */
+  media?: { record(job: MediaJob): Promise<void> } | undefined;
   /** Sends in flight at once (each customer's messages still go one at a time, in order). */
   concurrency?: number;
   /** Sends waiting in memory; past it they wait in the collection for the sweep. */
@@ -108,8 +108,8 @@ export class Outbox implements OutboundSender {
     await this.outbox.keepEarly(u.waMessageId, fields, new Date(this.now()));
   }
 
-  downloadMedia(job: MediaJob): void {
-    this.opts.media?.enqueue(job);
+  async recordMedia(job: MediaJob): Promise<void> {
+    await this.opts.media?.record(job);
   }
 
   /**

@@ -67,6 +67,17 @@ export class MediaTooLargeError extends Error {
   override readonly name = 'MediaTooLargeError';
 }
 
+/** Thrown by `download` when Pinbot refused the file for good (a 4xx other than 429: gone, unknown id, no access). */
+export class MediaRejectedError extends Error {
+  override readonly name = 'MediaRejectedError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 type Attempt =
   | { kind: 'ok'; status: number; body: Buffer; headers: Dispatcher.ResponseData['headers'] }
   | { kind: 'rejected'; status: number; message: string }
@@ -115,16 +126,27 @@ export class PinbotClient {
     }
   }
 
-  /** GETs raw bytes (media download), retrying like `send` (a GET is safe to repeat); rejects on failure. */
-  async download(target: PinbotTarget, maxBytes: number, meta: { outboxKey: string; type: string }): Promise<{ bytes: Buffer; contentType: string }> {
+  /**
+   * GETs raw bytes (media download), retrying like `send` (a GET is safe to
+   * repeat) up to `maxAttempts`; rejects on failure, with MediaRejectedError
+   * for an answer that repeating cannot change (a 4xx other than 429).
+   */
+  async download(
+    target: PinbotTarget,
+    maxBytes: number,
+    meta: { outboxKey: string; type: string },
+    opts: { maxAttempts?: number; timeoutMs?: number } = {},
+  ): Promise<{ bytes: Buffer; contentType: string }> {
+    const maxAttempts = opts.maxAttempts ?? this.maxAttempts;
     for (let attempt = 1; ; attempt++) {
-      const a = await this.attempt(target, 'GET', undefined, { ...meta, attempt }, maxBytes);
+      const a = await this.attempt(target, 'GET', undefined, { ...meta, attempt }, maxBytes, opts.timeoutMs);
       if (a.kind === 'ok') {
         const type = a.headers['content-type'];
         return { bytes: a.body, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream' };
       }
       const message = a.kind === 'rejected' ? `Pinbot answered ${a.status}: ${a.message}` : a.message;
-      if (a.kind === 'rejected' || attempt >= this.maxAttempts || this.closed) throw new Error(message);
+      if (a.kind === 'rejected') throw new MediaRejectedError(message, a.status);
+      if (attempt >= maxAttempts || this.closed) throw new Error(message);
       await this.sleep(backoffMs(attempt, this.backoff, a.kind === 'retry' ? a.waitMs : undefined));
     }
   }
@@ -146,7 +168,14 @@ export class PinbotClient {
     this.pools.clear();
   }
 
-  private async attempt(target: PinbotTarget, method: 'POST' | 'GET', payload: string | undefined, meta: { outboxKey: string; type: string; attempt: number }, maxBytes = MAX_ANSWER_BYTES): Promise<Attempt> {
+  private async attempt(
+    target: PinbotTarget,
+    method: 'POST' | 'GET',
+    payload: string | undefined,
+    meta: { outboxKey: string; type: string; attempt: number },
+    maxBytes = MAX_ANSWER_BYTES,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Attempt> {
     const log = (fields: Record<string, unknown>, msg: string, level: 'info' | 'warn' = 'info') =>
       this.opts.log[level]({ channel: target.channel, type: meta.type, outboxKey: meta.outboxKey, attempt: meta.attempt, method, ...fields }, msg);
     if (this.closed) return { kind: 'retry', message: 'client is closing' };
@@ -173,13 +202,13 @@ export class PinbotClient {
         method,
         headers: { apikey: target.apiKey, ...(payload ? { 'content-type': 'application/json' } : {}), ...(target.wanumber ? { wanumber: target.wanumber } : {}) },
         ...(payload ? { body: payload } : {}),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       breaker.failure();
-      const reason = describe(err, this.timeoutMs);
+      const reason = describe(err, timeoutMs);
       // A POST that may have left cannot be repeated without risking a second message; a GET can.
       const safe = method === 'GET' || neverSent(err);
       observe(safe ? 'retry' : 'uncertain');
@@ -189,7 +218,8 @@ export class PinbotClient {
     let body: Buffer;
     try {
       if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
-        res.body.destroy();
+        // Destroying an unread body emits its abort as an 'error': with no listener it would be an uncaught exception.
+        res.body.once('error', () => undefined).destroy();
         throw new MediaTooLargeError(`answer exceeds ${maxBytes} bytes (content-length ${String(res.headers['content-length'])})`);
       }
       body = await readCapped(res.body, maxBytes);
@@ -200,7 +230,7 @@ export class PinbotClient {
         log({ status: res.statusCode, latencyMs: latency(), outcome: 'too_large', err: err.message }, 'pinbot attempt failed', 'warn');
         throw err;
       }
-      const reason = `the answer broke off: ${describe(err, this.timeoutMs)}`;
+      const reason = `the answer broke off: ${describe(err, timeoutMs)}`;
       if (method === 'GET') {
         breaker.failure();
         observe('retry');

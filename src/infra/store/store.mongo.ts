@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { GridFSBucket, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
 import {
   StoreError,
   newId,
@@ -64,6 +64,11 @@ export class MongoStore implements DocumentStore {
     let b = this.batchers.get(name);
     if (!b) this.batchers.set(name, (b = new InsertBatcher(() => this.db.collection(name))));
     return b;
+  }
+
+  /** A GridFS bucket in this database (binary files in chunks: the media store's MongoDB driver). */
+  gridfsBucket(bucketName: string, chunkSizeBytes: number): GridFSBucket {
+    return new GridFSBucket(this.db, { bucketName, chunkSizeBytes });
   }
 
   async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
