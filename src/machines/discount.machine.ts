@@ -30,8 +30,11 @@ export interface DiscountContext {
   lastRoute: DiscountRoute | null;
   idleTimeoutMs: number;
   conversations: number;
-  /** The decline still waiting for its reason (cleared by one); logged as `none` when the conversation ends without one. */
-  pendingDecline?: { eventId: string; at: number } | null;
+  /**
+   * The last decline not yet given a reason: logged as `none` when the conversation ends (or the customer
+   * declines again) without one (`loggedNone`); a reason pressed later still replaces that `none`.
+   */
+  pendingDecline?: { eventId: string; at: number; loggedNone?: boolean } | null;
 }
 
 export interface DiscountInput {
@@ -92,8 +95,11 @@ const answers = (self: string) => ({
     { guard: 'acceptedRouteAvailable', target: '#discount.conversation.codeSent', reenter: true, actions: ['rememberAcceptedRoute', 'sendCode'] },
     { target: HANDED_OVER, actions: 'handOverWithCare' },
   ],
-  DECLINED: { target: '#discount.conversation.askedReason', reenter: true, actions: ['rememberDecline', 'askReasons'] },
-  REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: ['forgetDecline', 'logReason'] },
+  DECLINED: [
+    { guard: 'declineUnexplained', target: '#discount.conversation.askedReason', reenter: true, actions: ['logNoReason', 'rememberDecline', 'askReasons'] },
+    { target: '#discount.conversation.askedReason', reenter: true, actions: ['rememberDecline', 'askReasons'] },
+  ],
+  REASON_GIVEN: { target: '#discount.conversation.reasonRecorded', reenter: true, actions: ['logReason', 'forgetDecline'] },
   KEYWORD: { target: self, reenter: true, actions: 'sendPredefined' },
   HUMAN_REQUESTED: { target: HANDED_OVER, actions: 'handOverOnRequest' },
   UNRECOGNISED: { target: HANDED_OVER, actions: 'handOverWithCare' },
@@ -122,7 +128,7 @@ export const discountMachine = setup({
   guards: {
     routeAvailable: ({ event }) => event.type === 'ROUTE_REQUESTED' && event.route.available,
     acceptedRouteAvailable: ({ context, event }) => acceptedRoute(context, event)?.available === true,
-    declineUnexplained: ({ context }) => Boolean(context.pendingDecline),
+    declineUnexplained: ({ context }) => Boolean(context.pendingDecline && !context.pendingDecline.loggedNone),
   },
   actions: {
     rememberRoute: assign({ lastRoute: ({ context, event }) => (event.type === 'ROUTE_REQUESTED' ? event.route : context.lastRoute) }),
@@ -136,12 +142,14 @@ export const discountMachine = setup({
     askReasons: emit(({ event }) => ({ type: 'reasons.ask' as const, eventId: event.id })),
     rememberDecline: assign({ pendingDecline: ({ event }) => ({ eventId: event.id, at: event.at }) }),
     forgetDecline: assign({ pendingDecline: null }),
-    logReason: emit(({ event }) => {
+    markDeclineLogged: assign({ pendingDecline: ({ context }) => (context.pendingDecline ? { ...context.pendingDecline, loggedNone: true } : null) }),
+    logReason: emit(({ context, event }) => {
       if (event.type !== 'REASON_GIVEN') throw new Error('logReason needs REASON_GIVEN');
-      return { type: 'reason.log' as const, reason: event.reason, text: event.text, at: event.at, eventId: event.id };
+      // Keyed by the decline it explains, so it replaces that decline's `none` if the conversation had ended.
+      return { type: 'reason.log' as const, reason: event.reason, text: event.text, at: event.at, eventId: context.pendingDecline?.eventId ?? event.id };
     }),
     // Dated and keyed by the decline itself, so a re-run writes the same row once.
-    logNoReason: emit(({ context }) => ({ type: 'reason.log' as const, reason: 'none' as const, text: 'none', at: context.pendingDecline?.at ?? 0, eventId: `${context.pendingDecline?.eventId ?? ''}:none` })),
+    logNoReason: emit(({ context }) => ({ type: 'reason.log' as const, reason: 'none' as const, text: 'none', at: context.pendingDecline?.at ?? 0, eventId: context.pendingDecline?.eventId ?? '' })),
     handOverWithCare: emit(({ event }) => ({ type: 'handover.request' as const, say: 'care' as const, at: event.at, eventId: event.id })),
     handOverOnRequest: emit(({ event }) => ({ type: 'handover.request' as const, say: 'notice' as const, at: event.at, eventId: event.id })),
     // Still sent on every message: people may have resolved the chat meanwhile, and a customer's word must reach them.
@@ -171,7 +179,7 @@ export const discountMachine = setup({
           { target: 'conversation.handedOver', actions: ['countConversation', 'handOverWithCare'] },
         ],
         DECLINED: { target: 'conversation.askedReason', actions: ['countConversation', 'rememberDecline', 'askReasons'] },
-        REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'forgetDecline', 'logReason'] },
+        REASON_GIVEN: { target: 'conversation.reasonRecorded', actions: ['countConversation', 'logReason', 'forgetDecline'] },
         KEYWORD: { target: 'conversation.waiting', actions: ['countConversation', 'sendPredefined'] },
         HUMAN_REQUESTED: { target: 'conversation.handedOver', actions: ['countConversation', 'handOverOnRequest'] },
         UNRECOGNISED: { target: 'conversation.handedOver', actions: ['countConversation', 'handOverWithCare'] },
@@ -180,7 +188,7 @@ export const discountMachine = setup({
     conversation: {
       initial: 'waiting',
       // A decline nobody explained is still a decline: product people see every one in no_discount_log.
-      onDone: [{ guard: 'declineUnexplained', target: 'ended', actions: ['logNoReason', 'forgetDecline'] }, { target: 'ended' }],
+      onDone: [{ guard: 'declineUnexplained', target: 'ended', actions: ['logNoReason', 'markDeclineLogged'] }, { target: 'ended' }],
       states: {
         waiting: {
           description: 'Waiting for a route request (after a predefined answer).',

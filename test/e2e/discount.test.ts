@@ -147,6 +147,13 @@ describe('discount conversation end to end', () => {
     const log = await eventually(() => app.store.collection('no_discount_log').findOne({ sender: '9811000007' }), 8000, 'the unexplained decline logged');
     assert.equal(log.text, 'none');
     assert.equal((await app.store.collection('no_discount_log').find({ sender: '9811000007' })).length, 1);
+    // The reason pressed after the conversation ended explains that decline: its row, not a second one.
+    await say('919811000007', { reply: { id: 'bad_service', title: 'Bad Service' } }, 0);
+    const rows = await eventually(async () => {
+      const all = await app.store.collection('no_discount_log').find({ sender: '9811000007' });
+      return all.length === 1 && all[0]?.text === 'bad_service' && all;
+    }, 8000, 'the none replaced by the reason');
+    assert.equal(rows.length, 1);
   });
 
   it('stores the conversation as a chat agents can read, bot replies included', async () => {

@@ -130,7 +130,7 @@ describe('discount machine', () => {
       assert.deepEqual(c.take(), [], 'a second decline press is not answered again');
       c.send(reason(r));
       assert.equal(c.state, '{"conversation":"reasonRecorded"}');
-      assert.deepEqual(c.effects, [{ type: 'reason.log', reason: r, text: r, at: 0, eventId: 'e4' }]);
+      assert.deepEqual(c.effects, [{ type: 'reason.log', reason: r, text: r, at: 0, eventId: 'e2' }], 'one row per decline, keyed by it');
       c.take();
       c.send(reason(r));
       assert.deepEqual(c.take(), [], 'a second reason press is not logged twice');
@@ -143,7 +143,7 @@ describe('discount machine', () => {
     c.take();
     c.advance(IDLE);
     assert.equal(c.state, '"ended"');
-    assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'none', text: 'none', at: 1000, eventId: 'e2:none' }]);
+    assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'none', text: 'none', at: 1000, eventId: 'e2' }]);
     c.take();
     c.send({ type: 'UNRECOGNISED', text: 'hi' }).advance(IDLE);
     assert.deepEqual(c.take(), ['handover.request'], 'the next conversation does not log that decline again');
@@ -154,6 +154,25 @@ describe('discount machine', () => {
     assert.deepEqual(reasoned.take(), ['reasons.ask', 'reason.log']);
     const quiet = new Conversation().send(route(pune)).advance(IDLE);
     assert.deepEqual(quiet.take(), ['offer.send']);
+  });
+
+  it('keys a reason by the decline it explains, so one pressed after the timeout replaces that decline\'s `none`', () => {
+    const c = new Conversation().send(decline).advance(IDLE);
+    assert.deepEqual(c.effects.at(-1), { type: 'reason.log', reason: 'none', text: 'none', at: 0, eventId: 'e1' });
+    c.take();
+    c.advance(5000).send(reason('prices_high'));
+    assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'prices_high', text: 'prices_high', at: IDLE + 5000, eventId: 'e1' }]);
+    c.take();
+    c.advance(IDLE);
+    assert.deepEqual(c.take(), [], 'explained: no second none');
+  });
+
+  it('logs an unexplained decline as `none` when the customer declines again, so each decline has its row', () => {
+    const c = new Conversation().send(decline).send(route(pune)).send(decline);
+    assert.deepEqual(c.effects.filter((e) => e.type === 'reason.log'), [{ type: 'reason.log', reason: 'none', text: 'none', at: 0, eventId: 'e1' }]);
+    c.take();
+    c.send(reason('bad_service'));
+    assert.deepEqual(c.effects, [{ type: 'reason.log', reason: 'bad_service', text: 'bad_service', at: 0, eventId: 'e3' }]);
   });
 
   it('still logs the unexplained decline when the customer moved on to another route first', () => {

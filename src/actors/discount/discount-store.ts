@@ -53,13 +53,12 @@ export class DiscountStore {
     return due.map((d) => String(d.key));
   }
 
-  /** Records why `sender` declined (once per `id`: a re-run effect writes nothing twice). */
+  /**
+   * Records why `sender` declined: one row per decline (`id`), so a re-run effect writes nothing twice and a
+   * reason pressed after the conversation ended replaces the `none` logged for that decline.
+   */
   async logReason(id: string, sender: string, text: string, at: number): Promise<void> {
-    try {
-      await this.noDiscountLog.insertOne({ _id: id, sender, text, created_at: new Date(at) });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await this.noDiscountLog.updateOne({ _id: id }, { $set: { sender, text, created_at: new Date(at) } }, { upsert: true });
   }
 }
 
