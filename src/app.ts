@@ -177,6 +177,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   metrics.gauge('inbox_unapplied_limit', 'MAX_UNAPPLIED_EVENTS: past this backlog webhooks get 503 OVERLOADED', () => config.MAX_UNAPPLIED_EVENTS);
   metrics.counter('outbox_sends_total', 'Outbound WhatsApp sends settled by this pod, by result (sent, failed, uncertain, dry_run)', 'result', () => outbound.outbox.outcomes);
   metrics.counter('media_downloads_total', 'Media download attempts settled by this pod, by outcome (stored, failed, retried)', 'outcome', () => outbound.media.outcomes);
+  metrics.gaugeByLabel('media_jobs', 'Media download jobs, all pods: pending (waiting, in backoff or downloading) and failed', 'state', () => outbound.media.countByState());
   metrics.gaugeByLabel('outbox_records', 'Outbox records by state, all pods (pending and sending in all; failed and uncertain created in the last 24 h)', 'state', () => outbound.outbox.countByState());
   const pinbotLatency = metrics.histogram('pinbot_request_duration_seconds', 'Pinbot requests that went out, by method (POST send, GET media) and outcome', [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'outcome']);
   outbound.client.observeAttempts((method, outcome, seconds) => pinbotLatency.observe({ method, outcome }, seconds));

@@ -131,6 +131,10 @@ describe('customer media downloads', () => {
     assert.equal(msg.media_attempts, 2);
     const res = await get('/api/media/m-gone', agentToken);
     assert.equal(await res.text(), 'found it');
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    assert.match(metrics, /^media_downloads_total\{[^}]*outcome="stored"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^media_downloads_total\{[^}]*outcome="failed"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^media_jobs\{[^}]*state="pending"[^}]*\} \d+/m);
     assert.equal(fake.downloads.get('m-gone'), 1);
     // A retry of a download that is not failed changes nothing; an unknown message is NOT_FOUND.
     const again = await r.request('retry_media', { message_id: failed._id });

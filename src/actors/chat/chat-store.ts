@@ -165,8 +165,10 @@ export class ChatStore {
   }
 
   /** Where the download of message `messageId`'s media stands (`media_status`, `media_attempts`, `mediaUrl`, `media_error`), as the media downloads record it. */
-  async setMediaState(messageId: string, set: Record<string, unknown>, unset: readonly string[] = []): Promise<void> {
-    await this.messages.updateOne({ _id: messageId }, { $set: set, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) });
+  async setMediaState(messageId: string, set: Record<string, unknown>, unset: readonly string[] = [], opts: { first?: boolean } = {}): Promise<void> {
+    // `first`: only on a message without a state yet (a fast download may already have recorded its outcome).
+    const filter = opts.first ? { _id: messageId, media_status: { $exists: false } } : { _id: messageId };
+    await this.messages.updateOne(filter, { $set: set, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) });
   }
 
   /** Records that an agent resolved chat `chatId` (once per event). */
