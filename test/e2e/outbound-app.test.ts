@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { signToken } from '../../src/infra/jwt.ts';
 import { ChatResponseCache } from '../../src/infra/pinbot/response-cache.ts';
 import { AgentClient } from '../support/agent-client.ts';
@@ -149,6 +150,38 @@ describe('outbound WhatsApp through the app', () => {
     assert.deepEqual((req!.json as { template: unknown }).template, { name: 'trip_feedback', language: { code: 'en_US' } });
     const chat = await app.store.collection('chats').findOne({ customer: '9822200006' });
     assert.equal(chat?.customer_type, 'Vendor');
+  });
+
+  it("keeps Pinbot's answer to each send under chat_response::{message id} for 30 minutes; delete_cache and clear_cache remove it", async () => {
+    const chatId = await chatWith('919822200031');
+    const room = await connect(chatId);
+    const r = await room.request('send_message', { chat_id: chatId, message: 'cached answer' });
+    const messageId = r.data.message._id as string;
+    const sent = await room.waitForPush((f) => f.event === 'message_status' && f.data.message_id === messageId && f.data.status === 'sent');
+    const cache = new ChatResponseCache(app.kv);
+    const entry = await eventually(() => cache.get<Record<string, unknown>>(messageId), 3000, 'the answer cached');
+    assert.deepEqual([entry.status, entry.http_status, entry.wa_message_id, entry.send_type], ['sent', 200, sent.data.wa_message_id, 'customer_chat_new']);
+    const ttl = await app.kv.ttlMs(`chat_response::${messageId}`);
+    assert.ok(ttl !== null && ttl > 29 * 60_000, `ttl ${ttl}`);
+    const del = await post('/api/chats/delete_cache', adminToken, { message: messageId });
+    assert.deepEqual(await del.json(), { status: 1, data: { deleted: 1 } });
+    assert.equal(await cache.get(messageId), null);
+
+    // Another send, cleared with everything else in the cache — and nothing but the cache.
+    const r2 = await room.request('send_message', { chat_id: chatId, message: 'cached again' });
+    await eventually(() => cache.get(r2.data.message._id as string), 3000, 'the second answer cached');
+    const redis = new Redis(testRedisUrl());
+    try {
+      const others = async () => (await redis.keys(`${app.config.REDIS_PREFIX}*`)).filter((k) => !k.startsWith(`${app.config.REDIS_PREFIX}chat_response::`)).sort();
+      const before = await others();
+      assert.ok(before.some((k) => k.includes('shard')), `ownership and stream keys exist: ${before.slice(0, 8).join(', ')}`);
+      const clear = await post('/api/chats/clear_cache', adminToken);
+      assert.ok(((await clear.json()) as { data: { deleted: number } }).data.deleted >= 1);
+      assert.equal(await cache.get(r2.data.message._id as string), null);
+      assert.deepEqual((await others()).filter((k) => before.includes(k)), before, 'ownership, streams, locks and counters untouched');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('clear_cache and delete_cache: admin only; chat_response:: keys with a 30-minute TTL; nothing else is touched', async () => {

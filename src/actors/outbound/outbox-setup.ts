@@ -57,13 +57,14 @@ export function createOutbound(deps: OutboundDeps): OutboundStack {
     retryWindowMs: deps.config.MEDIA_RETRY_WINDOW_MS, backoffMs: deps.config.MEDIA_RETRY_BACKOFF_MS, downloadTimeoutMs: deps.config.MEDIA_DOWNLOAD_TIMEOUT_MS,
     ...deps.media,
   });
-  const outbox = new Outbox({ store: deps.store, client, endpoints, rooms: deps.rooms, log, pod: deps.config.POD_ID, media, ...deps.outbox });
+  const cache = new ChatResponseCache(deps.kv);
+  const outbox = new Outbox({ store: deps.store, client, endpoints, rooms: deps.rooms, log, pod: deps.config.POD_ID, media, responses: cache, ...deps.outbox });
   const keyed = endpoints.sendTypes.filter((t) => endpoints.resolve(t).apiKey !== undefined);
   log.info({ live: keyed, dryRun: endpoints.sendTypes.filter((t) => !keyed.includes(t)) }, keyed.length ? 'outbound WhatsApp: channels with an API key send through Pinbot' : 'outbound WhatsApp: dry-run (no API keys)');
   return {
     outbox,
     media,
-    cache: new ChatResponseCache(deps.kv),
+    cache,
     client,
     endpoints,
     async close(timeoutMs) {

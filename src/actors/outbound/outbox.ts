@@ -2,6 +2,7 @@ import { MessageBuildError, assertCloudMessage } from '../../domain/messages.ts'
 import type { PinbotEndpoints } from '../../domain/pinbot-endpoints.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { OutboundError, PinbotClient, SendOutcome } from '../../infra/pinbot/pinbot-client.ts';
+import type { ChatResponseCache } from '../../infra/pinbot/response-cache.ts';
 import type { Doc, DocumentStore } from '../../infra/store/store.ts';
 import { LaneQueue } from './outbox-queue.ts';
 import type { DeliveryUpdate, MediaJob, OutboundRequest, OutboundSender } from './outbound.ts';
@@ -23,6 +24,8 @@ export interface OutboxOptions {
   rooms: RoomPublisher;
   log: Logger;
   pod: string;
+  /** Where Pinbot's answer to each send is kept 30 minutes (spec §6 `chat_response::{message}`; FR-10 clears it). */
+  responses?: ChatResponseCache | undefined;
   /** Inbound media downloads, reached through `recordMedia`. */
   media?: { record(job: MediaJob): Promise<void> } | undefined;
   /** Sends in flight at once (each customer's messages still go one at a time, in order). */
@@ -185,6 +188,7 @@ export class Outbox implements OutboundSender {
         : { state: outcome.result, error: outcome.error };
     await this.outbox.finish(rec._id, { ...fields, ...common });
     const log = { outboxKey: rec._id, channel: rec.send_type, type: rec.type, attempts: outcome.attempts, state: fields.state };
+    await this.cacheResponse(rec, outcome);
     if (outcome.result === 'sent') {
       if (!outcome.waMessageId) this.opts.log.warn(log, 'Pinbot accepted the message but returned no message id: delivery statuses cannot be matched');
       await this.settle(rec, 'sent', { waMessageId: outcome.waMessageId });
@@ -193,6 +197,21 @@ export class Outbox implements OutboundSender {
       this.opts.log.warn({ ...log, error: outcome.error }, `outbound WhatsApp ${outcome.result}`);
       await this.settle(rec, outcome.result, { error: outcome.error });
     }
+  }
+
+  /**
+   * Pinbot's answer, under the message's identifier (the chat message id, or the outbox key for a
+   * send with no chat message): what an operator looks up, and deletes with FR-10's endpoints. Only a
+   * cache — the outbox record is the truth — so failing to write it is logged, never an error.
+   */
+  private async cacheResponse(rec: Doc, outcome: SendOutcome): Promise<void> {
+    if (!this.opts.responses || outcome.result === 'uncertain') return; // uncertain: Pinbot did not answer
+    const id = typeof rec.message_id === 'string' ? rec.message_id : String(rec._id);
+    const answer = outcome.result === 'sent'
+      ? { status: 'sent', http_status: outcome.status, ...(outcome.waMessageId ? { wa_message_id: outcome.waMessageId } : {}) }
+      : { status: 'failed', error: outcome.error };
+    const entry = { message_id: id, outbox_key: rec._id, send_type: rec.send_type, attempts: outcome.attempts, at: new Date(this.now()).toISOString(), ...answer };
+    await this.opts.responses.set(id, entry).catch((err: unknown) => this.opts.log.warn({ err, outboxKey: rec._id }, 'outbox: caching Pinbot\'s answer failed'));
   }
 
   /** A delivery status that overtook Pinbot's answer, applied now that the id is known. */
