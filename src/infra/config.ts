@@ -213,6 +213,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** What `npm run agents` reads: the store (and Redis, to announce changes), nothing else the server needs. */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): Pick<z.infer<typeof envSchema>, 'MONGO_URL' | 'MONGO_DB' | 'REDIS_URL' | 'REDIS_PREFIX'> {
+  const parsed = envSchema.pick({ MONGO_URL: true, MONGO_DB: true, REDIS_URL: true, REDIS_PREFIX: true }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid configuration: ${issue?.path.join('.') || 'environment'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
 /** A URL safe to log: credentials replaced. */
 export function redactUrl(raw: string): string {
   try {
