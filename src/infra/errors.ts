@@ -33,6 +33,9 @@ export const ERRORS = {
   OVERLOADED: { status: 503, message: 'Too many acknowledged events are waiting to be applied; retry shortly', retryAfterS: 1 },
   // A race the client loses through no fault of its own (the chat moved pods or was written elsewhere): retry, not a fault.
   ACTOR_CONFLICT: { status: 503, message: 'The chat changed elsewhere while this request ran; retry shortly', retryAfterS: 1 },
+  // The pod holding the chat did not answer a request routed to it in time (it may be overloaded, paused or gone).
+  // The request may still be applied: retry it with the same id, which is applied once.
+  OWNER_TIMEOUT: { status: 503, message: 'The pod holding this chat did not answer in time; retry shortly with the same request id', retryAfterS: 1 },
 } as const satisfies Record<string, { status: number; message: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { StreamDispatcher } from '../../src/actors/cluster/dispatch.streams.ts';
 import { RedisOwnership } from '../../src/actors/cluster/ownership.redis.ts';
 import type { Delivery } from '../../src/actors/runtime/actor-host.ts';
+import { toAppError } from '../../src/infra/errors.ts';
 import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { testRedisUrl, uniqueName } from '../support/services.ts';
 import { eventually } from '../support/webhooks.ts';
@@ -13,7 +14,7 @@ import { KIND, TallyStore, add, keysInShard, startPod, type DispatchPod, type Ta
 const log = pino({ level: 'silent' });
 
 /** A pod on the real Redis, with the connections `app.ts` gives one (commands, blocking reads, pub/sub), sharing `prefix` with its peers. */
-async function redisPod(pod: string, prefix: string, store: TallyStore): Promise<DispatchPod> {
+async function redisPod(pod: string, prefix: string, store: TallyStore, replyTimeoutMs?: number): Promise<DispatchPod> {
   const kv = await RedisKv.connect({ url: testRedisUrl(), prefix });
   const redis = await kv.connection();
   const blocking = await kv.connection({ commandTimeoutMs: 0 });
@@ -22,7 +23,7 @@ async function redisPod(pod: string, prefix: string, store: TallyStore): Promise
     pod,
     store,
     ownership,
-    dispatcher: (host) => new StreamDispatcher({ host, ownership, kv, redis, blocking, prefix, pod, log }),
+    dispatcher: (host) => new StreamDispatcher({ host, ownership, kv, redis, blocking, prefix, pod, log, ...(replyTimeoutMs ? { replyTimeoutMs } : {}) }),
     close: async () => {
       redis.disconnect();
       blocking.disconnect();
@@ -102,6 +103,25 @@ describe('redis stream dispatcher', () => {
       redis.disconnect();
       await kv.close();
       await pod.stop();
+    }
+  });
+
+  it('answers a caller whose event the owning pod does not answer in time with OWNER_TIMEOUT (503, retry), not a bare error', async () => {
+    const prefix = `${uniqueName('dispatch')}:`;
+    const store = new TallyStore();
+    const a = await redisPod('a', prefix, store, 300);
+    const b = await redisPod('b', prefix, store, 300);
+    try {
+      await eventually(async () => a.ownership.owned().size === 32 && b.ownership.owned().size === 32, 15_000, 'the shards split between the two pods');
+      const key = Array.from({ length: 50 }, (_, i) => `t${i}`).find((k) => b.ownership.fence(b.shardOf(k)) !== null)!;
+      const gate = store.hold(`${key}#1`);
+      const err = await a.dispatcher.dispatch(KIND, key, add(key, 1)).done.then(() => undefined, (e: unknown) => e);
+      const e = toAppError(err);
+      assert.deepEqual([e.code, e.status, e.retryAfterS], ['OWNER_TIMEOUT', 503, 1]);
+      gate.open();
+      await eventually(async () => store.appliedIds(key).length === 1, 5000, 'still applied by its owner, once');
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
     }
   });
 

@@ -2,6 +2,7 @@ import type { ActorEvent } from '../runtime/actor-kind.ts';
 import type { ActorHost, Delivery } from '../runtime/actor-host.ts';
 import type { ActorDispatcher, DispatchStats, Dispatched } from './dispatch.ts';
 import { SHARDS, shardOf } from './ownership.ts';
+import { AppError } from '../../infra/errors.ts';
 
 /** One pod owns every actor: events go straight to the host, whose mailbox is each actor's order. */
 export class LocalDispatcher implements ActorDispatcher {
@@ -19,7 +20,7 @@ export class LocalDispatcher implements ActorDispatcher {
 
   dispatch(kind: string, key: string, event: ActorEvent): Dispatched {
     if (this.stopped) {
-      const refused = Promise.reject(new Error('dispatcher stopped'));
+      const refused = Promise.reject(new AppError('SHUTTING_DOWN', undefined, { cause: new Error('dispatcher stopped') }));
       refused.catch(() => undefined); // a caller that only awaits one of the two must not crash the process
       return { queued: refused, done: refused };
     }

@@ -5,6 +5,7 @@ import type { ActorDispatcher, DispatchStats, Dispatched } from './dispatch.ts';
 import type { ActorHost, Delivery } from '../runtime/actor-host.ts';
 import { shardOf, type ShardOwnership } from './ownership.ts';
 import { ShardStreams, failureReply, replyError, type Reply, type ShardEntry, type ShardStreamsOptions } from './shard-streams.ts';
+import { AppError } from '../../infra/errors.ts';
 
 export interface StreamDispatcherOptions extends ShardStreamsOptions {
   host: ActorHost;
@@ -93,7 +94,7 @@ export class StreamDispatcher implements ActorDispatcher {
     await this.unsubscribe?.();
     for (const [, w] of this.waiting) {
       clearTimeout(w.timer);
-      w.reject(new Error('router stopped'));
+      w.reject(new AppError('SHUTTING_DOWN', undefined, { cause: new Error('router stopped') }));
     }
     this.waiting.clear();
   }
@@ -124,7 +125,7 @@ export class StreamDispatcher implements ActorDispatcher {
     const done = new Promise<Delivery>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(corr);
-        reject(new Error(`no answer from the owner of shard ${shard} within ${timeoutMs} ms`));
+        reject(new AppError('OWNER_TIMEOUT', undefined, { cause: new Error(`no answer from the owner of shard ${shard} within ${timeoutMs} ms`) }));
       }, timeoutMs);
       this.waiting.set(corr, { resolve, reject, timer });
       queued = this.streams.append(shard, kind, key, event, corr).catch((err: Error) => {

@@ -3,6 +3,7 @@ import { pureTransition, type Transition } from './pure-transition.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, DeadLetter, Deadline } from './actor-kind.ts';
 import type { HostObserver } from './inspection.ts';
+import { AppError } from '../../infra/errors.ts';
 
 /** The outcome of delivering one event. */
 export interface Delivery {
@@ -114,7 +115,7 @@ export class ActorHost {
 
   /** Delivers `event` to actor `kind/key`, in order after every event sent to it before. */
   send(kindName: string, key: string, event: ActorEvent): Promise<Delivery> {
-    if (this.stopped) return Promise.reject(new Error('actor host is stopped'));
+    if (this.stopped) return Promise.reject(new AppError('SHUTTING_DOWN', undefined, { cause: new Error('actor host is stopped') }));
     const kind = this.kinds.get(kindName);
     if (!kind) return Promise.reject(new Error(`unknown actor kind ${kindName}`));
     const id = `${kindName}/${key}`;
