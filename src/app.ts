@@ -107,7 +107,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const closeStores = () => Promise.allSettled([store.close(), inboxStore === store ? undefined : inboxStore.close()]);
 
   const metrics = new Metrics(config.POD_ID);
-  const server = new Server({ log, metrics, corsOrigins: config.CORS_ORIGINS });
+  const server = new Server({ log, metrics, corsOrigins: config.CORS_ORIGINS, trustProxyHops: config.TRUST_PROXY_HOPS });
   let draining = false;
   const checks: ReadinessCheck[] = [
     { name: 'mongodb', check: () => readiness(store.kind === 'memory', () => store.ping(READY_PING_MS)) },

@@ -141,6 +141,8 @@ const envSchema = z.object({
   ADMIN_USERNAME: optionalText.transform((v) => v ?? 'admin').pipe(usernameSchema),
   /** Its password; unset outside production → a random one, printed once. Never logged. */
   ADMIN_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)).pipe(passwordSchema.optional()),
+  /** Proxies in front of the pods that append the client's address to X-Forwarded-For (0: the TCP peer is the client). */
+  TRUST_PROXY_HOPS: integer(0, 5, 0),
   /** Failed logins per username, and per client address, within a minute before 429 RATE_LIMITED. */
   LOGIN_FAILURE_LIMIT: integer(1, 1000, 5),
   /**

@@ -23,7 +23,7 @@ export interface Request {
   readonly headers: Readonly<Record<string, string>>;
   /** The raw body bytes (empty for GET). */
   readonly body: Buffer;
-  /** The peer's IP address as text (a proxy's, behind one). */
+  /** The client's IP address as text: the TCP peer's, or with TRUST_PROXY_HOPS the one the outermost trusted proxy saw (`clientAddress`). */
   readonly remoteAddress: string;
   readonly reqId: string;
   readonly log: Logger;
@@ -52,6 +52,8 @@ export interface HttpRouterOptions {
   metrics: Metrics;
   corsOrigins: readonly string[];
   bodyLimit?: number;
+  /** Proxies in front of the pods that append to X-Forwarded-For (TRUST_PROXY_HOPS); 0 trusts no header. */
+  trustProxyHops?: number;
 }
 
 const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
@@ -210,7 +212,7 @@ export class HttpRouter {
         headers[k] = v;
       });
       origin = headers.origin;
-      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
+      const remoteAddress = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString('utf8'), headers['x-forwarded-for'], this.opts.trustProxyHops ?? 0);
       const incomingId = headers['x-request-id'];
       reqId = incomingId && /^[\w.:-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
       const rawParams: string[] = [];
@@ -297,6 +299,18 @@ export class HttpRouter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The client's address: `peer` unless `hops` proxies are trusted, then the
+ * X-Forwarded-For entry the outermost of them appended (`hops` from the right;
+ * entries further left are whatever the client wrote). Too few entries: `peer`.
+ */
+export function clientAddress(peer: string, forwardedFor: string | undefined, hops: number): string {
+  if (hops === 0 || !forwardedFor) return peer;
+  const entries = forwardedFor.split(',').map((e) => e.trim());
+  const entry = entries.length >= hops ? entries[entries.length - hops] : undefined;
+  return entry && entry.length <= 64 ? entry : peer;
+}
 
 /**
  * Answers `e` as its coded JSON body, straight on the uWS response: for the

@@ -124,7 +124,7 @@ export function buildOpenApi(routes: readonly RouteDoc[], info: { version: strin
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT signed with AGENT_JWT_SECRET: `sub` the agent, `exp` required, `role` agent or admin.' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT signed with AGENT_JWT_SECRET: `sub` the agent, `exp` required, `role` agent or admin; tokens from POST /api/auth/login also carry `tv`, the account\'s token version, and stop working when it is revoked.' },
         webhookSignature: { type: 'apiKey', in: 'header', name: 'X-Hub-Signature-256', description: '`sha256=<hex HMAC-SHA256 of the raw body>` with WEBHOOK_SECRET; checked only when that is set.' },
       },
     },

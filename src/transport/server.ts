@@ -7,6 +7,7 @@ export interface ServerOptions {
   log: Logger;
   metrics: Metrics;
   corsOrigins: readonly string[];
+  trustProxyHops?: number;
 }
 
 /** The uWS app, its router, and the listen socket's lifecycle. */

@@ -257,6 +257,19 @@ describe('revocation without the change notice', () => {
 });
 
 describe('login failures', () => {
+  it('are counted per forwarded client address behind a trusted proxy (TRUST_PROXY_HOPS)', async () => {
+    const app = await startTestApp({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD, TRUST_PROXY_HOPS: '1' });
+    const from = (address: string, username: string, password: string) =>
+      fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `spoofed, ${address}` }, body: JSON.stringify({ username, password }) }).then(async (r) => (await r.arrayBuffer(), r.status));
+    try {
+      for (let i = 0; i < 5; i++) assert.equal(await from('198.51.100.1', `ghost${i}`, 'wrong-password'), 401);
+      assert.equal(await from('198.51.100.1', 'ghost9', 'wrong-password'), 429, 'the attacker\'s address is limited');
+      assert.equal(await from('198.51.100.2', 'boss', ADMIN_PASSWORD), 200, 'another client behind the same proxy is not');
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('take about as long for an unknown user as for a wrong password (medians within 3x)', async () => {
     const app = await startTestApp({ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD, LOGIN_FAILURE_LIMIT: '1000' });
     try {

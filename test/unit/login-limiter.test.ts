@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { KdfGate } from '../../src/actors/agents/kdf-gate.ts';
 import { LoginLimiter } from '../../src/actors/agents/login-limiter.ts';
 import { AppError } from '../../src/infra/errors.ts';
+import { clientAddress } from '../../src/transport/http.ts';
 
 describe('login limiter', () => {
   it('allows 5 failures in the window, then says how long to wait until the window ends', () => {
@@ -75,5 +76,15 @@ describe('KDF gate', () => {
     const gate = new KdfGate(1, 0);
     await assert.rejects(gate.run(() => Promise.reject(new Error('boom'))), /boom/);
     assert.equal(await gate.run(async () => 7), 7);
+  });
+});
+
+describe('client address behind proxies', () => {
+  it('is the peer unless proxies are trusted, then the entry the outermost trusted proxy appended', () => {
+    assert.equal(clientAddress('10.0.0.9', '1.2.3.4', 0), '10.0.0.9', 'no trusted proxy: the header is the client\'s own words');
+    assert.equal(clientAddress('10.0.0.9', undefined, 1), '10.0.0.9');
+    assert.equal(clientAddress('10.0.0.9', 'spoofed, 203.0.113.7', 1), '203.0.113.7');
+    assert.equal(clientAddress('10.0.0.9', 'spoofed, 203.0.113.7, 10.0.0.2', 2), '203.0.113.7');
+    assert.equal(clientAddress('10.0.0.9', '203.0.113.7', 2), '10.0.0.9', 'fewer entries than proxies: the peer');
   });
 });
