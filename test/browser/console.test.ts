@@ -154,6 +154,26 @@ describe('agent console', () => {
     await postWebhook(app.url, CUSTOMER_CHANNEL, statusWebhook('919810000003', waId, 'read'));
     await out.locator('.ticks[data-status="read"]').waitFor({ timeout: 2000 });
   });
+  it('reconnects after a network drop and shows what arrived meanwhile, once each', async () => {
+    const { page, context, errors } = await signIn('ravi');
+    await postWebhook(app.url, CUSTOMER_CHANNEL, textWebhook('919810000009', 'before the drop', { name: 'Dev' }));
+    await chatRow(page, '9810000009').click();
+    await page.locator('.msg.in', { hasText: 'before the drop' }).waitFor({ timeout: 2000 });
+    // Offline emulation leaves the open socket silently dead (no close event): the heartbeat (10 s, 5 s to answer) finds out.
+    await context.setOffline(true);
+    await page.locator('.conn.reconnecting').waitFor({ timeout: 20_000 });
+    for (const text of ['during the drop 1', 'during the drop 2']) await postWebhook(app.url, CUSTOMER_CHANNEL, textWebhook('919810000009', text));
+    await context.setOffline(false);
+    await page.locator('.conn.open').waitFor({ timeout: 15_000 });
+    for (const text of ['during the drop 1', 'during the drop 2']) await page.locator('.msg.in', { hasText: text }).waitFor({ timeout: 3000 });
+    const ids = await page.locator('.messages .msg').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    assert.deepEqual(ids.map((id) => Number(id!.split(':')[1])), [1, 2, 3]);
+    // What the page logged while offline is the drop itself.
+    const offline = errors.filter((e) => e.includes('ERR_INTERNET_DISCONNECTED'));
+    assert.ok(offline.length > 0);
+    errors.splice(0, errors.length, ...errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')));
+  });
+
   it('resolves a chat, and a second agent\'s browser sees it leave Active at once; reopening brings it back', async () => {
     const a = await signIn('meera');
     const b = await signIn('john');

@@ -31,6 +31,9 @@ export class WsError extends Error {
 
 const MAX_BACKOFF_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+/** A silent network drop leaves a socket that looks open: a small request this often, and no answer within the timeout, means reconnect. */
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 export class ConsoleSocket {
   readonly state = signal<ConnectionState>('connecting');
@@ -41,6 +44,7 @@ export class ConsoleSocket {
   private opened = false;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly token: string,
@@ -67,6 +71,13 @@ export class ConsoleSocket {
       this.attempt = 0;
       this.state.value = 'open';
       this.on.open(again);
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        if (this.ws !== ws) return;
+        void this.request('config', {}, HEARTBEAT_TIMEOUT_MS).catch((err: WsError) => {
+          if (err.code === 'TIMEOUT' && this.ws === ws) this.dropped(ws);
+        });
+      }, HEARTBEAT_MS);
     };
     ws.onmessage = (e: MessageEvent<string>) => {
       let frame: { event?: string; id?: string | number | null; data?: unknown; error?: { code: string; message: string } };
@@ -86,6 +97,7 @@ export class ConsoleSocket {
     ws.onclose = (e: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      clearInterval(this.heartbeat);
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
         p.reject(new WsError('DISCONNECTED', 'The connection dropped before the answer came; it will be retried when it is back'));
@@ -98,6 +110,22 @@ export class ConsoleSocket {
       if (!openedThis) void this.tokenStillWorks().then((ok) => (ok ? this.scheduleRetry() : this.lost()));
       else this.scheduleRetry();
     };
+  }
+
+  /** The socket stopped answering: give up on it (its close event may come much later) and reconnect. */
+  private dropped(ws: WebSocket): void {
+    ws.onclose = null;
+    ws.onmessage = null;
+    ws.close();
+    this.ws = undefined;
+    clearInterval(this.heartbeat);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new WsError('DISCONNECTED', 'The connection stopped answering; reconnecting'));
+      this.pending.delete(id);
+    }
+    this.state.value = 'reconnecting';
+    this.scheduleRetry();
   }
 
   private async tokenStillWorks(): Promise<boolean> {
@@ -123,15 +151,15 @@ export class ConsoleSocket {
   }
 
   /** Sends one event and resolves with its reply's `data` (rejects with WsError on an error frame). */
-  request<T = any>(event: string, data: Record<string, unknown> = {}): Promise<T> {
+  request<T = any>(event: string, data: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new WsError('DISCONNECTED', 'Not connected: reconnecting…'));
     const id = `c${++this.counter}`;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new WsError('TIMEOUT', `No answer to ${event} within ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
+        reject(new WsError('TIMEOUT', `No answer to ${event} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       ws.send(JSON.stringify({ event, data, id }));
     });
@@ -140,6 +168,7 @@ export class ConsoleSocket {
   close(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeat);
     this.state.value = 'closed';
     const ws = this.ws;
     this.ws = undefined;
