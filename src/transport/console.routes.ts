@@ -7,14 +7,14 @@ import type { Handler, HttpRouter, Reply, Request } from './http.ts';
 /**
  * The agent console's own files: no inline script or style, nothing from
  * another origin. `connect-src 'self'` covers the same-origin WebSocket;
- * `blob:` is for media fetched with the token and shown from object URLs.
+ * media load from signed same-origin links (GET /api/media/{id}/link).
  */
 export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' blob: data:",
-  "media-src 'self' blob:",
+  "img-src 'self' data:",
+  "media-src 'self'",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",

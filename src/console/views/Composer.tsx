@@ -85,13 +85,14 @@ export function Composer({ chat }: { chat: Chat }) {
   const state = useSignal('');
   const sending = useSignal(false);
 
-  const run = async (what: () => Promise<void>, clear: () => void) => {
+  const run = async (what: () => Promise<void>, clear: () => void, restore: () => void = () => undefined) => {
     sending.value = true;
     state.value = '';
     try {
       await what();
       clear();
     } catch (err) {
+      restore();
       if ((err as { code?: string }).code === 'OUTSIDE_SERVICE_WINDOW') windowRefused.value = true;
       else state.value = `Not sent: ${describe(err)}`;
     } finally {
@@ -99,10 +100,14 @@ export function Composer({ chat }: { chat: Chat }) {
     }
   };
 
+  // The box empties at once, as in a chat app; a refused message comes back into it (unless something new was typed).
   const sendText = () => {
     const message = text.value.trim();
     if (!message) return;
-    void run(async () => void (await socket!.request('send_message', { chat_id: chat.chat_id, message })), () => (text.value = ''));
+    text.value = '';
+    void run(async () => void (await socket!.request('send_message', { chat_id: chat.chat_id, message })), () => undefined, () => {
+      if (text.value === '') text.value = message;
+    });
   };
 
   const lines = () => options.value.split('\n').map((l) => l.trim()).filter(Boolean);

@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { timeOf } from '../lib/format.ts';
 import { deliveryOf } from '../lib/live.ts';
-import { mediaBlobUrl } from '../lib/media.ts';
+import { mediaSrc } from '../lib/media.ts';
 import type { Message } from '../lib/types.ts';
 
 const TICKS: Record<string, { mark: string; label: string }> = {
@@ -21,7 +21,7 @@ function Media({ m }: { m: Message }) {
   const kind = m.media?.type ?? m.media_type ?? m.message_type;
   useEffect(() => {
     if (!m.mediaUrl) return;
-    mediaBlobUrl(m.mediaUrl).then((u) => (url.value = u), (e: Error) => (failed.value = e.message));
+    mediaSrc(m.mediaUrl).then((u) => (url.value = u), (e: Error) => (failed.value = e.message));
   }, [m.mediaUrl]);
   const caption = m.media?.caption;
   const name = m.media?.filename ?? `${kind} file`;
