@@ -208,6 +208,8 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   scheduler.every({ name: 'outbox_sweep', everyMs: 5_000, run: () => outbound.outbox.sweep() });
   await outbound.media.recover(); // downloads a previous run of this pod left claimed are tried again
   scheduler.every({ name: 'media_sweep', everyMs: outbound.media.sweepEveryMs, run: () => outbound.media.sweep() });
+  // A stored job has done its work: kept a day for inspection, then deleted (failed ones stay for an agent's retry).
+  scheduler.every({ name: 'media_prune', everyMs: 10 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => outbound.media.prune(86_400_000) });
 
   let port: number;
   try {

@@ -154,6 +154,18 @@ describe('customer media downloads', () => {
     assert.equal(fake.requests.filter((q) => q.path === '/v1/downloadmedia/m-big').length, 1);
   });
 
+  it('prunes jobs stored a day ago, keeping failed ones (and every message and file)', async () => {
+    const stored = await app.store.collection('media_jobs').countDocuments({ state: 'stored' });
+    const failed = await app.store.collection('media_jobs').countDocuments({ state: 'failed' });
+    assert.ok(stored > 0 && failed > 0, `${stored} stored, ${failed} failed`);
+    assert.equal(await app.media.prune(86_400_000), 0, 'nothing stored a day ago yet');
+    assert.equal(await app.media.prune(0), stored);
+    assert.equal(await app.store.collection('media_jobs').countDocuments({ state: 'stored' }), 0);
+    assert.equal(await app.store.collection('media_jobs').countDocuments({ state: 'failed' }), failed);
+    assert.equal((await app.store.collection('messages').findOne({ 'media.id': 'm-once' }))?.media_status, 'stored');
+    assert.equal((await get('/api/media/m-once', agentToken)).status, 200);
+  });
+
   it('gives up when the retry window ends, with the last reason', async () => {
     // The window is the app's (24 h here): this job's own window is made to end now, as if a day of failures had passed.
     fake.media('m-late', { status: 502, body: 'bad gateway' });

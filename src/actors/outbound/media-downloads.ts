@@ -162,6 +162,11 @@ export class MediaDownloads {
     return job ? this.progressOf(job) : null;
   }
 
+  /** Forgets jobs stored longer ago than `ageMs` (the message keeps its state and the file stays); returns how many. */
+  prune(ageMs: number): Promise<number> {
+    return this.jobs.deleteStoredBefore(new Date(this.now() - ageMs));
+  }
+
   /** `pending` and `failed` jobs, all pods (metrics: `media_jobs`): two counts on the `state_next` index, reused for `maxAgeMs`; a failed count keeps the last. */
   countByState(maxAgeMs = 5_000): Promise<Record<string, number>> {
     const now = this.now();

@@ -106,6 +106,11 @@ export class MediaJobStore {
     );
   }
 
+  /** Deletes `stored` jobs settled before `cutoff` (their file and the message stay); failed ones stay for an agent's retry. */
+  deleteStoredBefore(cutoff: Date): Promise<number> {
+    return this.jobs.deleteMany({ state: 'stored', updated_at: { $lt: cutoff } });
+  }
+
   countInState(state: MediaJobState): Promise<number> {
     return this.jobs.countDocuments({ state });
   }
