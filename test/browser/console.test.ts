@@ -121,6 +121,33 @@ describe('agent console', () => {
     await chatRow(page, '9810000001').locator('.badge', { hasText: '2' }).waitFor({ timeout: 3000 });
   });
 
+  it('filters the list by customer type (channel), by a profile filter and by number or name', async () => {
+    const { page } = await signIn('asha');
+    await postWebhook(app.url, '9099039188', textWebhook('919810000010', 'partner here', { name: 'Driver Das' }));
+    await fetch(`${app.url}/api/webhook/user/update`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ mobile: '9810000010', dco_status: 'Suspend' }) });
+    await chatRow(page, '9810000010').waitFor({ timeout: 2000 });
+    const types = page.getByLabel('Customer type and channel');
+    await types.selectOption('Partner');
+    await page.locator('.chat-list .row').first().waitFor();
+    assert.match(await types.locator('option[value="Partner"]').textContent() ?? '', /Partner — .*9099039188/);
+    await eventually(async () => (await page.locator('.chat-list .row').allTextContents()).every((t) => /Partner/.test(t)), 2000, 'only partner chats');
+    assert.equal(await chatRow(page, '9810000002').count(), 0);
+    await types.selectOption('');
+    await page.getByLabel('Profile filter').selectOption('Suspend');
+    await eventually(async () => {
+      const rows = await page.locator('.chat-list .row').allTextContents();
+      return rows.length === 1 && rows[0]!.includes('9810000010');
+    }, 2000, 'only the suspended partner');
+    await page.getByLabel('Profile filter').selectOption('');
+    await page.getByLabel('Search by number or name').fill('priya');
+    await eventually(async () => {
+      const rows = await page.locator('.chat-list .row').allTextContents();
+      return rows.length === 1 && rows[0]!.includes('9810000002');
+    }, 2000, 'search by name');
+    await page.getByLabel('Search by number or name').fill('98100000');
+    await eventually(async () => (await page.locator('.chat-list .row').count()) >= 3, 2000, 'search by number');
+  });
+
   it('opens the conversation, sends a reply with Enter (Shift+Enter is a new line), and the ticks follow WhatsApp\'s statuses', async () => {
     const { page } = await signIn('ravi');
     await postWebhook(app.url, CUSTOMER_CHANNEL, textWebhook('919810000003', 'Where is my driver?', { name: 'Kiran' }));

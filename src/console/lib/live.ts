@@ -13,6 +13,8 @@ export const SPECIAL_FILTERS = ['Active_Approved', 'Pending', 'InJourney', 'Susp
 export const CUSTOMER_TYPES: CustomerType[] = ['Customer', 'Partner', 'Vendor', 'SRDP'];
 
 export let socket: ConsoleSocket | undefined;
+/** The business numbers of each customer type (the `config` event's channels), for the filter's labels. */
+export const channelsByType = signal<Partial<Record<CustomerType, string[]>>>({});
 export const stats = signal<Stats | null>(null);
 export const notice = signal<string>('');
 
@@ -96,7 +98,7 @@ function matches(c: Chat): boolean {
   if (f.customer_type && c.customer_type !== f.customer_type) return false;
   if (f.special) return false; // profile filters are joined on the server: a reload shows such chats
   const q = f.search.trim().toLowerCase();
-  if (q && !c.customer.includes(q.replace(/\D/g, '') || '\u0000') && !(c.customer_name ?? '').toLowerCase().includes(q)) return false;
+  if (q && !(c.customer ?? '').includes(q.replace(/\D/g, '') || '\u0000') && !(c.customer_name ?? '').toLowerCase().includes(q)) return false;
   return true;
 }
 
@@ -126,11 +128,12 @@ function chatChanged(pushed: Chat): void {
   });
 }
 
-function statusChanged(d: { chat_id: string; status: 'active' | 'resolved'; status_updated_by?: string }): void {
+function statusChanged(d: { chat_id: string; customer?: string; status: 'active' | 'resolved'; status_updated_by?: string }): void {
   if (openChatId.value === d.chat_id && openChat.value) openChat.value = { ...openChat.value, status: d.status };
   const known = chats.value.find((c) => c.chat_id === d.chat_id);
   if (known) chatChanged({ ...known, status: d.status, status_updated_by: d.status_updated_by ?? null, unseen_count: known.unseen_count ?? 0 });
-  else if (matches({ chat_id: d.chat_id, status: d.status } as Chat) && filters.value.status) void reloadList();
+  // A chat this list has not loaded: when it now belongs here (by status and search), page 1 is asked again.
+  else if (filters.value.status && matches({ chat_id: d.chat_id, customer: d.customer ?? '', status: d.status } as Chat)) void reloadList();
 }
 
 // ---- the open conversation -------------------------------------------------
@@ -347,6 +350,11 @@ export function connect(token: string): void {
     push: onPush,
     open: (again) => {
       void refreshStats();
+      void socket?.request<{ channels: { id: string; customer_type: CustomerType; automated: boolean }[] }>('config').then((c) => {
+        const by: Partial<Record<CustomerType, string[]>> = {};
+        for (const ch of c.channels) if (!ch.automated) (by[ch.customer_type] ??= []).push(ch.id);
+        channelsByType.value = by;
+      }, () => undefined);
       void reloadList();
       if (again) void catchUp().catch((err: Error) => (conversationError.value = err.message));
     },

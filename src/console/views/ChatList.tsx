@@ -1,7 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { chatTitle, timeOf } from '../lib/format.ts';
-import { chats, chatTotal, CUSTOMER_TYPES, filters, listError, listLoading, loadMoreChats, openChatId, openConversation, reloadList, socket, SPECIAL_FILTERS, type ListFilters } from '../lib/live.ts';
+import { channelsByType, chats, chatTotal, CUSTOMER_TYPES, filters, listError, listLoading, loadMoreChats, openChatId, openConversation, reloadList, socket, SPECIAL_FILTERS, type ListFilters } from '../lib/live.ts';
 
 /** Rows are this tall, so only the visible ones (plus a margin) are in the DOM however many are loaded. */
 const ROW_H = 68;
@@ -92,10 +92,10 @@ export function ChatList() {
           <input type="search" placeholder="Search number or name" value={search.value} onInput={(e) => (search.value = e.currentTarget.value)} />
         </label>
         <label>
-          <span class="visually-hidden">Customer type</span>
+          <span class="visually-hidden">Customer type and channel</span>
           <select value={f.customer_type} onChange={(e) => setFilters({ customer_type: e.currentTarget.value as ListFilters['customer_type'] })}>
             <option value="">All customer types</option>
-            {CUSTOMER_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+            {CUSTOMER_TYPES.map((t) => <option key={t} value={t}>{t}{channelsByType.value[t] ? ` — ${channelsByType.value[t]!.join(', ')}` : ''}</option>)}
           </select>
         </label>
         <label>
