@@ -81,11 +81,13 @@ function acceptedRoute(context: DiscountContext, event: DiscountEvent): Discount
   return event.route ?? context.lastRoute ?? event.campaignRoute;
 }
 
+const HANDED_OVER = '#discount.conversation.handedOver';
+
 /**
  * What every waiting state answers. Answers that keep the conversation where it
  * is re-enter `self`, so the idle timer counts from the customer's last message.
+ * The care path and a request for a person hand the customer over to people.
  */
-const HANDED_OVER = '#discount.conversation.handedOver';
 const answers = (self: string) => ({
   ROUTE_REQUESTED: [
     { guard: 'routeAvailable', target: '#discount.conversation.offered', reenter: true, actions: ['rememberRoute', 'sendOffer'] },
