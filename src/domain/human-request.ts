@@ -38,8 +38,11 @@ const SECOND_WORDS: ReadonlyMap<string, ReadonlySet<string>> = (() => {
   }
   return m;
 })();
-/** No trigger word is longer: longer words are skipped without being copied. */
-const LONGEST = Math.max(...[...WORDS, ...[...PHRASES].flatMap((p) => p.split(' '))].map((w) => w.length));
+const TRIGGER_WORDS = [...WORDS, ...[...PHRASES].flatMap((p) => p.split(' '))];
+/** Words longer or shorter than every trigger, or starting with a letter none starts with, are skipped without being copied. */
+const LONGEST = Math.max(...TRIGGER_WORDS.map((w) => w.length));
+const SHORTEST = Math.min(...TRIGGER_WORDS.map((w) => w.length));
+const FIRST_CHARS: ReadonlySet<number> = new Set(TRIGGER_WORDS.map((w) => w.charCodeAt(0)));
 
 /** True when the normalized `text` asks for a person: one of WORDS, or two consecutive words forming one of PHRASES. */
 export function asksForPerson(normalized: string): boolean {
@@ -47,7 +50,8 @@ export function asksForPerson(normalized: string): boolean {
   let start = 0;
   for (let i = 0; i <= normalized.length; i++) {
     if (i < normalized.length && normalized.charCodeAt(i) !== 0x20) continue;
-    if (i - start > LONGEST || i === start) {
+    const length = i - start;
+    if (length > LONGEST || length < SHORTEST || !FIRST_CHARS.has(normalized.charCodeAt(start))) {
       seconds = undefined;
     } else {
       const word = normalized.slice(start, i);
