@@ -19,6 +19,7 @@ import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
 import { registerMachineRoutes } from './transport/machines.routes.ts';
 import { registerDiscountRoutes } from './transport/discount.routes.ts';
 import { WsHub } from './transport/ws-hub.ts';
+import { HttpRateLimit } from './transport/http-rate-limit.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
 import type { ActorHost } from './actors/runtime/actor-host.ts';
 import { ActorSystem, type ActorSystemDeps } from './actors/actor-system.ts';
@@ -141,13 +142,16 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     metrics.gauge('forwarder_queued_bytes', 'Bytes of webhook payloads waiting to be forwarded to Communication Master', () => forwarder.queuedSize);
   }
 
+  // Request budgets per client address (429 RATE_LIMITED with Retry-After past them): one shared by every admin route, one for the template route.
+  const adminLimit = new HttpRateLimit('admin requests', { perMinute: config.ADMIN_RATE_LIMIT, maxAddresses: config.RATE_LIMIT_MAX_ADDRESSES });
+  const templateLimit = new HttpRateLimit('template sends', { perMinute: config.TEMPLATE_RATE_LIMIT, maxAddresses: config.RATE_LIMIT_MAX_ADDRESSES });
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
-  registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), auth, verifyToken: config.WEBHOOK_VERIFY_TOKEN });
+  registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), auth, verifyToken: config.WEBHOOK_VERIFY_TOKEN, adminLimit });
   registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
   registerDashboardRoutes(server.router, { counters, auth });
   registerMachineRoutes(server.router, { host, auth });
-  registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth });
-  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, auth });
+  registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth, adminLimit });
+  registerOutboundRoutes(server.router, { chats, cache: outbound.cache, auth, adminLimit, templateLimit });
   registerMediaRoutes(server.router, { storage: media.storage, auth });
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
   const notices = new AgentNotices(kv, log);
@@ -155,7 +159,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     agentTokens.forget(username);
     notices.announce(username);
   } });
-  registerAccountRoutes(server.router, { accounts, auth });
+  registerAccountRoutes(server.router, { accounts, auth, adminLimit });
   registerConsoleChatRoutes(server.router, { chats, presence, auth });
   registerDocsRoutes(server.router);
   const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));

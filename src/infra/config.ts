@@ -143,6 +143,12 @@ const envSchema = z.object({
   ADMIN_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)).pipe(passwordSchema.optional()),
   /** Proxies in front of the pods that append the client's address to X-Forwarded-For (0: the TCP peer is the client). */
   TRUST_PROXY_HOPS: integer(0, 5, 0),
+  /** Requests a minute (and burst) each client address may make to the admin routes, before 429 RATE_LIMITED. */
+  ADMIN_RATE_LIMIT: integer(1, 100_000, 60),
+  /** Requests a minute (and burst) each client address may make to GET /api/chats/send_whatsapp_template. */
+  TEMPLATE_RATE_LIMIT: integer(1, 100_000, 30),
+  /** Client addresses each of those budgets tracks at once (the least recently seen is forgotten past it). */
+  RATE_LIMIT_MAX_ADDRESSES: integer(100, 10_000_000, 10_000),
   /** Failed logins per username, and per client address, within a minute before 429 RATE_LIMITED. */
   LOGIN_FAILURE_LIMIT: integer(1, 1000, 5),
   /**

@@ -4,12 +4,15 @@ import { displayNameSchema, passwordSchema, roleSchema, usernameSchema } from '.
 import type { AgentSummary } from '../actors/agents/agents-store.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
+import type { HttpRateLimit } from './http-rate-limit.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface AccountRoutesDeps {
   accounts: AgentAccounts;
   auth: Authenticator;
+  /** The admin request budget per client address (the agents API; login has its own failure limit). */
+  adminLimit?: HttpRateLimit;
 }
 
 /** Bounded so a hostile body never reaches the hash with megabytes; the rules themselves apply at creation, not here. */
@@ -51,20 +54,20 @@ export function registerAccountRoutes(router: HttpRouter, deps: AccountRoutesDep
   router.get('/api/agents', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     return { json: { status: 1, data: (await deps.accounts.list()).map(view) } };
-  });
+  }, { rateLimit: deps.adminLimit });
 
   router.post('/api/agents', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     const created = await deps.accounts.create(validate(newAgentBody, req.json()));
     return { json: { status: 1, data: view(created) } };
-  });
+  }, { rateLimit: deps.adminLimit });
 
   router.patch('/api/agents/:username', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     const username = validate(usernameParam, req.params[0]);
     const updated = await deps.accounts.update(username, validate(agentPatchBody, req.json()));
     return { json: { status: 1, data: view(updated) } };
-  });
+  }, { rateLimit: deps.adminLimit });
 }
 
 const usernameParam = z.string().max(100).describe('the account\'s username');

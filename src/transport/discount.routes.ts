@@ -3,12 +3,15 @@ import type { CatalogueStore } from '../actors/discount/catalogue-store.ts';
 import { isPlaceholderCode, toDiscountRoute, type RouteTemplate } from '../domain/discount-catalogue.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
+import type { HttpRateLimit } from './http-rate-limit.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface DiscountRoutesDeps {
   catalogue: CatalogueStore;
   auth: Authenticator;
+  /** The admin request budget per client address. */
+  adminLimit?: HttpRateLimit;
 }
 
 /** A route's key, as the catalogue names it (`pune-mumbai-airport`); the router has already percent-decoded it. */
@@ -55,14 +58,14 @@ export function registerDiscountRoutes(router: HttpRouter, deps: DiscountRoutesD
     await authenticate(req, deps.auth, 'admin');
     const now = Date.now();
     return { json: { status: 1, data: (await deps.catalogue.all()).map((r) => view(r, now)) } };
-  });
+  }, { rateLimit: deps.adminLimit });
 
   router.put('/api/discount/routes/:route', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     const key = validate(routeKey, req.params[0] ?? '');
     const updated = await deps.catalogue.update(key, validate(routeEditBody, req.json()));
     return { json: { status: 1, data: view(updated, Date.now()) } };
-  });
+  }, { rateLimit: deps.adminLimit });
 }
 
 function view(r: RouteTemplate, now: number): z.infer<typeof routeView> {

@@ -4,6 +4,7 @@ import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { decodeSegment, parseClientJson } from './client-input.ts';
+import type { HttpRateLimit } from './http-rate-limit.ts';
 import { pipeBody, type StreamedBody } from './http-stream.ts';
 import { logFailure, shield } from './shield.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
@@ -47,6 +48,11 @@ export interface Reply {
 
 export type Handler = (req: Request) => Reply | Promise<Reply>;
 
+export interface RouteOptions {
+  /** A request budget per client address: over it, 429 RATE_LIMITED with Retry-After before the handler runs. */
+  rateLimit?: HttpRateLimit;
+}
+
 export interface HttpRouterOptions {
   log: Logger;
   metrics: Metrics;
@@ -86,33 +92,33 @@ export class HttpRouter {
    * A GET route, answered to HEAD too (the same status and headers, no body),
    * unless `sideEffects` says it acts: then HEAD is 405, so a probe never sends anything.
    */
-  get(pattern: string, handler: Handler, opts: { sideEffects?: boolean } = {}): this {
+  get(pattern: string, handler: Handler, opts: RouteOptions & { sideEffects?: boolean } = {}): this {
     this.routes.push({ method: 'GET', pattern });
-    this.app.get(pattern, this.entry(pattern, handler, false));
+    this.app.get(pattern, this.entry(pattern, limited(handler, opts), false));
     const head: Handler = opts.sideEffects
       ? () => {
           throw new AppError('METHOD_NOT_ALLOWED', 'HEAD would run this GET, which acts: use GET');
         }
-      : handler;
+      : limited(handler, opts);
     this.app.head(pattern, this.entry(pattern, head, false));
     return this;
   }
 
-  post(pattern: string, handler: Handler): this {
+  post(pattern: string, handler: Handler, opts: RouteOptions = {}): this {
     this.routes.push({ method: 'POST', pattern });
-    this.app.post(pattern, this.entry(pattern, handler, true));
+    this.app.post(pattern, this.entry(pattern, limited(handler, opts), true));
     return this;
   }
 
-  put(pattern: string, handler: Handler): this {
+  put(pattern: string, handler: Handler, opts: RouteOptions = {}): this {
     this.routes.push({ method: 'PUT', pattern });
-    this.app.put(pattern, this.entry(pattern, handler, true));
+    this.app.put(pattern, this.entry(pattern, limited(handler, opts), true));
     return this;
   }
 
-  patch(pattern: string, handler: Handler): this {
+  patch(pattern: string, handler: Handler, opts: RouteOptions = {}): this {
     this.routes.push({ method: 'PATCH', pattern });
-    this.app.patch(pattern, this.entry(pattern, handler, true));
+    this.app.patch(pattern, this.entry(pattern, limited(handler, opts), true));
     return this;
   }
 
@@ -299,6 +305,17 @@ export class HttpRouter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The handler behind the route's rate limit, if it has one (checked before anything else the handler does). */
+function limited(handler: Handler, opts: RouteOptions): Handler {
+  const limit = opts.rateLimit;
+  if (!limit) return handler;
+  return (req) => {
+    const wait = limit.take(req.remoteAddress);
+    if (wait > 0) throw new AppError('RATE_LIMITED', `Too many ${limit.label} from this address: retry in ${wait} s`, { retryAfterS: wait });
+    return handler(req);
+  };
+}
 
 /**
  * The client's address: `peer` unless `hops` proxies are trusted, then the

@@ -25,6 +25,8 @@ export function routeErrorCodes(route: RouteDoc): ErrorCode[] {
   const codes = new Set<ErrorCode>(route.errors ?? []);
   if (route.auth === 'agent' || route.auth === 'admin') codes.add('UNAUTHORIZED');
   if (route.auth === 'admin') codes.add('FORBIDDEN');
+  // Every admin route is behind the admin request budget (app.ts, `http-rate-limit.ts`).
+  if (route.auth === 'admin') codes.add('RATE_LIMITED');
   if (route.auth === 'signature') codes.add('BAD_SIGNATURE');
   if (route.body) for (const c of ['BAD_JSON', 'VALIDATION_FAILED'] as const) codes.add(c);
   if (route.method !== 'get') codes.add('PAYLOAD_TOO_LARGE');

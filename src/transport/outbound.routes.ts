@@ -6,12 +6,17 @@ import { AppError } from '../infra/errors.ts';
 import type { ChatResponseCache } from '../infra/pinbot/response-cache.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { messageView, okBody, type RouteDoc } from './api-schemas.ts';
+import type { HttpRateLimit } from './http-rate-limit.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
 export interface OutboundRouteDeps {
   chats: ChatService;
   cache: ChatResponseCache;
+  /** The admin request budget per client address (the cache routes). */
+  adminLimit?: HttpRateLimit;
+  /** The template route's budget per client address (each request sends a WhatsApp message). */
+  templateLimit?: HttpRateLimit;
   auth: Authenticator;
 }
 
@@ -44,18 +49,18 @@ export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDe
     const channel = channelById(q.channel)!;
     const message = await deps.chats.sendTemplate(agent.sub, q.to, { name: q.name, language: q.language }, requestId, { customerType: channel.customerType, channel: channel.id });
     return { json: { status: 1, data: { message } } };
-  }, { sideEffects: true });
+  }, { sideEffects: true, rateLimit: deps.templateLimit });
 
   router.post('/api/chats/clear_cache', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     return { json: { status: 1, data: { deleted: await deps.cache.clear() } } };
-  });
+  }, { rateLimit: deps.adminLimit });
 
   router.post('/api/chats/delete_cache', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     const { message } = validate(deleteCacheBody, req.json());
     return { json: { status: 1, data: { deleted: await deps.cache.delete(message) } } };
-  });
+  }, { rateLimit: deps.adminLimit });
 }
 
 const deleted = okBody({ data: z.object({ deleted: z.number().int().min(0) }) });
@@ -68,7 +73,7 @@ export const outboundRouteDocs: RouteDoc[] = [
     query: templateQuery,
     headers: { 'idempotency-key': { schema: idempotencyKey, description: 'repeat-safe key; defaults to the request id' } },
     responses: { 200: { description: 'The template message, recorded on the chat and queued for sending', schema: okBody({ data: z.object({ message: messageView }) }) } },
-    errors: ['VALIDATION_FAILED'],
+    errors: ['VALIDATION_FAILED', 'RATE_LIMITED'],
   },
   {
     method: 'post', path: '/api/chats/clear_cache', tags: ['outbound'], auth: 'admin', summary: 'Clear the chat response cache (spec FR-10)',

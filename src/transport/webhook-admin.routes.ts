@@ -5,6 +5,7 @@ import { AppError } from '../infra/errors.ts';
 import { safeEqual } from '../infra/safe-equal.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
+import type { HttpRateLimit } from './http-rate-limit.ts';
 import type { HttpRouter } from './http.ts';
 import { validate } from './validate.ts';
 
@@ -13,6 +14,8 @@ export interface WebhookAdminDeps {
   auth: Authenticator;
   /** Unset: every verification attempt fails (CONTRACT.md). */
   verifyToken: string | undefined;
+  /** The admin request budget per client address. */
+  adminLimit?: HttpRateLimit;
 }
 
 const mobile = z.string().transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number (10-digit national, or with country code)' }), z.NEVER));
@@ -42,7 +45,7 @@ export function registerWebhookAdminRoutes(router: HttpRouter, deps: WebhookAdmi
     const { mobile: m, ...fields } = validate(userUpdate, req.json());
     await deps.users.upsertProfile(m, fields);
     return { json: { status: 1, data: { mobile: m } } };
-  });
+  }, { rateLimit: deps.adminLimit });
 }
 
 /** The verification handshake's query (read by hand above: `hub.x` or `hub_x`). */
