@@ -9,7 +9,7 @@ import { parseWebhook } from '../../src/domain/webhook.ts';
 import { AppError } from '../../src/infra/errors.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 import type { Collection, DocumentStore } from '../../src/infra/store/store.ts';
-import { textWebhook } from '../support/webhooks.ts';
+import { eventually, textWebhook } from '../support/webhooks.ts';
 
 const log = pino({ level: 'silent' });
 const item = (i: number): InboxItem => ({ id: `msg:${i}`, kind: 'chat', key: `98765${String(i % 7).padStart(5, '0')}`, event: { type: 'CUSTOMER_MESSAGE', id: `msg:${i}`, at: i } });
@@ -49,6 +49,37 @@ describe('inbox', () => {
     await applied;
     const states = Object.fromEntries((await store.collection('inbox').find({})).map((d) => [d._id, [d.state, d.attempts]]));
     assert.deepEqual(states, { 'msg:0': ['applied', 0], 'msg:1': ['pending', 1], 'msg:2': ['applied', 0] });
+  });
+
+  it('refuses to acknowledge a webhook whose event could not be queued (STORE_UNAVAILABLE), and queues it on the retry', async () => {
+    const store = new MemoryStore();
+    const queuedOrder: string[] = [];
+    let streamDown = true;
+    // The shard stream refuses appends while it is down (a closed Redis connection, a restart).
+    const inbox = new Inbox(store, (it) => {
+      if (streamDown) {
+        const refused = Promise.reject(new Error('Connection is closed.'));
+        refused.catch(() => undefined); // as the dispatcher's: the same failure reaches whoever awaits it
+        return { queued: refused, done: refused };
+      }
+      queuedOrder.push(it.id);
+      return { queued: Promise.resolve(), done: Promise.resolve() };
+    }, log);
+    const chats = new ChatService(store, inbox, async () => ({ handled: true, duplicate: false, context: {}, value: 'x', effects: [] }), 100);
+    const channel = channelById('8000247247')!;
+    const events = (id: string) => {
+      const parsed = parseWebhook(textWebhook('919876543210', 'hi', { id }));
+      assert.ok(parsed.ok);
+      return parsed.events;
+    };
+    // Acknowledging it anyway would let the chat's next message be queued first, and recovery queue this one after it.
+    await assert.rejects(chats.ingest(channel, events('wamid.1')), (e: unknown) => e instanceof AppError && e.code === 'STORE_UNAVAILABLE' && e.status === 503);
+    await eventually(async () => (await store.collection('inbox').findOne({ _id: 'msg:wamid.1' }))?.attempts === 1, 2000, 'the failed hand-off counted');
+    assert.equal((await store.collection('inbox').findOne({ _id: 'msg:wamid.1' }))?.state, 'pending');
+    streamDown = false;
+    assert.deepEqual(await chats.ingest(channel, events('wamid.1')), { accepted: 0, duplicates: 1 }, 'the retry is a redelivery');
+    await chats.ingest(channel, events('wamid.2'));
+    assert.deepEqual(queuedOrder, ['msg:wamid.1', 'msg:wamid.2'], 'the retried message is queued before the next one');
   });
 
   it('prunes applied items received before the retention, keeping recent, pending and failed ones', async () => {

@@ -1,4 +1,5 @@
 /** Owns `inbox`: inbound events made durable before their webhook is acknowledged. */
+import { AppError } from '../../infra/errors.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { isDuplicateKey, type DocumentStore, type IndexSpec } from '../../infra/store/store.ts';
 import type { ActorEvent } from '../runtime/actor-kind.ts';
@@ -88,8 +89,19 @@ export class Inbox {
    * Queues the items with their actors in order and resolves once they are
    * queued (so a webhook acknowledged after this is ordered after them); each
    * is marked applied in the background once its actor has applied it.
+   * Rejects (STORE_UNAVAILABLE) when an item could not be queued: its webhook
+   * must not be acknowledged, or a later message of the same chat, queued
+   * meanwhile, would be applied before it (recovery would queue it after).
+   * The item stays pending; the sender's retry, or recovery, queues it again.
    */
   async enqueue(items: readonly InboxItem[]): Promise<{ applied: Promise<void> }> {
+    const { applied, failed } = await this.handOut(items);
+    if (failed) throw new AppError('STORE_UNAVAILABLE', 'an event could not be queued for its actor; retry', { cause: failed.reason });
+    return { applied };
+  }
+
+  /** Hands the items on; resolves once each is queued or failed to be (`failed`: the first such failure). */
+  private async handOut(items: readonly InboxItem[]): Promise<{ applied: Promise<void>; failed?: PromiseRejectedResult }> {
     const handed = items.map((item) => ({ item, ...this.deliver(item) }));
     this.handedOut += handed.length;
     const settle = Promise.all(
@@ -107,8 +119,9 @@ export class Inbox {
         else await this.items.updateOne({ _id: item.id }, { $inc: { attempts: 1 } }).catch(() => undefined);
       }),
     ).then(() => undefined);
-    await Promise.allSettled(handed.map((h) => h.queued));
-    return { applied: settle };
+    const queued = await Promise.allSettled(handed.map((h) => h.queued));
+    const failed = queued.find((q) => q.status === 'rejected');
+    return failed ? { applied: settle, failed } : { applied: settle };
   }
 
   /**
@@ -169,7 +182,7 @@ export class Inbox {
 
   /** Delivers items and waits until each is applied (or has failed and stays pending). */
   async process(items: readonly InboxItem[]): Promise<void> {
-    await (await this.enqueue(items)).applied;
+    await (await this.handOut(items)).applied;
   }
 
   /**
