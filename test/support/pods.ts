@@ -18,7 +18,8 @@ export interface Pod {
   stop(): Promise<number | null>;
 }
 
-export async function startPod(id: string, env: Record<string, string>): Promise<Pod> {
+/** `startTimeoutMs`: how long the pod may take to listen (a loaded machine starts pods slowly). */
+export async function startPod(id: string, env: Record<string, string>, startTimeoutMs = 30_000): Promise<Pod> {
   // A given PORT lets a test restart a pod where its clients reconnect.
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -43,7 +44,7 @@ export async function startPod(id: string, env: Record<string, string>): Promise
   const kill = () => proc.kill('SIGKILL');
   process.once('exit', kill);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => (process.off('exit', kill), resolve(code))));
-  await Promise.race([waitForPort(port, 30_000), exited.then((c) => Promise.reject(new Error(`pod ${id} exited (${c}) during start-up:\n${out}`)))]);
+  await Promise.race([waitForPort(port, startTimeoutMs), exited.then((c) => Promise.reject(new Error(`pod ${id} exited (${c}) during start-up:\n${out}`)))]);
   const url = `http://127.0.0.1:${port}`;
   // Every response a test fetches from this pod is checked against the OpenAPI document; stop() fails on any it does not describe.
   const apiViolations = watchHttp(url);
