@@ -125,6 +125,36 @@ describe('redis stream dispatcher', () => {
     }
   });
 
+  it("applies entries a previous owner read after this pod's takeover claim before the later entries this pod reads", async () => {
+    const prefix = `${uniqueName('dispatch')}:`;
+    const store = new TallyStore();
+    const pod = await redisPod('new-owner', prefix, store);
+    const kv = await RedisKv.connect({ url: testRedisUrl(), prefix });
+    const redis = await kv.connection();
+    try {
+      const key = 'late';
+      const stream = `${prefix}stream:shard:${pod.shardOf(key)}`;
+      await pod.dispatcher.ask(KIND, key, add(key, 1)); // the new owner has taken the shard over (group made, pending claimed)
+      // The old owner's read reaches Redis only now (it was paused between its lease check and its read):
+      // entry #2 goes to its pending list in the same step as it is appended, so the new owner never sees it as new.
+      const replies = await redis
+        .multi()
+        .xadd(stream, '*', 'k', KIND, 'key', key, 'e', JSON.stringify(add(key, 2)), 'r', 'old-owner', 'c', 'c2')
+        .xreadgroup('GROUP', 'owners', 'old-owner', 'COUNT', 10, 'STREAMS', stream, '>')
+        .exec();
+      const read = replies?.[1]?.[1] as [string, unknown[]][] | null;
+      assert.equal(read?.[0]?.[1].length, 1, 'the old owner holds #2');
+      const third = await pod.dispatcher.ask(KIND, key, add(key, 3));
+      assert.deepEqual((third.context as TallyContext).log, [1, 2, 3], '#2 applied before #3, not left for the idle sweep');
+      assert.deepEqual(store.appliedIds(key), [1, 2, 3].map((n) => `${key}#${n}`));
+      await eventually(async () => (await redis.xpending(stream, 'owners'))[0] === 0, 5000, 'nothing left pending');
+    } finally {
+      redis.disconnect();
+      await kv.close();
+      await pod.stop();
+    }
+  });
+
   it("delivers every pod's events to the one owner of each actor, in order, and answers the caller on the other pod", async () => {
     const prefix = `${uniqueName('dispatch')}:`;
     const store = new TallyStore();

@@ -181,7 +181,17 @@ export class StreamDispatcher implements ActorDispatcher {
         if (readable.length === 0) continue;
         const read = this.streams.read(readable, BATCH, READ_BLOCK_MS);
         this.reading = read;
-        for (const { shard, entries } of await read) this.apply(shard, entries);
+        const batches = (await read).filter((b) => b.entries.length > 0);
+        // Older entries another consumer read after this pod's takeover claim go first (the order is the stream's).
+        const older = await this.streams.claimOlderElsewhere(batches.map((b) => ({ shard: b.shard, before: b.entries[0]!.id }))).catch((err: unknown) => {
+          for (const b of batches) this.blocked.add(b.shard); // what was read stays pending: re-applied in order with the rest
+          throw err;
+        });
+        for (const { shard, entries } of batches) {
+          const late = older.get(shard) ?? [];
+          this.stats.claimed += late.length;
+          this.apply(shard, [...late, ...entries]);
+        }
       } catch (err) {
         if (!this.running) break;
         this.opts.log.warn({ err: (err as Error).message }, 'stream consumer error; retrying');

@@ -93,6 +93,39 @@ export class ShardStreams {
     return { cursor: next, entries: raw.map(decode) };
   }
 
+  /**
+   * Takes over, for this pod, the entries of each shard that another consumer
+   * read before `before` (the first id this pod just read there) and has not
+   * acknowledged: a previous owner's read that reached Redis after this pod's
+   * takeover claim (a pod paused between its lease check and its read, a read
+   * queued while its connection was down). Redis hands entries out in stream
+   * order, so every entry older than one this pod was given is in the pending
+   * list by now. One XPENDING per shard in a pipeline; XCLAIM only when another
+   * consumer holds something older.
+   */
+  async claimOlderElsewhere(batches: readonly { shard: number; before: string }[]): Promise<Map<number, ShardEntry[]>> {
+    const out = new Map<number, ShardEntry[]>();
+    if (batches.length === 0) return out;
+    const summary = this.opts.redis.pipeline();
+    for (const b of batches) summary.xpending(this.stream(b.shard), GROUP);
+    const results = (await summary.exec()) ?? [];
+    for (const [i, b] of batches.entries()) {
+      const [err, r] = results[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      const [count, oldest, , consumers] = r as [number, string | null, string | null, [string, string][] | null];
+      if (!count || !oldest || compareIds(oldest, b.before) >= 0 || !(consumers ?? []).some(([c]) => c !== this.opts.pod)) continue;
+      const stream = this.stream(b.shard);
+      const listed = (await this.opts.redis.xpending(stream, GROUP, '-', `(${b.before}`, 1000)) as [string, string, number, number][];
+      const ids = listed.filter(([, consumer]) => consumer !== this.opts.pod).map(([id]) => id);
+      if (ids.length === 0) continue;
+      const raw = (await this.opts.redis.xclaim(stream, GROUP, this.opts.pod, 0, ...ids)) as (RawEntry | null)[];
+      const entries = raw.filter((e): e is RawEntry => Array.isArray(e) && Array.isArray(e[1])).map(decode);
+      entries.sort((x, y) => compareIds(x.id, y.id));
+      if (entries.length) out.set(b.shard, entries);
+    }
+    return out;
+  }
+
   /** Reads entries no consumer has seen yet from these shards (XREADGROUP on the blocking connection). */
   async read(shards: readonly number[], count: number, blockMs: number): Promise<{ shard: number; entries: ShardEntry[] }[]> {
     const streams = shards.map((s) => this.stream(s));
@@ -134,6 +167,13 @@ export class ShardStreams {
   private stream(shard: number): string {
     return `${this.opts.prefix}stream:shard:${shard}`;
   }
+}
+
+/** Orders two stream ids (`ms-seq`). */
+export function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
 }
 
 function decode([id, flat]: RawEntry): ShardEntry {
