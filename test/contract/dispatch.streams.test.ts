@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { StreamDispatcher } from '../../src/actors/cluster/dispatch.streams.ts';
+import type { ShardOwnership } from '../../src/actors/cluster/ownership.ts';
 import { RedisOwnership } from '../../src/actors/cluster/ownership.redis.ts';
 import type { Delivery } from '../../src/actors/runtime/actor-host.ts';
 import { toAppError } from '../../src/infra/errors.ts';
@@ -9,16 +10,16 @@ import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { testRedisUrl, uniqueName } from '../support/services.ts';
 import { eventually } from '../support/webhooks.ts';
 import { dispatchContract } from './dispatch.contract.ts';
-import { KIND, TallyStore, add, keysInShard, startPod, type DispatchPod, type TallyContext } from './dispatch.fixtures.ts';
+import { KIND, TallyStore, add, keysInShard, sleep, startPod, type DispatchPod, type TallyContext } from './dispatch.fixtures.ts';
 
 const log = pino({ level: 'silent' });
 
 /** A pod on the real Redis, with the connections `app.ts` gives one (commands, blocking reads, pub/sub), sharing `prefix` with its peers. */
-async function redisPod(pod: string, prefix: string, store: TallyStore, replyTimeoutMs?: number): Promise<DispatchPod> {
+async function redisPod(pod: string, prefix: string, store: TallyStore, replyTimeoutMs?: number, wrap = (o: ShardOwnership) => o): Promise<DispatchPod> {
   const kv = await RedisKv.connect({ url: testRedisUrl(), prefix });
   const redis = await kv.connection();
   const blocking = await kv.connection({ commandTimeoutMs: 0 });
-  const ownership = new RedisOwnership({ redis, prefix, pod, log, leaseMs: 2000, heartbeatMs: 200 });
+  const ownership = wrap(new RedisOwnership({ redis, prefix, pod, log, leaseMs: 2000, heartbeatMs: 200 }));
   return startPod({
     pod,
     store,
@@ -122,6 +123,34 @@ describe('redis stream dispatcher', () => {
       await eventually(async () => store.appliedIds(key).length === 1, 5000, 'still applied by its owner, once');
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('applies an entry it had to leave pending while its lease looked lapsed before the newer ones it reads once the lease is renewed', async () => {
+    const store = new TallyStore();
+    let lapsing = -1; // the shard whose next fence() answers null, once: a renewal late by the local clock
+    const pod = await redisPod('solo', `${uniqueName('dispatch')}:`, store, undefined, (o) => ({
+      shards: o.shards,
+      start: (drain) => o.start(drain),
+      fence: (s) => (s === lapsing ? ((lapsing = -1), null) : o.fence(s)),
+      owned: () => o.owned(),
+      livePods: () => o.livePods(),
+      onChange: (l) => o.onChange(l),
+      stop: (drain) => o.stop(drain),
+    }));
+    try {
+      const key = 'lapse';
+      await pod.dispatcher.ask(KIND, key, add(key, 1));
+      await sleep(200); // the consumer is back in its blocking read
+      const second = pod.dispatcher.dispatch(KIND, key, add(key, 2));
+      lapsing = pod.shardOf(key); // the next fence() asked is the one before applying what that read returns
+      await second.queued;
+      await eventually(async () => lapsing === -1, 5000, 'the entry read while the lease looked lapsed');
+      const third = await pod.dispatcher.ask(KIND, key, add(key, 3));
+      assert.deepEqual((third.context as TallyContext).log, [1, 2, 3], '#2 applied before #3, not left for the idle sweep');
+      assert.deepEqual((await second.done).context, { log: [1, 2] });
+    } finally {
+      await pod.stop();
     }
   });
 

@@ -207,14 +207,20 @@ export class StreamDispatcher implements ActorDispatcher {
    */
   private async takeOver(shard: number, minIdleMs: number): Promise<void> {
     await this.streams.ensureGroup(shard);
-    let cursor = '0-0';
-    do {
-      const claimed = await this.streams.claim(shard, minIdleMs, cursor, BATCH);
-      cursor = claimed.cursor;
-      this.stats.claimed += claimed.entries.length;
-      this.apply(shard, claimed.entries);
-    } while (cursor !== '0-0' && this.running);
+    // Marked first: an entry `apply` has to leave pending (the lease lapsed meanwhile) clears the mark again.
     this.claimedShards.add(shard);
+    let cursor = '0-0';
+    try {
+      do {
+        const claimed = await this.streams.claim(shard, minIdleMs, cursor, BATCH);
+        cursor = claimed.cursor;
+        this.stats.claimed += claimed.entries.length;
+        this.apply(shard, claimed.entries);
+      } while (cursor !== '0-0' && this.running);
+    } catch (err) {
+      this.claimedShards.delete(shard);
+      throw err;
+    }
   }
 
   /**
@@ -224,7 +230,13 @@ export class StreamDispatcher implements ActorDispatcher {
    * once applied; a failed one stays pending and is retried.
    */
   private apply(shard: number, entries: readonly ShardEntry[]): void {
-    if (this.opts.ownership.fence(shard) === null) return; // not ours (any more): leave them for the owner
+    if (this.opts.ownership.fence(shard) === null) {
+      // Not ours (any more): left pending, for the next owner to claim before anything newer. If the
+      // lease was only late in its renewal and comes back, this pod takes the shard over afresh too:
+      // these entries first, in order, not after the newer ones its next reads return.
+      if (entries.length > 0) this.claimedShards.delete(shard);
+      return;
+    }
     for (const entry of entries) {
       if (this.blocked.has(shard)) return; // left pending: re-applied in order once the shard is unblocked
       const { id } = entry;
