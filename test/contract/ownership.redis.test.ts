@@ -37,6 +37,49 @@ describe('redis shard ownership with several pods', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('keeps renewing every lease, those being drained included, while a slow drain runs', async () => {
+    const prefix = `${uniqueName('dir')}:`;
+    const a = await pod('a', prefix);
+    const b = await pod('b', prefix);
+    const drained: number[] = [];
+    const lapsed = new Set<number>();
+    // A drain three times longer than the lease: a round that waited for it would let every lease of `a` lapse.
+    await a.ownership.start(async (shard) => {
+      await new Promise((r) => setTimeout(r, 3600));
+      drained.push(shard);
+    });
+    await b.ownership.start();
+    const held = new Set(a.ownership.owned().keys());
+    const watch = setInterval(() => {
+      for (const s of held) if (a.ownership.fence(s) === null && !drained.includes(s)) lapsed.add(s);
+    }, 50);
+    try {
+      await eventually(async () => drained.length > 0, 10_000, 'a first shard drained and given up');
+      // Every shard `a` held is either still its own with a valid token, or was given up after its drain.
+      for (const s of held) assert.ok(a.ownership.fence(s) !== null || drained.includes(s), `shard ${s}: lease lapsed during another shard's drain`);
+      assert.deepEqual([...lapsed], [], 'no token of `a` was ever invalid before its shard was given up');
+    } finally {
+      clearInterval(watch);
+      await b.ownership.stop();
+      await a.ownership.stop(async () => undefined);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('grants larger fencing tokens than any before after Redis lost its keys (a restart without persistence)', async () => {
+    const prefix = `${uniqueName('dir')}:`;
+    const a = await pod('a', prefix);
+    await a.ownership.start();
+    const before = a.ownership.fence(0)!;
+    // What a restart without persistence leaves: no lease, no epoch, no pod list.
+    await a.redis.del(...Array.from({ length: 64 }, (_, s) => [`${prefix}shard:${s}:owner`, `${prefix}shard:${s}:epoch`]).flat(), `${prefix}pods`);
+    await eventually(async () => (await a.redis.get(`${prefix}shard:0:owner`)) === 'a', 5000, 'the lease taken again');
+    await eventually(async () => (a.ownership.fence(0) ?? 0) > 0, 5000, 'a owns shard 0 again');
+    assert.ok(a.ownership.fence(0)! > before, `token ${a.ownership.fence(0)} after the loss, ${before} before: an actor stored under the old one must still accept writes`);
+    await a.ownership.stop();
+    await a.close();
+  });
+
   it("moves a dead pod's shards to the living within a lease, and the dead pod's tokens stop working", async () => {
     const prefix = `${uniqueName('dir')}:`;
     const a = await pod('a', prefix);

@@ -14,9 +14,18 @@ export interface RedisDirectoryOptions {
   heartbeatMs?: number;
 }
 
-// Grant (SET NX PX, then the next epoch) or renew one's own lease; returns the epoch, or false.
+// Grant (SET NX PX, then the next epoch; only if ARGV[3] is '1') or renew one's own lease; returns the epoch, or false.
+// A granted epoch is also at least Redis's clock in ms: if Redis lost its keys (a restart without
+// persistence, a failover), epochs still grow past every token already stored with the actors,
+// instead of restarting at 1 and being fenced out of every write.
 const ACQUIRE = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end
+if ARGV[3] == '1' and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local epoch = redis.call('INCR', KEYS[2])
+  local now = redis.call('TIME')
+  local floor = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  if epoch < floor then redis.call('SET', KEYS[2], floor) epoch = floor end
+  return epoch
+end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return tonumber(redis.call('GET', KEYS[2])) end
 return false`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -27,7 +36,8 @@ type Listener = (c: { shard: number; owned: boolean; epoch: number }) => void;
  * Shard ownership in Redis: `shard:{n}:owner` holds the owning pod with a
  * lease (PX), `shard:{n}:epoch` the fencing token, `pods` the heartbeats.
  * Each round a pod renews what it owns, gives up shards above its fair share
- * (at most two per round, drained first) and takes free ones up to it.
+ * (at most an eighth of the shards per round, drained first while their leases
+ * are still renewed) and takes free ones up to it.
  */
 export class RedisOwnership implements ShardOwnership {
   readonly shards: number;
@@ -38,7 +48,11 @@ export class RedisOwnership implements ShardOwnership {
   private readonly listeners: Listener[] = [];
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  /** Shards being drained before they are given up: still renewed (never granted afresh) until released. */
+  private readonly leaving = new Map<number, Promise<void>>();
+  /** Set by stop(): no more shedding or taking; renewals go on until every shard is released. */
   private stopped = false;
+  private ended = false;
   private drain: ((shard: number) => Promise<void>) | undefined;
 
   constructor(private readonly opts: RedisDirectoryOptions) {
@@ -74,15 +88,19 @@ export class RedisOwnership implements ShardOwnership {
 
   async stop(drain?: (shard: number) => Promise<void>): Promise<void> {
     this.stopped = true;
+    await this.round;
+    // Leases keep being renewed while the shards drain, so a long drain does not let them lapse under it.
+    for (const shard of this.mine.keys()) if (!this.leaving.has(shard)) this.leave(shard, drain ?? this.drain);
+    await Promise.all(this.leaving.values());
+    this.ended = true;
     clearInterval(this.timer);
     await this.round;
-    await Promise.all([...this.mine.keys()].map((shard) => this.release(shard, drain ?? this.drain)));
     await this.opts.redis.zrem(this.key('pods'), this.opts.pod).catch(() => undefined);
   }
 
   /** One round: heartbeat, renew, shed, take. Rounds never overlap. */
   private tick(): Promise<void> {
-    if (this.round || this.stopped) return this.round ?? Promise.resolve();
+    if (this.round || this.ended) return this.round ?? Promise.resolve();
     this.round = this.runRound()
       .catch((err: unknown) => this.opts.log.warn({ err }, 'shard ownership round failed'))
       .finally(() => {
@@ -103,41 +121,62 @@ export class RedisOwnership implements ShardOwnership {
     const renewed = await this.grantAll(held);
     for (const [i, shard] of held.entries()) {
       const epoch = renewed[i];
+      if (!this.mine.has(shard)) continue; // released while the renewals were on their way
       if (epoch == null) this.lose(shard);
-      else this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
+      else if (epoch !== this.mine.get(shard)?.epoch) {
+        // Granted afresh, not renewed: the lease had lapsed (or Redis lost it), and another pod may have
+        // owned the shard meanwhile. Lost and gained again, so listeners take it over from scratch.
+        this.lose(shard);
+        this.gain(shard, epoch, started);
+      } else this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
     }
 
     const fair = Math.ceil(this.shards / Math.max(1, pods.length));
-    const excess = this.mine.size - fair;
+    const kept = [...this.mine.keys()].filter((s) => !this.leaving.has(s));
+    const excess = kept.length - fair;
     if (excess > 0 && !this.stopped) {
       // Bounded per round (an eighth of the shards), so a joining pod's share moves over in a few seconds, not at once.
-      await Promise.all([...this.mine.keys()].slice(-Math.min(excess, Math.ceil(this.shards / 8))).map((shard) => this.release(shard, this.drain)));
+      // Not awaited: the next rounds go on renewing every lease, these included, while they drain.
+      for (const shard of kept.slice(-Math.min(excess, Math.ceil(this.shards / 8)))) this.leave(shard, this.drain);
     }
 
-    if (this.mine.size >= fair || this.stopped) return;
+    if (kept.length >= fair || this.stopped) return;
     const owners = await redis.mget(Array.from({ length: this.shards }, (_, s) => this.key(`shard:${s}:owner`)));
     const offset = hash(pod) % this.shards; // pods start looking at different places
-    for (let i = 0; i < this.shards && this.mine.size < fair; i++) {
+    for (let i = 0, have = kept.length; i < this.shards && have < fair; i++) {
       const shard = (offset + i) % this.shards;
       if (owners[shard] !== null || this.mine.has(shard)) continue;
       const epoch = await this.grant(shard);
       if (epoch === null) continue;
-      this.mine.set(shard, { epoch, until: started + this.leaseMs - this.heartbeatMs });
-      for (const l of this.listeners) l({ shard, owned: true, epoch });
+      this.gain(shard, epoch, started);
+      have++;
     }
   }
 
+  private gain(shard: number, epoch: number, roundStarted: number): void {
+    this.mine.set(shard, { epoch, until: roundStarted + this.leaseMs - this.heartbeatMs });
+    for (const l of this.listeners) l({ shard, owned: true, epoch });
+  }
+
+  /** Renews the leases (a lapsed one is granted afresh if free, unless the shard is being given up). */
   private async grantAll(shards: number[]): Promise<(number | null)[]> {
     if (shards.length === 0) return [];
     const p = this.opts.redis.pipeline();
-    for (const s of shards) p.eval(ACQUIRE, 2, this.key(`shard:${s}:owner`), this.key(`shard:${s}:epoch`), this.opts.pod, this.leaseMs);
+    for (const s of shards) p.eval(ACQUIRE, 2, this.key(`shard:${s}:owner`), this.key(`shard:${s}:epoch`), this.opts.pod, this.leaseMs, this.leaving.has(s) ? '0' : '1');
     const results = (await p.exec()) ?? [];
     return results.map(([err, r]) => (!err && typeof r === 'number' ? r : null));
   }
 
   private async grant(shard: number): Promise<number | null> {
-    const r = await this.opts.redis.eval(ACQUIRE, 2, this.key(`shard:${shard}:owner`), this.key(`shard:${shard}:epoch`), this.opts.pod, this.leaseMs);
+    const r = await this.opts.redis.eval(ACQUIRE, 2, this.key(`shard:${shard}:owner`), this.key(`shard:${shard}:epoch`), this.opts.pod, this.leaseMs, '1');
     return typeof r === 'number' ? r : null;
+  }
+
+  /** Starts giving `shard` up (drain, then release); once per shard at a time. */
+  private leave(shard: number, drain?: (shard: number) => Promise<void>): Promise<void> {
+    const left = this.release(shard, drain).finally(() => this.leaving.delete(shard));
+    this.leaving.set(shard, left);
+    return left;
   }
 
   private async release(shard: number, drain?: (shard: number) => Promise<void>): Promise<void> {
