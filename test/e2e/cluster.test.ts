@@ -2,7 +2,7 @@
  * Many pods as separate processes against one Redis and one MongoDB-compatible
  * server: webhooks and agents on every pod at once, then a pod killed, a pod
  * paused past its lease, and a rolling restart — nothing acknowledged lost,
- * nothing doubled.
+ * doubled or reordered.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -61,20 +61,6 @@ async function assertStoredOnceInOrder(store: MongoStore, customers: string[], p
     const texts = (await store.collection('messages').find({ chat_id: String(chat._id), message: { $regex: `^${tag} ` } }, { sort: { seq: 1 } })).map((m) => m.message);
     assert.deepEqual(texts, Array.from({ length: perChat }, (_, i) => `${tag} ${i}`), `messages of ${customer}`);
   }
-}
-
-/** Every customer's `tag` messages stored exactly once; returns how many chats hold them out of order. */
-async function assertStoredOnce(store: MongoStore, customers: string[], perChat: number, tag: string): Promise<number> {
-  let reordered = 0;
-  for (const customer of customers) {
-    const chat = await store.collection('chats').findOne({ customer });
-    assert.ok(chat, `chat of ${customer}`);
-    const texts = (await store.collection('messages').find({ chat_id: String(chat._id), message: { $regex: `^${tag} ` } }, { sort: { seq: 1 } })).map((m) => String(m.message));
-    const expected = Array.from({ length: perChat }, (_, i) => `${tag} ${i}`);
-    assert.deepEqual([...texts].sort(), [...expected].sort(), `messages of ${customer}: each exactly once`);
-    if (texts.join() !== expected.join()) reordered++;
-  }
-  return reordered;
 }
 
 const numbers = (base: number, n: number) => Array.from({ length: n }, (_, i) => String(base + i));
@@ -225,7 +211,7 @@ describe('pods failing under load', () => {
     assert.equal(await store.collection('inbox').countDocuments({ state: { $ne: 'applied' } }), 0, 'nothing left unapplied');
   });
 
-  it('loses and doubles nothing through a rolling restart under load', async () => {
+  it('loses, doubles and reorders nothing through a rolling restart under load', async () => {
     const env = { MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('rolling'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('rolling')}:` };
     const ring: Pod[] = await Promise.all(['r-1', 'r-2', 'r-3'].map((id) => startPod(id, env)));
     pods.push(...ring);
@@ -249,10 +235,8 @@ describe('pods failing under load', () => {
     await restarts;
     assert.equal(sent, 600);
     await eventually(async () => (await rolling.collection('messages').countDocuments({})) === 600, 30_000, 'all messages stored');
-    // The issue asks a rolling restart to lose and double nothing; order across a handoff is reported, not asserted
-    // (a rare reordering at handoff is a known limit, see the README's many-pods section).
-    const reordered = await assertStoredOnce(rolling, customers, 15, 'roll');
-    console.log(`rolling restart: ${reordered} of ${customers.length} chats saw a message reordered at a handoff`);
+    // One order per chat across every handoff: each message once, in the order the webhooks were acknowledged.
+    await assertStoredOnceInOrder(rolling, customers, 15, 'roll');
     await rolling.close();
   });
 });
