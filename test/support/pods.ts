@@ -18,8 +18,8 @@ export interface Pod {
   stop(): Promise<number | null>;
 }
 
-/** `startTimeoutMs`: how long the pod may take to listen (a loaded machine starts pods slowly). */
-export async function startPod(id: string, env: Record<string, string>, startTimeoutMs = 30_000): Promise<Pod> {
+/** `startTimeoutMs`: how long the pod may take to listen (a loaded CI machine starts pods slowly: 90 s). */
+export async function startPod(id: string, env: Record<string, string>, startTimeoutMs = 90_000): Promise<Pod> {
   // A given PORT lets a test restart a pod where its clients reconnect.
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
