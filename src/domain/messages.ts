@@ -12,9 +12,12 @@ import { z } from 'zod';
 /** A Cloud API message body WITHOUT `messaging_product` / `recipient_type` / `to`. */
 export type CloudMessage = Record<string, unknown>;
 
-/** Input a builder refuses; surfaced to clients as VALIDATION_FAILED with this message (errors.ts ESCAPES). */
+/** Input a builder refuses; surfaced to clients as VALIDATION_FAILED with this message (its publicCode). */
 export class MessageBuildError extends Error {
   override readonly name = 'MessageBuildError';
+  /** Escaping to a client (src/infra/errors.ts `toAppError`): VALIDATION_FAILED with this message, which names the field. */
+  readonly publicCode = 'VALIDATION_FAILED';
+  readonly publicMessage = true;
 }
 
 /** WhatsApp's limits (Cloud API reference, "Messages"), in characters. */

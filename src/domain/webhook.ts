@@ -185,9 +185,12 @@ const statusErrorSchema = z.looseObject({
 
 type Path = (string | number)[];
 
-/** Internal signal: parseWebhook answers it as `ok: false`; escaping, a client would get NOT_A_WEBHOOK (errors.ts ESCAPES). Exported for the registry test. */
+/** Internal signal: parseWebhook answers it as `ok: false`; escaping, a client would get NOT_A_WEBHOOK (its publicCode). Exported for the registry test. */
 export class Rejected extends Error {
   override readonly name = 'WebhookRejected';
+  /** Escaping to a client (src/infra/errors.ts `toAppError`): NOT_A_WEBHOOK with this message, which names the path. */
+  readonly publicCode = 'NOT_A_WEBHOOK';
+  readonly publicMessage = true;
 }
 
 /**

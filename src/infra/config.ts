@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { passwordSchema, usernameSchema } from '../domain/agent-account.ts';
+import type { ErrorCode } from './errors.ts';
 
 /**
  * Every environment variable the service reads, parsed once at boot.
@@ -193,6 +194,8 @@ const PRODUCTION_SECRET_BYTES = 32;
 /** Thrown for an invalid environment; `message` is one line naming the variable. Boot only (main exits): never reaches a client. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** The process exits at boot before serving anyone. */
+  readonly publicCode: ErrorCode = 'INTERNAL';
 }
 
 /** Parse the environment. Throws ConfigError naming the first bad variable. */

@@ -1,8 +1,11 @@
 import type { Logger } from './logger.ts';
+import type { ErrorCode } from './errors.ts';
 
 /** Thrown when a required service stays unreachable through every start-up attempt. Start-up only (main exits): never reaches a client. */
 export class StartupError extends Error {
   override readonly name = 'StartupError';
+  /** Start-up only, like ConfigError. */
+  readonly publicCode: ErrorCode = 'INTERNAL';
 }
 
 /**

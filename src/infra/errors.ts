@@ -63,59 +63,28 @@ export function errorBody(err: AppError): { status: 0; error: { code: ErrorCode;
   return { status: 0, error: { code: err.code, message: err.message } };
 }
 
-/** How an escaped error is answered (see ESCAPES). */
-interface Escape {
-  code: ErrorCode;
-  /** Send the error's own message (a 4xx naming what was wrong). */
-  publicMessage?: true;
-  /** The public message, when the registry's default would mislead. */
-  message?: string;
-  /** The code by the error's `kind`, where the kind decides; else `code`. */
-  kinds?: Record<string, ErrorCode>;
+/**
+ * What an internal error class says a client gets should it escape: every
+ * error class in src/ carries its `publicCode` (a registered code; a plain
+ * string, so domain/ need not import this file) and, when its message is
+ * written for the client, `publicMessage: true` — or the public message
+ * itself. Otherwise the client gets the registry's message and the error
+ * stays the logged `cause`: a 5xx never tells a client about internals.
+ * test/unit/error-registry.test.ts holds every class in src/ to this.
+ */
+export interface PublicFailure {
+  readonly publicCode: string;
+  readonly publicMessage?: true | string;
 }
 
-/**
- * What a client sees when an error that is not an AppError escapes to it. Every
- * error class in src/ has a row, keyed by its `name` so infra imports nothing
- * from domain or actors (test/unit/error-registry.test.ts holds the classes to
- * this table). Unless `publicMessage`, the client gets the registry's (or the
- * row's) message and the error itself stays the logged `cause`: a 5xx never
- * tells a client about internals.
- */
-export const ESCAPES = {
-  // domain/messages.ts: a builder refused the client's input; its message names the field.
-  MessageBuildError: { code: 'VALIDATION_FAILED', publicMessage: true },
-  // domain/webhook.ts: parseWebhook turns it into NOT_A_WEBHOOK itself; escaping, it would mean the same.
-  WebhookRejected: { code: 'NOT_A_WEBHOOK', publicMessage: true },
-  // actors/runtime/actor-host.ts: one actor's mailbox is full, i.e. load shedding for that chat.
-  MailboxFullError: { code: 'OVERLOADED', message: 'Too many events are waiting for this chat; retry shortly' },
-  // actors/runtime/actor-host.ts: fenced out, a newer stored version, or an earlier event failed; the record is reloaded, so a retry can succeed.
-  ActorConflictError: { code: 'ACTOR_CONFLICT' },
-  // infra/store: MongoDB (or the embedded store) down, or closed by shutdown; a duplicate key or bad query escaping is our bug.
-  StoreError: { code: 'INTERNAL', kinds: { unavailable: 'STORE_UNAVAILABLE', closed: 'SHUTTING_DOWN' } },
-  // infra/kv: Redis likewise; `bad_input` is our bug.
-  KvError: { code: 'INTERNAL', kinds: { unavailable: 'STORE_UNAVAILABLE', closed: 'SHUTTING_DOWN' } },
-  // infra/pinbot/rate-limiter.ts: no send slot within the wait, nothing sent; PinbotClient retries it as an attempt.
-  RateLimitTimeout: { code: 'UPSTREAM_UNAVAILABLE' },
-  // infra/pinbot/pinbot-client.ts: only the background media download meets it (recorded on the message); escaping, our bug.
-  MediaTooLargeError: { code: 'INTERNAL' },
-  // pinbot-client.ts: Pinbot refused a media download for good. Internal: the media job records it on the message (INTERNAL if it escaped).
-  MediaRejectedError: { code: 'INTERNAL' },
-  // infra/media: a file gone between its stat and its read (deleted meanwhile).
-  MediaNotFoundError: { code: 'NOT_FOUND' },
-  // infra/config.ts: the process exits at boot before serving anyone.
-  ConfigError: { code: 'INTERNAL' },
-  // infra/connect.ts, app.ts: likewise, start-up only.
-  StartupError: { code: 'INTERNAL' },
-} as const satisfies Record<string, Escape>;
-
-/** Any thrown value as an AppError: AppErrors as they are, named errors by ESCAPES, anything else INTERNAL (details stay in the log). */
+/** Any thrown value as an AppError: AppErrors as they are, errors by the code they carry, anything else INTERNAL (details stay in the log). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (!(err instanceof Error) || !Object.hasOwn(ESCAPES, err.name)) return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
-  const escape: Escape = ESCAPES[err.name as keyof typeof ESCAPES];
-  const kind = (err as { kind?: unknown }).kind;
-  const byKind = typeof kind === 'string' && escape.kinds && Object.hasOwn(escape.kinds, kind) ? escape.kinds[kind] : undefined;
-  if (byKind) return new AppError(byKind, ERRORS[byKind].message, { cause: err });
-  return new AppError(escape.code, escape.publicMessage ? err.message : (escape.message ?? ERRORS[escape.code].message), { cause: err });
+  const { publicCode, publicMessage } = (err instanceof Error ? err : {}) as Partial<PublicFailure>;
+  if (!(err instanceof Error) || typeof publicCode !== 'string' || !Object.hasOwn(ERRORS, publicCode)) {
+    return new AppError('INTERNAL', ERRORS.INTERNAL.message, { cause: err });
+  }
+  const code = publicCode as ErrorCode;
+  const message = publicMessage === true ? err.message : typeof publicMessage === 'string' ? publicMessage : ERRORS[code].message;
+  return new AppError(code, message, { cause: err });
 }

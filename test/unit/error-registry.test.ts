@@ -12,7 +12,7 @@ import { MessageBuildError } from '../../src/domain/messages.ts';
 import { Rejected } from '../../src/domain/webhook.ts';
 import { ConfigError } from '../../src/infra/config.ts';
 import { StartupError } from '../../src/infra/connect.ts';
-import { AppError, ERRORS, ESCAPES, errorBody, toAppError, type ErrorCode } from '../../src/infra/errors.ts';
+import { AppError, ERRORS, errorBody, toAppError, type ErrorCode } from '../../src/infra/errors.ts';
 import { KvError } from '../../src/infra/kv/kv.ts';
 import { MediaRejectedError, MediaTooLargeError } from '../../src/infra/pinbot/pinbot-client.ts';
 import { MediaNotFoundError } from '../../src/infra/media/media-storage.ts';
@@ -24,7 +24,7 @@ const src = join(root, 'src');
 
 /**
  * Codes declared but raised nowhere in src/ yet, each with why it stays.
- * Empty today: STORE_UNAVAILABLE and SHUTTING_DOWN are raised by ESCAPES (a store that is down, or closed by shutdown).
+ * Empty today: STORE_UNAVAILABLE and SHUTTING_DOWN are raised by StoreError's and KvError's publicCode (a store that is down, or closed by shutdown).
  */
 const RESERVED: Partial<Record<ErrorCode, string>> = {};
 
@@ -112,11 +112,11 @@ describe('error registry', () => {
 
   it('has a sample for every error class declared in src/, and none for classes that are gone', () => {
     const declared = errorClassesInSrc();
-    for (const [name, file] of declared) assert.ok(Object.hasOwn(SAMPLES, name), `${name} (${file}) is not in this test's SAMPLES: decide what a client sees when it escapes (ESCAPES in src/infra/errors.ts) and add it`);
+    for (const [name, file] of declared) assert.ok(Object.hasOwn(SAMPLES, name), `${name} (${file}) is not in this test's SAMPLES: give it the publicCode a client gets when it escapes (src/infra/errors.ts PublicFailure) and add it`);
     for (const name of Object.keys(SAMPLES)) assert.ok(declared.has(name), `SAMPLES has ${name}, which src/ no longer declares`);
   });
 
-  it('answers every error class through toAppError with a registered code, chosen deliberately in ESCAPES', () => {
+  it('answers every error class through toAppError with the registered code it carries', () => {
     for (const [cls, samples] of Object.entries(SAMPLES)) {
       for (const { make, code } of samples) {
         const err = make();
@@ -126,7 +126,8 @@ describe('error registry', () => {
         assert.equal(e.code, code, `${cls} (${err.message.slice(0, 40)}) answers ${e.code}, expected ${code}`);
         assert.equal(e.status, ERRORS[code].status);
         if (!(err instanceof AppError)) {
-          assert.ok(Object.hasOwn(ESCAPES, err.name), `${cls} (name ${err.name}) has no row in ESCAPES: its INTERNAL would be an accident`);
+          const carried = (err as { publicCode?: unknown }).publicCode;
+          assert.ok(typeof carried === 'string' && Object.hasOwn(ERRORS, carried), `${cls} carries no registered publicCode: its INTERNAL would be an accident`);
           assert.equal(e.cause, err, `${cls}: the original error stays the cause, for the log`);
         }
       }
@@ -155,16 +156,21 @@ describe('error registry', () => {
   });
 
   it('answers anything else, thrown values that are not errors included, with INTERNAL and nothing of its cause', () => {
-    for (const thrown of [new Error(SECRET), new TypeError(SECRET), SECRET, { name: 'StoreError', kind: 'unavailable', message: SECRET }, undefined]) {
+    for (const thrown of [new Error(SECRET), new TypeError(SECRET), SECRET, { name: 'StoreError', kind: 'unavailable', message: SECRET }, { publicCode: 'NOT_FOUND', message: SECRET }, undefined]) {
       const e = toAppError(thrown);
       assert.equal(e.code, 'INTERNAL');
       assert.deepEqual(errorBody(e), { status: 0, error: { code: 'INTERNAL', message: ERRORS.INTERNAL.message } });
     }
   });
 
-  it('names in ESCAPES only errors that exist', () => {
-    const names = new Set(Object.values(SAMPLES).flatMap((s) => s.map(({ make }) => make().name)));
-    for (const name of Object.keys(ESCAPES)) assert.ok(names.has(name), `ESCAPES has a row for ${name}, which no error class in src/ is named`);
+  it('answers by the code an error carries, not by its name: a subclass keeps its parent\'s, a lookalike name gets nothing', () => {
+    class ReplicaSetDown extends StoreError {}
+    const sub = new ReplicaSetDown('unavailable', `no primary ${SECRET}`);
+    Object.defineProperty(sub, 'name', { value: 'ReplicaSetDown' });
+    assert.equal(toAppError(sub).code, 'STORE_UNAVAILABLE');
+    const lookalike = Object.assign(new Error(SECRET), { name: 'StoreError', kind: 'unavailable' });
+    assert.equal(toAppError(lookalike).code, 'INTERNAL');
+    assert.equal(toAppError(Object.assign(new Error('x'), { publicCode: 'NOT_A_CODE' })).code, 'INTERNAL');
   });
 
   it('raises every registered code somewhere in src/, except those reserved with a reason', () => {

@@ -3,7 +3,7 @@ import { pureTransition, type Transition } from './pure-transition.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { ActorEvent, ActorKind, ActorRecord, DeadLetter, Deadline } from './actor-kind.ts';
 import type { HostObserver } from './inspection.ts';
-import { AppError } from '../../infra/errors.ts';
+import { AppError, type ErrorCode } from '../../infra/errors.ts';
 
 /** The outcome of delivering one event. */
 export interface Delivery {
@@ -19,13 +19,16 @@ export interface Delivery {
   deadLettered?: number;
 }
 
-/** Too many events wait for one actor. Internal signal; a client it reaches gets OVERLOADED (503, retry; errors.ts ESCAPES). */
+/** Too many events wait for one actor. Internal signal; a client it reaches gets OVERLOADED (503, retry; its publicCode). */
 export class MailboxFullError extends Error {
   override readonly name = 'MailboxFullError';
+  readonly publicCode: ErrorCode = 'OVERLOADED';
+  readonly publicMessage = 'Too many events are waiting for this chat; retry shortly';
 }
 /** Another writer stored a newer version: this pod's copy is stale (fenced). Internal signal; a client gets ACTOR_CONFLICT (503, retry). */
 export class ActorConflictError extends Error {
   override readonly name = 'ActorConflictError';
+  readonly publicCode: ErrorCode = 'ACTOR_CONFLICT';
 }
 
 export interface ActorHostOptions {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 /**
  * The key-value layer: cache keys, atomic counters, leased locks and pub/sub.
  * Two drivers pass `test/contract/kv.contract.ts`: `kv.redis.ts` (ioredis, any
@@ -53,9 +54,13 @@ export interface KeyValueStore {
   close(): Promise<void>;
 }
 
-/** The one error type both drivers throw. Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (errors.ts ESCAPES). */
+/** The one error type both drivers throw. Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (its publicCode). */
 export class KvError extends Error {
   override readonly name = 'KvError';
+  /** As StoreError: down → STORE_UNAVAILABLE, closed → SHUTTING_DOWN, `bad_input` is our bug (INTERNAL). */
+  get publicCode(): ErrorCode {
+    return this.kind === 'unavailable' ? 'STORE_UNAVAILABLE' : this.kind === 'closed' ? 'SHUTTING_DOWN' : 'INTERNAL';
+  }
   constructor(
     readonly kind: 'unavailable' | 'closed' | 'bad_input',
     message: string,

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { ErrorCode } from '../errors.ts';
 
 export interface StoredMedia {
   /** WhatsApp's media id: the file's key in every driver. */
@@ -42,6 +43,8 @@ export interface MediaStorage {
 /** Thrown by `open` for an id with no stored file. */
 export class MediaNotFoundError extends Error {
   override readonly name = 'MediaNotFoundError';
+  /** A file gone between its stat and its read (deleted meanwhile). */
+  readonly publicCode: ErrorCode = 'NOT_FOUND';
 }
 
 /** The entity tag of `bytes`: quoted SHA-256, base64url. */

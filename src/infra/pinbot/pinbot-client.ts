@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
 import { RateLimitTimeout, type RateLimiter } from './rate-limiter.ts';
 import { backoffMs, errorCode, isRetryableStatus, neverSent, parseRetryAfter, type BackoffOptions } from './retry.ts';
+import type { ErrorCode } from '../errors.ts';
 
 /**
  * The one Pinbot client (spec §7.1): a keep-alive connection pool per origin
@@ -65,11 +66,15 @@ export type SendOutcome =
 /** Thrown by `download` for a body over its cap. Internal: the media download records it on the message (INTERNAL if it escaped). */
 export class MediaTooLargeError extends Error {
   override readonly name = 'MediaTooLargeError';
+  /** Only the background media download meets it (recorded on the message); escaping, our bug. */
+  readonly publicCode: ErrorCode = 'INTERNAL';
 }
 
 /** Thrown by `download` when Pinbot refused the file for good (a 4xx other than 429: gone, unknown id, no access). */
 export class MediaRejectedError extends Error {
   override readonly name = 'MediaRejectedError';
+  /** The media job records it on the message; escaping, our bug. */
+  readonly publicCode: ErrorCode = 'INTERNAL';
   constructor(
     message: string,
     readonly status: number,

@@ -1,6 +1,7 @@
 import { KvError, type KeyValueStore } from '../kv/kv.ts';
 import type { Logger } from '../logger.ts';
 import { MemoryKv } from '../kv/kv.memory.ts';
+import type { ErrorCode } from '../errors.ts';
 
 export interface RateLimiterOptions {
   kv: KeyValueStore;
@@ -17,6 +18,8 @@ export interface RateLimiterOptions {
 /** Thrown when no token came within `maxWaitMs`: nothing was sent, so the send may be retried. Internal; escaping, UPSTREAM_UNAVAILABLE. */
 export class RateLimitTimeout extends Error {
   override readonly name = 'RateLimitTimeout';
+  /** No send slot within the wait, nothing sent; PinbotClient retries it as an attempt. */
+  readonly publicCode: ErrorCode = 'UPSTREAM_UNAVAILABLE';
   readonly code = 'RATE_LIMIT_WAIT';
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 /**
  * The document store: the subset of MongoDB the product uses, behind one
  * interface with two drivers — `store.mongo.ts` (the official driver) and
@@ -75,10 +76,14 @@ export type StoreErrorKind = 'duplicate_key' | 'bad_query' | 'unavailable' | 'cl
 
 /**
  * The one error type both drivers throw, so callers never see driver internals.
- * Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (errors.ts ESCAPES).
+ * Internal; a client it reaches gets STORE_UNAVAILABLE, SHUTTING_DOWN (closed) or INTERNAL (its publicCode).
  */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
+  /** Down (STORE_UNAVAILABLE, retry) or closed by shutdown (SHUTTING_DOWN); a duplicate key or bad query escaping is our bug (INTERNAL). */
+  get publicCode(): ErrorCode {
+    return this.kind === 'unavailable' ? 'STORE_UNAVAILABLE' : this.kind === 'closed' ? 'SHUTTING_DOWN' : 'INTERNAL';
+  }
   constructor(
     readonly kind: StoreErrorKind,
     message: string,
