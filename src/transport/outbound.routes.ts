@@ -36,7 +36,7 @@ export const templateQuery = z.object({
 
 export const idempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'letters, digits and . _ : - (at most 128)');
 
-export const deleteCacheBody = z.object({ message: z.string().min(1).max(1000) });
+export const deleteCacheBody = z.object({ message: z.string().min(1).max(1000).describe('the message identifier: a chat message id (`_id`, `message_id` in message_status), or the outbox key of a send with no chat message') });
 
 /** Spec FR-7 template endpoint and FR-10 cache management (stored media: `media.routes.ts`). */
 export function registerOutboundRoutes(router: HttpRouter, deps: OutboundRouteDeps): void {
@@ -77,10 +77,12 @@ export const outboundRouteDocs: RouteDoc[] = [
   },
   {
     method: 'post', path: '/api/chats/clear_cache', tags: ['outbound'], auth: 'admin', summary: 'Clear the chat response cache (spec FR-10)',
+    description: 'Deletes every `chat_response::` entry (Pinbot\'s answers to sends, kept 30 minutes) and nothing else: not the spec\'s FLUSHDB, since the same Redis holds ownership, streams, counters and locks.',
     responses: { 200: { description: 'How many entries were deleted', schema: deleted } },
   },
   {
     method: 'post', path: '/api/chats/delete_cache', tags: ['outbound'], auth: 'admin', summary: 'Delete one cached response (spec FR-10)',
+    description: 'Deletes `chat_response::{message}`: Pinbot\'s answer to the send of that message.',
     body: deleteCacheBody,
     responses: { 200: { description: 'How many entries were deleted', schema: deleted } },
     errors: ['VALIDATION_FAILED'],
