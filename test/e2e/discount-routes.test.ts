@@ -142,3 +142,21 @@ describe('discount route catalogue, edited on one pod, used by the next offer on
     assert.equal(listed?.code, 'SHIRDI2499');
   });
 });
+
+describe('discount route catalogue, behind the admin request budget', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ ADMIN_RATE_LIMIT: '2' });
+  });
+  after(() => app.stop());
+
+  it('answers 429 RATE_LIMITED with Retry-After past the budget, before the edit is applied', async () => {
+    assert.equal((await list(app.url)).status, 200);
+    assert.equal((await put(app.url, 'pune-mumbai', { enabled: true })).status, 200);
+    const refused = await put(app.url, 'pune-mumbai', { enabled: false });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'RATE_LIMITED');
+    assert.equal((await app.store.collection('discount_code_template').findOne({ _id: 'pune-mumbai' }))?.enabled, true, 'nothing changed');
+  });
+});
