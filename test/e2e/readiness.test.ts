@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { Client } from 'undici';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { signToken } from '../../src/infra/jwt.ts';
+import { AgentClient } from '../support/agent-client.ts';
 import { TEST_JWT_SECRET, startTestApp } from '../support/app.ts';
 import { startMongoServer } from '../support/mongo-server.ts';
 import { startRedisServer } from '../support/redis-server.ts';
@@ -50,6 +51,32 @@ describe('readiness with real services', () => {
       assert.deepEqual(body.error, { code: 'NOT_READY', message: 'not ready: redis' });
       redis.pause(false);
       assert.equal((await fetch(`${app.url}/api/health/ready`)).status, 200);
+    } finally {
+      redis.pause(false);
+      await app.stop();
+      await redis.stop();
+    }
+  });
+
+  it('answers a request whose store does not answer with 503 STORE_UNAVAILABLE (retry), never 500', async () => {
+    const redis = await startRedisServer({ private: true });
+    const mongo = await startMongoServer({ private: true });
+    const app = await startTestApp({ MONGO_URL: mongo.url, MONGO_DB: uniqueName('down'), REDIS_URL: redis.url });
+    const agent = `Bearer ${signToken({ sub: '9099039188' }, TEST_JWT_SECRET)}`;
+    try {
+      redis.pause(true);
+      const stats = await fetch(`${app.url}/api/dashboard/stats`, { headers: { authorization: agent } });
+      assert.equal(stats.status, 503);
+      assert.equal(((await stats.json()) as Ready).error?.code, 'STORE_UNAVAILABLE');
+      redis.pause(false);
+      await mongo.stop();
+      const ws = await AgentClient.connect(app.url, '9099039188');
+      try {
+        const list = await ws.request('fetch_all_chats', {});
+        assert.deepEqual([list.event, list.error?.code], ['error', 'STORE_UNAVAILABLE']);
+      } finally {
+        await ws.close();
+      }
     } finally {
       redis.pause(false);
       await app.stop();
