@@ -26,8 +26,8 @@ const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 export const DEFAULT_TOKEN_TTL_S = 12 * 3600;
 
 /** Signs an HS256 token (used for the development token and by tests and benchmarks); it always expires. */
-export function signToken(claims: { sub: string; role?: 'agent' | 'admin'; ttlSeconds?: number; tv?: number }, secret: string): string {
-  const now = Math.floor(Date.now() / 1000);
+export function signToken(claims: { sub: string; role?: 'agent' | 'admin'; ttlSeconds?: number; tv?: number; nowSeconds?: number }, secret: string): string {
+  const now = claims.nowSeconds ?? Math.floor(Date.now() / 1000);
   const payload = { sub: claims.sub, role: claims.role ?? 'agent', iat: now, exp: now + (claims.ttlSeconds ?? DEFAULT_TOKEN_TTL_S), ...(claims.tv === undefined ? {} : { tv: claims.tv }) };
   const body = `${HEADER}.${base64url(JSON.stringify(payload))}`;
   return `${body}.${hmac(body, secret)}`;

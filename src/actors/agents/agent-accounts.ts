@@ -72,8 +72,9 @@ export class AgentAccounts {
     }
     this.limiter.clear(keys[0]!);
     await this.deps.agents.recordLogin(account.username);
-    const expiresAt = Math.floor(Date.now() / 1000) + this.deps.tokenTtlS;
-    const token = signToken({ sub: account.username, role: account.role, ttlSeconds: this.deps.tokenTtlS, tv: account.token_version }, this.deps.jwtSecret);
+    const now = Math.floor(Date.now() / 1000);
+    const expiresAt = now + this.deps.tokenTtlS; // the token's own exp: one clock reading for both
+    const token = signToken({ sub: account.username, role: account.role, ttlSeconds: this.deps.tokenTtlS, tv: account.token_version, nowSeconds: now }, this.deps.jwtSecret);
     return { token, expires_at: new Date(expiresAt * 1000).toISOString(), agent: { username: account.username, name: account.name, role: account.role } };
   }
 
