@@ -13,6 +13,8 @@ export const SPECIAL_FILTERS = ['Active_Approved', 'Pending', 'InJourney', 'Susp
 export const CUSTOMER_TYPES: CustomerType[] = ['Customer', 'Partner', 'Vendor', 'SRDP'];
 
 export let socket: ConsoleSocket | undefined;
+/** The current socket as a signal, so views follow a new one (after signing in again). */
+export const currentSocket = signal<ConsoleSocket | undefined>(undefined);
 /** The business numbers of each customer type (the `config` event's channels), for the filter's labels. */
 export const channelsByType = signal<Partial<Record<CustomerType, string[]>>>({});
 export const stats = signal<Stats | null>(null);
@@ -363,11 +365,13 @@ export function connect(token: string): void {
       signOut(reason);
     },
   });
+  currentSocket.value = socket;
 }
 
 export function disconnect(): void {
   socket?.close();
   socket = undefined;
+  currentSocket.value = undefined;
   clearInterval(viewerTimer);
   batch(() => {
     openChatId.value = null;

@@ -1,11 +1,11 @@
-import { socket, stats } from '../lib/live.ts';
+import { currentSocket, stats } from '../lib/live.ts';
 import { session, signOut } from '../lib/session.ts';
 import type { Route } from './App.tsx';
 
 export function Header({ route }: { route: Route }) {
   const s = session.value!;
   const st = stats.value;
-  const conn = socket?.state.value ?? 'connecting';
+  const conn = currentSocket.value?.state.value ?? 'connecting';
   const link = (to: Route, href: string, label: string) => (
     <a href={href} aria-current={route === to ? 'page' : undefined} class={route === to ? 'current' : ''}>{label}</a>
   );
