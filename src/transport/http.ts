@@ -62,6 +62,9 @@ export interface HttpRouterOptions {
   trustProxyHops?: number;
 }
 
+/** The most a route that takes no body reads (and drops) of one sent to it before answering 413. */
+const DROPPED_BODY_LIMIT = 8 * 1024 * 1024;
+
 const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
 const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, OPTIONS';
 
@@ -244,19 +247,22 @@ export class HttpRouter {
           .catch(fail);
       };
 
-      if (!hasBody) return run(EMPTY);
-
+      // A body sent to a route that takes none is still read (and dropped) before the answer: answering
+      // first and closing with unread bytes makes the kernel reset the connection, cutting the answer short.
       const declared = Number(headers['content-length'] ?? '0');
-      if (declared > this.bodyLimit) return this.tooLarge(res, state, route, method, started, origin);
+      if (!hasBody && !(declared > 0) && headers['transfer-encoding'] === undefined) return run(EMPTY);
+      // A dropped body costs no memory, so only a far larger bound applies to it.
+      const limit = hasBody ? this.bodyLimit : DROPPED_BODY_LIMIT;
+      if (declared > limit) return this.tooLarge(res, state, route, method, started, origin);
       const chunks: Buffer[] = [];
       let received = 0;
       res.onData((chunk, isLast) => {
         try {
           if (state.done || state.aborted) return;
           received += chunk.byteLength;
-          if (received > this.bodyLimit) return this.tooLarge(res, state, route, method, started, origin);
-          chunks.push(Buffer.from(new Uint8Array(chunk))); // uWS neuters the ArrayBuffer on return
-          if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+          if (received > limit) return this.tooLarge(res, state, route, method, started, origin);
+          if (hasBody) chunks.push(Buffer.from(new Uint8Array(chunk))); // uWS neuters the ArrayBuffer on return
+          if (isLast) run(!hasBody ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
         } catch (err) {
           fail(err);
         }

@@ -286,7 +286,7 @@ describe('hostile input', () => {
         const r = await raw(port, 'GET', '/api/health', { 'content-type': 'text/plain' }, 'x'.repeat(size));
         assert.equal(r.status, 200, `${size}-byte body`);
       }
-      // Never read, so never buffered: even past the 256 KiB limit it costs no memory.
+      // Read and dropped, never buffered: even past the 256 KiB limit it costs no memory.
       assert.equal((await raw(port, 'GET', '/api/health', { 'content-type': 'text/plain' }, 'x'.repeat(300 * 1024))).status, 200);
       await health();
     });
