@@ -11,7 +11,7 @@ import { AgentClient } from '../support/agent-client.ts';
 import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { startFakePinbot, type FakePinbot } from '../support/fake-pinbot.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
-import { eventually, mediaWebhook, postWebhook } from '../support/webhooks.ts';
+import { eventually, mediaWebhook, postWebhook, textWebhook } from '../support/webhooks.ts';
 
 const CUSTOMER_CHANNEL = '8000247247';
 const agentToken = signToken({ sub: '9099039188' }, TEST_JWT_SECRET);
@@ -112,8 +112,12 @@ describe('customer media downloads', () => {
 
   it('fails a permanent 404 at once with Pinbot’s reason, and an agent’s retry stores it once Pinbot has it', async () => {
     fake.media('m-gone', { status: 404, body: { error: { message: 'media not found' } } });
-    const stored = await sendMedia('m-gone');
-    const r = await room(String(stored.chat_id));
+    // The agent has the chat open before the media arrives: a 404 fails within milliseconds, sooner than a room opened after it.
+    const from = `9198222${String(++customerSeq).padStart(5, '0')}`;
+    assert.equal((await postWebhook(app.url, CUSTOMER_CHANNEL, textWebhook(from, 'photo of the receipt next'))).status, 200);
+    const chat = await eventually(() => app.store.collection('chats').findOne({ customer: from.slice(2) }), 5000, 'chat stored');
+    const r = await room(String(chat._id));
+    assert.equal((await postWebhook(app.url, CUSTOMER_CHANNEL, mediaWebhook(from, 'm-gone'))).status, 200);
     const failed = await settled('m-gone', 'failed');
     assert.equal(failed.media_attempts, 1, 'a 404 is not retried');
     assert.match(String(failed.media_error), /404.*media not found/);
