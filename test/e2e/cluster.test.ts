@@ -9,31 +9,13 @@ import { after, describe, it } from 'node:test';
 import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { AgentClient } from '../support/agent-client.ts';
+import { deliverWebhook } from '../support/chat-traffic.ts';
 import { startPod, waitForShards, type Pod } from '../support/pods.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
 import { eventually, textWebhook } from '../support/webhooks.ts';
 
-const CUSTOMER_CHANNEL = '8000247247';
-
 function clusterEnv() {
   return { MONGO_URL: testMongoUrl(), MONGO_DB: uniqueName('cluster'), REDIS_URL: testRedisUrl(), REDIS_PREFIX: `${uniqueName('cluster')}:` };
-}
-
-/** Posts like Pinbot does: to any pod, and again to another one when a pod fails to answer 200 in time. */
-async function deliver(pods: () => Pod[], start: number, body: object): Promise<string> {
-  for (let attempt = 0; attempt < 12; attempt++) {
-    const live = pods();
-    const pod = live[(start + attempt) % live.length]!;
-    try {
-      const res = await fetch(`${pod.url}/api/chats/whatsapp_chat/${CUSTOMER_CHANNEL}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return pod.id;
-    } catch {
-      // connection refused (killed) or timed out (paused): Pinbot retries elsewhere
-    }
-    await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-  }
-  throw new Error('no pod acknowledged the webhook after 12 attempts');
 }
 
 /** Sends `perChat` messages to each of `chats` customers (in order per chat), `parallel` chats at a time. */
@@ -43,7 +25,7 @@ async function drive(pods: () => Pod[], customers: string[], perChat: number, ta
   const worker = async () => {
     for (let c = next++; c < customers.length; c = next++) {
       for (let i = 0; i < perChat; i++) {
-        await deliver(pods, c + i, textWebhook(`91${customers[c]}`, `${tag} ${i}`, { id: `wamid.${tag}.${customers[c]}.${i}` }));
+        await deliverWebhook(pods, c + i, textWebhook(`91${customers[c]}`, `${tag} ${i}`, { id: `wamid.${tag}.${customers[c]}.${i}` }));
         sent++;
         await during?.(sent);
       }
@@ -123,7 +105,7 @@ describe('two pods', () => {
     await waitForShards(pods);
     const [onX, onY] = [await AgentClient.connect(pods[0]!.url, 'agent-x'), await AgentClient.connect(pods[1]!.url, 'agent-y')];
     agents.push(onX, onY);
-    await deliver(() => pods, 0, textWebhook('919760000001', 'please call me'));
+    await deliverWebhook(() => pods, 0, textWebhook('919760000001', 'please call me'));
     const opened = await onY.waitForPush((f) => f.event === 'room_update_customer' && f.data.customer === '9760000001', 10_000);
     assert.equal(opened.data.status, 'active');
 
@@ -144,7 +126,7 @@ describe('two pods', () => {
     // Shown on another pod than the chat's owner or the webhook's: still marked read for that agent.
     const chatId = resolved.data.chat.chat_id as string;
     await onY.request('join_chat', { chat_id: chatId });
-    await deliver(() => pods, 0, textWebhook('919760000001', 'one more thing'));
+    await deliverWebhook(() => pods, 0, textWebhook('919760000001', 'one more thing'));
     await onY.waitForPush((f) => f.event === 'new_message' && f.data.message === 'one more thing', 10_000);
     const unseen = async (a: AgentClient) => (await a.request('fetch_all_chats', { search: '9760000001' })).data.chats[0].unseen_count as number;
     await eventually(async () => (await unseen(onY)) === 0, 10_000, 'read by the agent with the chat open');
