@@ -47,6 +47,7 @@ import { registerMediaRoutes } from './transport/media.routes.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
 import { registerAccountRoutes } from './transport/accounts.routes.ts';
 import { AGENT_INDEXES, AgentsStore } from './actors/agents/agents-store.ts';
+import { CONVERSATION_INDEXES } from './actors/desk/conversation-log.ts';
 import { AgentAccounts } from './actors/agents/agent-accounts.ts';
 import { bootstrapAdmin } from './actors/agents/bootstrap-admin.ts';
 import { LoginLimiter } from './actors/agents/login-limiter.ts';
@@ -85,7 +86,7 @@ export interface RunningApp {
 const READY_PING_MS = 1000;
 
 /** Indexes created at start-up: each list is declared by the one module that owns its collections. */
-const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES, ...AGENT_INDEXES, ...MEDIA_JOB_INDEXES];
+const INDEXES = [...CHAT_INDEXES, ...INBOX_INDEXES, ...PRESENCE_INDEXES, ...DISCOUNT_INDEXES, ...USER_INDEXES, ...OUTBOX_INDEXES, ...MEDIA_INDEXES, ...AGENT_INDEXES, ...MEDIA_JOB_INDEXES, ...CONVERSATION_INDEXES];
 
 /** The composition root: connects infrastructure, registers routes, listens. */
 export async function startApp(config: Config, logDestination?: DestinationStream): Promise<RunningApp> {

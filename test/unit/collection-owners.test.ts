@@ -121,6 +121,7 @@ describe('one owner per collection', () => {
       media: 'infra/media/media-legacy.ts',
       media_chunks: 'infra/media/media-legacy.ts',
       media_jobs: 'actors/outbound/media-job-store.ts',
+      conversations: 'actors/desk/conversation-log.ts',
     });
   });
 });
