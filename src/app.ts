@@ -18,6 +18,9 @@ import { registerWebhookRoutes } from './transport/webhook.routes.ts';
 import { registerDashboardRoutes } from './transport/dashboard.routes.ts';
 import { registerMachineRoutes } from './transport/machines.routes.ts';
 import { registerDiscountRoutes } from './transport/discount.routes.ts';
+import { registerDeskRoutes } from './transport/desk.routes.ts';
+import { CannedResponses } from './actors/desk/canned-responses.ts';
+import { LabelCatalogue } from './actors/desk/label-catalogue.ts';
 import { WsHub } from './transport/ws-hub.ts';
 import { HttpRateLimit } from './transport/http-rate-limit.ts';
 import { agentEventHandler } from './transport/ws-events.ts';
@@ -162,6 +165,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   } });
   registerAccountRoutes(server.router, { accounts, auth, adminLimit });
   registerConsoleChatRoutes(server.router, { chats, presence, auth });
+  registerDeskRoutes(server.router, { canned: new CannedResponses(store), labels: new LabelCatalogue(store), auth, adminLimit });
   registerDocsRoutes(server.router);
   const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));
   registerConsoleRoutes(server.router, consoleBuild);

@@ -19,6 +19,8 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   UNKNOWN_CHANNEL: { status: 404, message: 'Unknown WhatsApp channel' },
   AGENT_EXISTS: { status: 409, message: 'An agent with this username already exists' },
+  CANNED_RESPONSE_EXISTS: { status: 409, message: 'A canned response with this shortcode already exists' },
+  LABEL_EXISTS: { status: 409, message: 'A label with this name already exists' },
   OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the file' },

@@ -138,7 +138,7 @@ export interface ResponseDoc {
 
 /** One HTTP operation, as the route file that registers it describes it. */
 export interface RouteDoc {
-  method: 'get' | 'post' | 'put' | 'patch';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The OpenAPI path, e.g. `/api/machines/{name}` (the router's `/api/machines/:name`). */
   path: string;
   summary: string;

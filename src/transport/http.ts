@@ -66,7 +66,7 @@ export interface HttpRouterOptions {
 const DROPPED_BODY_LIMIT = 8 * 1024 * 1024;
 
 const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, x-hub-signature-256';
-const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, OPTIONS';
+const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /**
  * The one way routes meet uWebSockets.js: aborts are tracked from the first
@@ -75,7 +75,7 @@ const CORS_ALLOW_METHODS = 'GET, POST, PUT, PATCH, OPTIONS';
  */
 export class HttpRouter {
   /** Every registered route, in order (for tests and documentation). */
-  readonly routes: { method: 'GET' | 'POST' | 'PUT' | 'PATCH'; pattern: string }[] = [];
+  readonly routes: { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; pattern: string }[] = [];
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
@@ -122,6 +122,13 @@ export class HttpRouter {
   patch(pattern: string, handler: Handler, opts: RouteOptions = {}): this {
     this.routes.push({ method: 'PATCH', pattern });
     this.app.patch(pattern, this.entry(pattern, limited(handler, opts), true));
+    return this;
+  }
+
+  /** A DELETE route: it takes no body (one sent is read and dropped). */
+  delete(pattern: string, handler: Handler, opts: RouteOptions = {}): this {
+    this.routes.push({ method: 'DELETE', pattern });
+    this.app.del(pattern, this.entry(pattern, limited(handler, opts), false));
     return this;
   }
 

@@ -144,4 +144,6 @@ const TAGS: Record<string, string> = {
   docs: 'These interface documents',
   accounts: 'Agent accounts: login and their administration',
   console: 'The agent console (a web page)',
+  desk: 'Canned responses and the label catalogue (agents read, admins edit)',
+  reports: 'Conversation reports: volumes, response and resolution times, CSAT',
 };

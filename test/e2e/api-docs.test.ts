@@ -165,6 +165,23 @@ describe('interface documents', () => {
     assert.equal((await post('/api/discount/routes/pune-mumbai', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 200);
     assert.equal((await post('/api/discount/routes/pune-mumbai', { code: 'bad code' }, { authorization: ADMIN }, 'PUT')).status, 400);
     assert.equal((await post('/api/discount/routes/nowhere', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 404);
+    // Canned responses and labels (test/e2e/desk-settings.test.ts covers them fully).
+    assert.equal((await post('/api/canned-responses', { shortcode: 'fare', title: 'Fare', text: 'Hi {{customer_name}}' }, { authorization: ADMIN })).status, 200);
+    assert.equal((await post('/api/canned-responses', { shortcode: 'fare', title: 'Fare', text: 'again' }, { authorization: ADMIN })).status, 409);
+    assert.equal((await post('/api/canned-responses', { shortcode: 'bad', title: 'Bad', text: 'Hi {{nobody}}' }, { authorization: ADMIN })).status, 400);
+    assert.equal((await get('/api/canned-responses', { authorization: AGENT })).status, 200);
+    assert.equal((await post('/api/canned-responses/fare', { text: 'Hello {{customer_name}}' }, { authorization: ADMIN }, 'PATCH')).status, 200);
+    assert.equal((await post('/api/canned-responses/none', { text: 'x' }, { authorization: ADMIN }, 'PATCH')).status, 404);
+    assert.equal((await get('/api/canned-responses/fare', { authorization: ADMIN }, 'DELETE')).status, 200);
+    assert.equal((await get('/api/canned-responses/fare', { authorization: ADMIN }, 'DELETE')).status, 404);
+    assert.equal((await post('/api/labels', { name: 'fare', color: '#aa3300' }, { authorization: ADMIN })).status, 200);
+    assert.equal((await post('/api/labels', { name: 'fare', color: '#aa3300' }, { authorization: ADMIN })).status, 409);
+    assert.equal((await post('/api/labels', { name: 'fare', color: '#aa3300' }, { authorization: AGENT })).status, 403);
+    assert.equal((await get('/api/labels', { authorization: AGENT })).status, 200);
+    assert.equal((await post('/api/labels/fare', { color: '#003366' }, { authorization: ADMIN }, 'PATCH')).status, 200);
+    assert.equal((await post('/api/labels/none', { color: '#003366' }, { authorization: ADMIN }, 'PATCH')).status, 404);
+    assert.equal((await get('/api/labels/fare', { authorization: ADMIN }, 'DELETE')).status, 200);
+    assert.equal((await get('/api/labels/Bad%20Name', { authorization: ADMIN }, 'DELETE')).status, 400);
     // The agent console's page, assets and routes (test/browser drives them in a browser).
     const chatId = String((await app.store.collection('chats').findOne({ customer: '9822222222' }))!._id);
     assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'contact_card' }, { authorization: AGENT })).status, 200);
