@@ -122,6 +122,8 @@ describe('one owner per collection', () => {
       media_chunks: 'infra/media/media-legacy.ts',
       media_jobs: 'actors/outbound/media-job-store.ts',
       conversations: 'actors/desk/conversation-log.ts',
+      canned_responses: 'actors/desk/canned-responses.ts',
+      labels: 'actors/desk/label-catalogue.ts',
     });
   });
 });
