@@ -50,7 +50,9 @@ import { registerMediaRoutes } from './transport/media.routes.ts';
 import { registerOutboundRoutes } from './transport/outbound.routes.ts';
 import { registerAccountRoutes } from './transport/accounts.routes.ts';
 import { AGENT_INDEXES, AgentsStore } from './actors/agents/agents-store.ts';
-import { CONVERSATION_INDEXES } from './actors/desk/conversation-log.ts';
+import { CONVERSATION_INDEXES, ConversationLog } from './actors/desk/conversation-log.ts';
+import { ConversationReports } from './actors/desk/reports.ts';
+import { registerReportRoutes } from './transport/reports.routes.ts';
 import { AgentAccounts } from './actors/agents/agent-accounts.ts';
 import { bootstrapAdmin } from './actors/agents/bootstrap-admin.ts';
 import { LoginLimiter } from './actors/agents/login-limiter.ts';
@@ -166,6 +168,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerAccountRoutes(server.router, { accounts, auth, adminLimit });
   registerConsoleChatRoutes(server.router, { chats, presence, auth });
   registerDeskRoutes(server.router, { canned: new CannedResponses(store), labels: new LabelCatalogue(store), auth, adminLimit });
+  registerReportRoutes(server.router, { reports: new ConversationReports(new ConversationLog(store)), auth, adminLimit });
   registerDocsRoutes(server.router);
   const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));
   registerConsoleRoutes(server.router, consoleBuild);

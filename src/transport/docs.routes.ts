@@ -7,6 +7,7 @@ import { consoleChatRouteDocs } from './console-chat.routes.ts';
 import { consoleRouteDocs } from './console.routes.ts';
 import { dashboardRouteDocs } from './dashboard.routes.ts';
 import { deskRouteDocs } from './desk.routes.ts';
+import { reportRouteDocs } from './reports.routes.ts';
 import { discountRouteDocs } from './discount.routes.ts';
 import { healthRouteDocs } from './health.routes.ts';
 import type { HttpRouter } from './http.ts';
@@ -33,7 +34,7 @@ export const docsRouteDocs: RouteDoc[] = [
 
 /** Every documented HTTP route, in the order app.ts registers their files. */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
-  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...outboundRouteDocs, ...mediaRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...deskRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
+  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...outboundRouteDocs, ...mediaRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...deskRouteDocs, ...reportRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
 ];
 
 export interface ApiDocuments {

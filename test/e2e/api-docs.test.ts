@@ -182,6 +182,9 @@ describe('interface documents', () => {
     assert.equal((await post('/api/labels/none', { color: '#003366' }, { authorization: ADMIN }, 'PATCH')).status, 404);
     assert.equal((await get('/api/labels/fare', { authorization: ADMIN }, 'DELETE')).status, 200);
     assert.equal((await get('/api/labels/Bad%20Name', { authorization: ADMIN }, 'DELETE')).status, 400);
+    assert.equal((await get('/api/reports/conversations?from=2026-11-01&to=2026-11-07', { authorization: ADMIN })).status, 200);
+    assert.equal((await get('/api/reports/conversations?from=2026-11-07&to=2026-11-01', { authorization: ADMIN })).status, 400);
+    assert.equal((await get('/api/reports/conversations.csv?from=2026-11-01&to=2026-11-07', { authorization: ADMIN })).status, 200);
     // The agent console's page, assets and routes (test/browser drives them in a browser).
     const chatId = String((await app.store.collection('chats').findOne({ customer: '9822222222' }))!._id);
     assert.equal((await post(`/api/console/chats/${chatId}/messages`, { type: 'contact_card' }, { authorization: AGENT })).status, 200);

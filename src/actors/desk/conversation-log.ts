@@ -15,11 +15,19 @@ import { isDuplicateKey, type DocumentStore, type IndexSpec } from '../../infra/
 const CONVERSATIONS = 'conversations';
 
 export const CONVERSATION_INDEXES: readonly IndexSpec[] = [
-  // The reports' range scans: opened in the range (counts, times, CSAT), resolved in the range (resolved per day).
-  { collection: CONVERSATIONS, name: 'opened_at', keys: { opened_at: 1 } },
-  { collection: CONVERSATIONS, name: 'resolved_at', keys: { resolved_at: 1 }, sparse: true },
-  { collection: CONVERSATIONS, name: 'chat_conversation', keys: { chat_id: 1, conversation: 1 } },
+  // The reports read a range one UTC day at a time, by equality: conversations opened that day
+  // (counts, times, CSAT) and resolved that day. Equality on an index's key is what every store
+  // serves from the index, the MongoDB test server included (it scans for ranges and aggregations).
+  { collection: CONVERSATIONS, name: 'opened_day', keys: { opened_day: 1 } },
+  { collection: CONVERSATIONS, name: 'resolved_day', keys: { resolved_day: 1 } },
 ];
+
+/** The fields a report reads of each conversation. */
+export type ConversationFacts = Pick<
+  ConversationRecord,
+  'assignee' | 'team' | 'channel' | 'first_response_agent' | 'first_response_ms' | 'resolved_at' | 'resolution_ms' | 'csat_asked_at' | 'csat_score'
+>;
+const FACTS = { _id: 0, assignee: 1, team: 1, channel: 1, first_response_agent: 1, first_response_ms: 1, resolved_at: 1, resolution_ms: 1, csat_asked_at: 1, csat_score: 1 } as const;
 
 export type CsatScore = 1 | 2 | 3;
 
@@ -157,6 +165,16 @@ export class ConversationLog {
   /** One conversation as stored (tests and the reports' drill-down). */
   async get(chatId: string, conversation: number): Promise<ConversationRecord | null> {
     return this.conversations.findOne({ _id: conversationId(chatId, conversation) });
+  }
+
+  /** The conversations opened on one UTC day (`YYYY-MM-DD`), only the fields reports read; an equality on the `opened_day` index. */
+  async openedOn(day: string): Promise<ConversationFacts[]> {
+    return (await this.conversations.find({ opened_day: day }, { projection: FACTS })) as ConversationFacts[];
+  }
+
+  /** How many conversations were resolved on one UTC day; an equality on the `resolved_day` index. */
+  async resolvedOn(day: string): Promise<number> {
+    return this.conversations.countDocuments({ resolved_day: day });
   }
 
   private async openedAt(chatId: string, conversation: number): Promise<number | null> {
