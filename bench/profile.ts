@@ -40,10 +40,12 @@ function newestProfile(since: number): string {
 }
 
 function print(file: string): void {
-  const { areas, callers, functions, totalMs } = topOfProfile(file, 15);
+  const { areas, callers, functions, owners, totalMs } = topOfProfile(file, 15);
   console.log(`\n${file}: ${totalMs} ms sampled`);
   console.log('self time by area:');
   for (const a of areas) console.log(`  ${a.share.toFixed(1).padStart(5)}%  ${a.name}`);
+  console.log('time by innermost package or src/ file (native and node internals charged to it):');
+  for (const o of owners) console.log(`  ${o.share.toFixed(1).padStart(5)}%  ${o.name}`);
   console.log('time by innermost src/ caller (outside the store):');
   for (const c of callers) console.log(`  ${c.share.toFixed(1).padStart(5)}%  ${c.name}`);
   console.log('self time by function:');

@@ -27,7 +27,7 @@ export interface TopEntry {
 }
 
 /** Self time per function and per area (package / src file / node internals), largest first. */
-export function topOfProfile(file: string, n = 25): { functions: TopEntry[]; areas: TopEntry[]; callers: TopEntry[]; totalMs: number } {
+export function topOfProfile(file: string, n = 25): { functions: TopEntry[]; areas: TopEntry[]; callers: TopEntry[]; owners: TopEntry[]; totalMs: number } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<number, number>();
@@ -62,9 +62,25 @@ export function topOfProfile(file: string, n = 25): { functions: TopEntry[]; are
     if (byId.get(id)!.callFrame.functionName === '(idle)') key = '(idle)';
     caller.set(key, (caller.get(key) ?? 0) + ms);
   }
+  // Inclusive by library: each sample to the innermost package or src/ file on its stack, so time in
+  // native socket writes, Buffer copies and node internals counts for whoever asked for them.
+  const owner = new Map<string, number>();
+  for (const [id, ms] of self) {
+    let at: number | undefined = id;
+    let key = byId.get(id)!.callFrame.functionName.startsWith('(') ? byId.get(id)!.callFrame.functionName : '(node internals only)';
+    while (at !== undefined) {
+      const { url } = byId.get(at)!.callFrame;
+      if (url.includes('/node_modules/') || url.includes('/src/')) {
+        key = areaOf(url, '');
+        break;
+      }
+      at = parent.get(at);
+    }
+    owner.set(key, (owner.get(key) ?? 0) + ms);
+  }
   const top = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, ms]) => ({ name, selfMs: Math.round(ms), share: Math.round((ms / total) * 1000) / 10 }));
-  return { functions: top(fn), areas: top(area), callers: top(caller), totalMs: Math.round(total) };
+  return { functions: top(fn), areas: top(area), callers: top(caller), owners: top(owner), totalMs: Math.round(total) };
 }
 
 function shorten(url: string): string {
@@ -91,9 +107,11 @@ function areaOf(url: string, fn: string): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: cpuprofile-top.ts <file.cpuprofile> [n]');
-  const { functions, areas, callers, totalMs } = topOfProfile(file, Number(process.argv[3] ?? 25));
+  const { functions, areas, callers, owners, totalMs } = topOfProfile(file, Number(process.argv[3] ?? 25));
   console.log(`${file}: ${totalMs} ms sampled\n\nself time by area:`);
   for (const a of areas) console.log(`  ${a.share.toFixed(1).padStart(5)}%  ${String(a.selfMs).padStart(7)} ms  ${a.name}`);
+  console.log('\ntime by innermost package or src/ file (native and node internals charged to it):');
+  for (const o of owners) console.log(`  ${o.share.toFixed(1).padStart(5)}%  ${String(o.selfMs).padStart(7)} ms  ${o.name}`);
   console.log('\ntime by innermost src/ caller (outside the store):');
   for (const c of callers) console.log(`  ${c.share.toFixed(1).padStart(5)}%  ${String(c.selfMs).padStart(7)} ms  ${c.name}`);
   console.log('\nself time by function:');

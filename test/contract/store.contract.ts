@@ -118,6 +118,28 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.deepEqual(await c.findOne({ _id: 'd4' }), { _id: 'd4', customer: 'c4', i: 4 });
     });
 
+    it('tells each of many grouped conditional updates of one turn its own outcome, and applies two of one document in order', async () => {
+      const c = fresh();
+      for (let i = 0; i < 30; i++) await c.insertOne({ _id: `g${i}`, v: 1, tag: 'old' });
+      // Issued in one turn (the MongoDB driver writes them as one bulkWrite): every third has a stale version.
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => c.updateOne({ _id: `g${i}`, v: i % 3 === 0 ? 7 : 1 }, { $set: { v: 2, tag: `new${i}`, at: new Date(1000 + i), nested: { i, list: [i, 'x'] } } }, { grouped: true })),
+      );
+      outcomes.forEach((o, i) => assert.deepEqual(o, i % 3 === 0 ? { matched: 0, modified: 0 } : { matched: 1, modified: 1 }, `update ${i}`));
+      assert.deepEqual(await c.findOne({ _id: 'g3' }), { _id: 'g3', v: 1, tag: 'old' });
+      assert.deepEqual(await c.findOne({ _id: 'g4' }), { _id: 'g4', v: 2, tag: 'new4', at: new Date(1004), nested: { i: 4, list: [4, 'x'] } });
+      // All stale, all current: the group's count alone tells each.
+      assert.deepEqual(await Promise.all([0, 3, 6].map((i) => c.updateOne({ _id: `g${i}`, v: 9 }, { $set: { v: 3 } }, { grouped: true }))), [0, 0, 0].map(() => ({ matched: 0, modified: 0 })));
+      assert.deepEqual(await Promise.all([1, 2, 4].map((i) => c.updateOne({ _id: `g${i}`, v: 2 }, { $set: { v: 3 } }, { grouped: true }))), [0, 0, 0].map(() => ({ matched: 1, modified: 1 })));
+      // Two of one document in one turn: the second sees the first's write.
+      const [first, second] = await Promise.all([
+        c.updateOne({ _id: 'g5', v: 2 }, { $set: { v: 3 } }, { grouped: true }),
+        c.updateOne({ _id: 'g5', v: 3 }, { $set: { v: 4 } }, { grouped: true }),
+      ]);
+      assert.deepEqual([first, second], [{ matched: 1, modified: 1 }, { matched: 1, modified: 1 }]);
+      assert.equal((await c.findOne({ _id: 'g5' }))?.v, 4);
+    });
+
     it('applies every condition of a filter that names an _id or a unique field', async () => {
       const name = `p${++n}`;
       await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);

@@ -83,7 +83,8 @@ export class ChatStore {
         throw err;
       }
     }
-    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, { $set: fields });
+    // Grouped: every actor's save of this turn leaves as one write (the store tells each its own outcome).
+    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, { $set: fields }, { grouped: true });
     return r.matched === 1;
   }
 

@@ -44,7 +44,7 @@ export class DiscountStore {
         throw err;
       }
     }
-    return (await this.snapshots.updateOne({ _id: snapshotId(customer), version: expected, ...notFencedOut(record, 'record.fence') }, { $set: fields })).matched === 1;
+    return (await this.snapshots.updateOne({ _id: snapshotId(customer), version: expected, ...notFencedOut(record, 'record.fence') }, { $set: fields }, { grouped: true })).matched === 1;
   }
 
   /** Customers whose discount actor has a deadline due by `now` (at most `limit`). */

@@ -14,6 +14,7 @@ import {
   type Update,
 } from './store.ts';
 import { InsertBatcher } from './insert-batcher.ts';
+import { UpdateBatcher } from './update-batcher.ts';
 
 export interface MongoStoreOptions {
   url: string;
@@ -28,6 +29,7 @@ export class MongoStore implements DocumentStore {
   readonly kind = 'mongodb' as const;
   private closed = false;
   private readonly batchers = new Map<string, InsertBatcher>();
+  private readonly updaters = new Map<string, UpdateBatcher>();
 
   private constructor(
     private readonly client: MongoClient,
@@ -63,6 +65,13 @@ export class MongoStore implements DocumentStore {
   inserts(name: string): InsertBatcher {
     let b = this.batchers.get(name);
     if (!b) this.batchers.set(name, (b = new InsertBatcher(() => this.db.collection(name))));
+    return b;
+  }
+
+  /** The one update batcher of a collection (group commit of grouped updates). */
+  updates(name: string): UpdateBatcher {
+    let b = this.updaters.get(name);
+    if (!b) this.updaters.set(name, (b = new UpdateBatcher(() => this.db.collection(name))));
     return b;
   }
 
@@ -156,6 +165,10 @@ class MongoCollection implements Collection<Doc> {
   }
 
   async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    if (options.grouped && !options.upsert && typeof filter._id === 'string' && isSetOnly(update)) {
+      const id = filter._id;
+      return this.store.run(() => this.store.updates(this.name).update(id, filter, update.$set as Document));
+    }
     const r = await this.store.run(() => this.c.updateOne(filter, withInsertId(filter, update, options.upsert), { upsert: !!options.upsert }));
     return upsertResult(r.matchedCount, r.modifiedCount, r.upsertedId);
   }
@@ -188,6 +201,11 @@ class MongoCollection implements Collection<Doc> {
   async aggregate<R = Doc>(pipeline: Record<string, unknown>[]): Promise<R[]> {
     return this.store.run(async () => (await this.c.aggregate(pipeline).toArray()) as R[]);
   }
+}
+
+function isSetOnly(update: Update): boolean {
+  const ops = Object.keys(update);
+  return ops.length === 1 && ops[0] === '$set' && typeof update.$set === 'object' && update.$set !== null;
 }
 
 /** Upserts get a string `_id` like every other insert, unless the filter or update names one. */

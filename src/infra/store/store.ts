@@ -24,6 +24,13 @@ export interface FindOptions {
 
 export interface UpdateOptions {
   upsert?: boolean;
+  /**
+   * May be written together with the other grouped updates of this event-loop
+   * turn (MongoDB: one bulkWrite; see update-batcher.ts). Only for a `$set`
+   * by string `_id`, without upsert (others are written alone). `matched` then
+   * means the document holds what this update set, and `modified` equals it.
+   */
+  grouped?: boolean;
 }
 
 export interface FindOneAndUpdateOptions extends UpdateOptions {
