@@ -22,6 +22,7 @@ const TITLES: Record<string, string> = {
   fanout: '3. Fan-out',
   density: '4. Actor density',
   history: '5. Agent history',
+  reports: '6. Conversation reports',
 };
 
 export function renderBenchmarks(): void {
