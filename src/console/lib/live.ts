@@ -23,7 +23,11 @@ export const notice = signal<string>('');
 // ---- chat list -------------------------------------------------------------
 
 export interface ListFilters {
-  status: 'active' | 'resolved' | '';
+  status: 'active' | 'pending' | 'snoozed' | 'resolved' | '';
+  /** The team inbox's views: assigned to me, waiting for anyone, every chat. */
+  view: 'mine' | 'unassigned' | 'all';
+  /** A label of the catalogue, or ''. */
+  label: string;
   customer_type: CustomerType | '';
   /** A number or name, or one of SPECIAL_FILTERS. */
   search: string;
@@ -31,7 +35,7 @@ export interface ListFilters {
 }
 
 const PAGE_SIZE = 50;
-export const filters = signal<ListFilters>({ status: 'active', customer_type: '', search: '', special: '' });
+export const filters = signal<ListFilters>({ status: 'active', view: 'all', label: '', customer_type: '', search: '', special: '' });
 export const chats = signal<Chat[]>([]);
 export const chatTotal = signal(0);
 export const listLoading = signal(false);
@@ -46,6 +50,8 @@ function listQuery(page: number): Record<string, unknown> {
     status: f.special === 'Discount_Bot' ? '' : f.status,
     customer_type: f.customer_type,
     search: f.special || f.search.trim(),
+    ...(f.view !== 'all' ? { view: f.view } : {}),
+    ...(f.label ? { label: f.label } : {}),
     page,
     page_size: PAGE_SIZE,
   };
@@ -98,10 +104,18 @@ function matches(c: Chat): boolean {
   const f = filters.value;
   if (f.status && c.status !== f.status) return false;
   if (f.customer_type && c.customer_type !== f.customer_type) return false;
+  if (f.view === 'mine' && c.assignee !== session.value?.agent.username) return false;
+  if (f.view === 'unassigned' && c.assignee) return false;
+  if (f.label && !(c.labels ?? []).includes(f.label)) return false;
   if (f.special) return false; // profile filters are joined on the server: a reload shows such chats
   const q = f.search.trim().toLowerCase();
   if (q && !(c.customer ?? '').includes(q.replace(/\D/g, '') || '\u0000') && !(c.customer_name ?? '').toLowerCase().includes(q)) return false;
   return true;
+}
+
+/** A chat the agent changed (assigned, labelled, snoozed…): list and open conversation take the server's copy. */
+export function applyChat(c: Chat): void {
+  chatChanged(c);
 }
 
 /** A `room_update*` push: the chat moves to the top (newest activity), its badge counts the customer's new messages. */
@@ -130,10 +144,11 @@ function chatChanged(pushed: Chat): void {
   });
 }
 
-function statusChanged(d: { chat_id: string; customer?: string; status: 'active' | 'resolved'; status_updated_by?: string }): void {
-  if (openChatId.value === d.chat_id && openChat.value) openChat.value = { ...openChat.value, status: d.status };
+function statusChanged(d: { chat_id: string; customer?: string; status: Chat['status']; status_updated_by?: string; snoozed_until?: string | null }): void {
+  const extra = d.snoozed_until !== undefined ? { snoozed_until: d.snoozed_until } : {};
+  if (openChatId.value === d.chat_id && openChat.value) openChat.value = { ...openChat.value, status: d.status, ...extra };
   const known = chats.value.find((c) => c.chat_id === d.chat_id);
-  if (known) chatChanged({ ...known, status: d.status, status_updated_by: d.status_updated_by ?? null, unseen_count: known.unseen_count ?? 0 });
+  if (known) chatChanged({ ...known, status: d.status, ...extra, status_updated_by: d.status_updated_by ?? null, unseen_count: known.unseen_count ?? 0 });
   // A chat this list has not loaded: when it now belongs here (by status and search), page 1 is asked again.
   else if (filters.value.status && matches({ chat_id: d.chat_id, customer: d.customer ?? '', status: d.status } as Chat)) void reloadList();
 }
@@ -304,7 +319,13 @@ export function deliveryOf(m: Message): string {
 
 // ---- pushes and the connection ---------------------------------------------
 
+/** More listeners of pushes (the team inbox's: assignments, mentions, typing, availability). */
+export const pushListeners: ((p: Push) => void)[] = [];
+/** Called on every (re)connect after the list reloads. */
+export const openListeners: (() => void)[] = [];
+
 function onPush(p: Push): void {
+  for (const l of pushListeners) l(p);
   switch (p.event) {
     case 'dashboard_stats':
       stats.value = p.data as Stats;
@@ -358,6 +379,7 @@ export function connect(token: string): void {
         channelsByType.value = by;
       }, () => undefined);
       void reloadList();
+      for (const l of openListeners) l();
       if (again) void catchUp().catch((err: Error) => (conversationError.value = err.message));
     },
     authLost: (reason) => {

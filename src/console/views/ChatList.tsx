@@ -1,7 +1,11 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { chatTitle, timeOf } from '../lib/format.ts';
+import { labelCatalogue } from '../lib/desk.ts';
+import { counts, refreshCounts } from '../lib/inbox.ts';
 import { channelsByType, chats, chatTotal, CUSTOMER_TYPES, filters, listError, listLoading, loadMoreChats, openChatId, openConversation, reloadList, socket, SPECIAL_FILTERS, type ListFilters } from '../lib/live.ts';
+import { session } from '../lib/session.ts';
+import { LabelChip } from './LabelChip.tsx';
 
 /** Rows are this tall, so only the visible ones (plus a margin) are in the DOM however many are loaded. */
 const ROW_H = 68;
@@ -17,9 +21,19 @@ const FILTER_LABELS: Record<(typeof SPECIAL_FILTERS)[number], string> = {
 
 const TABS: { status: ListFilters['status']; label: string }[] = [
   { status: 'active', label: 'Active' },
+  { status: 'pending', label: 'Pending' },
+  { status: 'snoozed', label: 'Snoozed' },
   { status: 'resolved', label: 'Resolved' },
   { status: '', label: 'All' },
 ];
+
+const VIEWS: { view: ListFilters['view']; label: string }[] = [
+  { view: 'mine', label: 'Mine' },
+  { view: 'unassigned', label: 'Unassigned' },
+  { view: 'all', label: 'All' },
+];
+
+const STATUS_NOTE: Partial<Record<string, string>> = { resolved: ' · resolved', bot: ' · with the discount bot', pending: ' · pending', snoozed: ' · snoozed' };
 
 export function ChatList() {
   const scroller = useRef<HTMLDivElement>(null);
@@ -31,7 +45,10 @@ export function ChatList() {
     filters.value = { ...filters.value, ...patch };
     if (scroller.current) scroller.current.scrollTop = 0;
     scrollTop.value = 0;
-    if (socket?.state.value === 'open') void reloadList();
+    if (socket?.state.value === 'open') {
+      void reloadList();
+      refreshCounts();
+    }
   };
 
   // Search as the agent types, a moment after they stop.
@@ -81,6 +98,13 @@ export function ChatList() {
   const f = filters.value;
   return (
     <section class="chat-list" aria-label="Chats">
+      <div class="tabs views" role="tablist" aria-label="Whose chats">
+        {VIEWS.map((v) => (
+          <button key={v.view} type="button" role="tab" data-view={v.view} aria-selected={f.view === v.view} onClick={() => setFilters({ view: v.view })}>
+            {v.label} <span class="n" data-count={v.view}>{counts.value ? counts.value[v.view] : '…'}</span>
+          </button>
+        ))}
+      </div>
       <div class="tabs" role="tablist" aria-label="Chat status">
         {TABS.map((t) => (
           <button key={t.label} type="button" role="tab" aria-selected={f.status === t.status} onClick={() => setFilters({ status: t.status })}>{t.label}</button>
@@ -96,6 +120,13 @@ export function ChatList() {
           <select value={f.customer_type} onChange={(e) => setFilters({ customer_type: e.currentTarget.value as ListFilters['customer_type'] })}>
             <option value="">All customer types</option>
             {CUSTOMER_TYPES.map((t) => <option key={t} value={t}>{t}{channelsByType.value[t] ? ` — ${channelsByType.value[t]!.join(', ')}` : ''}</option>)}
+          </select>
+        </label>
+        <label>
+          <span class="visually-hidden">Label</span>
+          <select value={f.label} onChange={(e) => setFilters({ label: e.currentTarget.value })}>
+            <option value="">All labels</option>
+            {labelCatalogue.value.map((l) => <option key={l.name} value={l.name}>{l.name}</option>)}
           </select>
         </label>
         <label>
@@ -120,7 +151,11 @@ export function ChatList() {
                   <span class="name">{chatTitle(c)}</span>
                   <span class="time">{timeOf(c.last_message_time)}</span>
                   <span class="last">{c.last_message ?? ''}</span>
-                  <span class="meta">{c.customer_type}{c.status === 'resolved' ? ' · resolved' : c.status === 'bot' ? ' · with the discount bot' : ''}</span>
+                  <span class="meta">
+                    {c.customer_type}{STATUS_NOTE[c.status] ?? ''}
+                    <span class="assignee" data-assignee={c.assignee ?? ''}>{c.assignee ? ` · ${c.assignee === session.value?.agent.username ? 'you' : c.assignee}` : ' · unassigned'}</span>
+                    {(c.labels ?? []).slice(0, 3).map((l) => <LabelChip key={l} name={l} small />)}
+                  </span>
                   {unseen > 0 && <span class="badge" data-unseen={unseen}>{unseen}<span class="visually-hidden"> unread</span></span>}
                 </button>
               </li>

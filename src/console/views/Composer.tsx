@@ -1,6 +1,10 @@
 import { useSignal } from '@preact/signals';
 import { ApiError, getJson, newId, sendJson } from '../lib/api.ts';
+import { cannedMatches, expandCanned, shortcodeQuery, type CannedResponse } from '../lib/desk.ts';
+import { agentTyping, sendNote } from '../lib/inbox.ts';
 import { socket, windowClosed, windowRefused } from '../lib/live.ts';
+import { session } from '../lib/session.ts';
+import { composeMode } from '../lib/shortcuts.ts';
 import { WsError } from '../lib/socket.ts';
 import type { Chat } from '../lib/types.ts';
 
@@ -105,10 +109,23 @@ export function Composer({ chat }: { chat: Chat }) {
     const message = text.value.trim();
     if (!message) return;
     text.value = '';
-    void run(async () => void (await socket!.request('send_message', { chat_id: chat.chat_id, message })), () => undefined, () => {
+    const note = composeMode.value === 'note';
+    void run(async () => void (note ? await sendNote(chat.chat_id, message) : await socket!.request('send_message', { chat_id: chat.chat_id, message })), () => undefined, () => {
       if (text.value === '') text.value = message;
     });
   };
+
+  // Canned responses: `/word` at the end of the box lists matches; choosing one replaces the `/word` with its text, variables filled in.
+  const picked = useSignal(0);
+  const query = kind.value === 'text' || composeMode.value === 'note' ? shortcodeQuery(text.value) : null;
+  const suggestions = query === null ? [] : cannedMatches(query);
+  const insert = (c: CannedResponse) => {
+    const filled = expandCanned(c.text, { customer_name: chat.customer_name ?? '', customer_number: chat.customer, agent_name: session.value?.agent.name ?? '' });
+    text.value = text.value.replace(/\/[a-z0-9_-]*$/, filled);
+    picked.value = 0;
+    document.getElementById('compose-text')?.focus();
+  };
+
 
   const lines = () => options.value.split('\n').map((l) => l.trim()).filter(Boolean);
   const sendOther = (e: Event) => {
@@ -137,37 +154,71 @@ export function Composer({ chat }: { chat: Chat }) {
       () => (state.value = 'Asked whether the issue is resolved.'),
     );
 
-  if (windowClosed.value) {
+  const note = composeMode.value === 'note';
+  if (windowClosed.value && !note) {
     return (
       <div class="composer closed">
         <p class="banner warn" role="status" data-window="closed">
           The customer has not written in the last 24 hours, so WhatsApp only lets you send an approved template. Pick one below; a free reply becomes possible again when they answer.
         </p>
         <TemplatePicker chat={chat} />
+        <button type="button" onClick={() => (composeMode.value = 'note')}>Write a private note instead</button>
       </div>
     );
   }
 
-  const k = kind.value;
+  const k = note ? 'text' : kind.value;
   return (
-    <form class="composer" onSubmit={sendOther} aria-label="Compose a message">
+    <form class={`composer${note ? ' note-mode' : ''}`} onSubmit={sendOther} aria-label={note ? 'Write a private note' : 'Compose a message'}>
       <div class="composer-row">
-        <label for="compose-kind" class="visually-hidden">Message type</label>
-        <select id="compose-kind" value={k} onChange={(e) => (kind.value = e.currentTarget.value as Kind)}>
-          {KINDS.map((o) => <option key={o.kind} value={o.kind}>{o.label}</option>)}
-        </select>
-        <button type="button" onClick={askResolved} disabled={sending.value}>Ask “issue resolved?”</button>
+        <div class="mode" role="radiogroup" aria-label="Reply or private note (Alt+N)">
+          <button type="button" role="radio" aria-checked={!note} data-mode="reply" onClick={() => (composeMode.value = 'reply')}>Reply</button>
+          <button type="button" role="radio" aria-checked={note} data-mode="note" onClick={() => (composeMode.value = 'note')}>Private note</button>
+        </div>
+        {!note && (
+          <>
+            <label for="compose-kind" class="visually-hidden">Message type</label>
+            <select id="compose-kind" value={k} onChange={(e) => (kind.value = e.currentTarget.value as Kind)}>
+              {KINDS.map((o) => <option key={o.kind} value={o.kind}>{o.label}</option>)}
+            </select>
+            <button type="button" onClick={askResolved} disabled={sending.value}>Ask “issue resolved?”</button>
+          </>
+        )}
       </div>
       {(k === 'text' || k === 'buttons' || k === 'list' || k === 'cta_url') && (
         <>
-          <label for="compose-text" class="visually-hidden">{k === 'text' ? 'Reply' : 'Message text'}</label>
+          <label for="compose-text" class="visually-hidden">{note ? 'Private note' : k === 'text' ? 'Reply' : 'Message text'}</label>
+          {suggestions.length > 0 && (
+            <ul class="suggestions" role="listbox" id="canned-list" aria-label="Canned responses">
+              {suggestions.map((c, i) => (
+                <li key={c.shortcode} role="option" aria-selected={i === picked.value} data-shortcode={c.shortcode} onMouseDown={(e) => { e.preventDefault(); insert(c); }}>
+                  <strong>/{c.shortcode}</strong> {c.title} <span class="state">{c.text.slice(0, 60)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
           <textarea
             id="compose-text"
-            rows={k === 'text' ? 2 : 2}
-            placeholder={k === 'text' ? 'Write a reply — Enter sends, Shift+Enter adds a line' : 'Message text'}
+            rows={2}
+            placeholder={note ? 'Private note: only agents see it; @username notifies them' : k === 'text' ? 'Write a reply — / for canned responses; Enter sends, Shift+Enter adds a line' : 'Message text'}
             value={text.value}
-            onInput={(e) => (text.value = e.currentTarget.value)}
+            aria-controls={suggestions.length ? 'canned-list' : undefined}
+            onInput={(e) => {
+              text.value = e.currentTarget.value;
+              picked.value = 0;
+              if (!note && text.value.trim()) agentTyping(chat.chat_id);
+            }}
             onKeyDown={(e) => {
+              if (suggestions.length > 0 && (e.key === 'ArrowDown' || e.key === 'ArrowUp') && !e.altKey) {
+                e.preventDefault();
+                picked.value = (picked.value + (e.key === 'ArrowDown' ? 1 : suggestions.length - 1)) % suggestions.length;
+                return;
+              }
+              if (suggestions.length > 0 && (e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) {
+                e.preventDefault();
+                insert(suggestions[Math.min(picked.value, suggestions.length - 1)]!);
+                return;
+              }
               if (k === 'text' && e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
                 e.preventDefault();
                 sendText();
@@ -205,7 +256,7 @@ export function Composer({ chat }: { chat: Chat }) {
       {k === 'contact_card' && <p class="hint">Sends the OneWay.Cab support contact card (care@oneway.cab).</p>}
       <div class="composer-row">
         <p role="status" class="state">{state.value}</p>
-        <button type="submit" class="primary" disabled={sending.value}>Send</button>
+        <button type="submit" class="primary" disabled={sending.value}>{note ? 'Add note' : 'Send'}</button>
       </div>
     </form>
   );

@@ -1,9 +1,82 @@
 import { useSignal } from '@preact/signals';
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import { chatTitle } from '../lib/format.ts';
+import { labelCatalogue } from '../lib/desk.ts';
+import { chatTitle, timeOf } from '../lib/format.ts';
+import { addLabel, agents, assignChat, removeLabel, setChatStatus, typing } from '../lib/inbox.ts';
 import { closeConversation, conversationError, historyLoading, loadOlder, messages, olderLeft, openChat, socket, viewers } from '../lib/live.ts';
+import { session } from '../lib/session.ts';
+import { snoozeOpen } from '../lib/shortcuts.ts';
+import type { Chat } from '../lib/types.ts';
 import { Composer } from './Composer.tsx';
+import { LabelChip } from './LabelChip.tsx';
 import { MessageView } from './MessageView.tsx';
+import { SnoozeDialog } from './SnoozeDialog.tsx';
+
+const STATUS_TEXT: Record<string, string> = { active: 'Active', pending: 'Pending (waiting for the customer)', snoozed: 'Snoozed', resolved: 'Resolved', bot: 'With the discount bot' };
+const RATING = { 3: 'Good', 2: 'Okay', 1: 'Poor' } as const;
+
+/** Resolve or reopen the open chat (the Resolve button and Alt+R). */
+export async function toggleResolved(chat: Chat): Promise<Chat> {
+  const status = chat.status === 'resolved' ? 'active' : 'resolved';
+  const r = await socket!.request<{ chat: Chat }>('update_chat_status', { customer_number: chat.customer, status });
+  openChat.value = { ...openChat.value, ...r.chat };
+  return r.chat;
+}
+
+function Csat({ chat }: { chat: Chat }) {
+  const c = chat.csat;
+  if (!c) return null;
+  const text = c.status === 'rated' && c.score ? `Rated ${RATING[c.score]} (${c.score}/3)` : c.status === 'asked' ? 'Rating asked, awaiting the answer' : 'Rating not answered';
+  return <span class={`csat ${c.status}`} data-csat={c.status} data-score={c.score ?? ''}> · CSAT: {text}</span>;
+}
+
+function Assignee({ chat }: { chat: Chat }) {
+  const error = useSignal('');
+  const me = session.value?.agent.username;
+  const names = new Set(agents.value.map((a) => a.username));
+  if (chat.assignee) names.add(chat.assignee);
+  if (me) names.add(me);
+  const status = new Map(agents.value.map((a) => [a.username, a.status]));
+  return (
+    <label class="assign">
+      <span>Assignee</span>
+      <select
+        data-assign
+        value={chat.assignee ?? ''}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          void assignChat(chat.chat_id, v || null).then(() => (error.value = ''), (err: Error) => (error.value = err.message));
+        }}
+      >
+        <option value="">Unassigned</option>
+        {[...names].sort().map((n) => <option key={n} value={n}>{n === me ? `${n} (you)` : n}{status.get(n) ? ` — ${status.get(n)}` : ''}</option>)}
+      </select>
+      {error.value && <span class="error" role="alert">{error.value}</span>}
+    </label>
+  );
+}
+
+function Labels({ chat }: { chat: Chat }) {
+  const have = chat.labels ?? [];
+  const free = labelCatalogue.value.filter((l) => !have.includes(l.name));
+  const error = useSignal('');
+  const run = (p: Promise<unknown>) => void p.then(() => (error.value = ''), (err: Error) => (error.value = err.message));
+  return (
+    <div class="labels" role="group" aria-label="Labels">
+      {have.map((l) => <LabelChip key={l} name={l} onRemove={() => run(removeLabel(chat.chat_id, l))} />)}
+      {free.length > 0 && (
+        <label>
+          <span class="visually-hidden">Add a label</span>
+          <select data-add-label value="" onChange={(e) => { const v = e.currentTarget.value; if (v) run(addLabel(chat.chat_id, v)); }}>
+            <option value="">+ Label</option>
+            {free.map((l) => <option key={l.name} value={l.name}>{l.name}</option>)}
+          </select>
+        </label>
+      )}
+      {error.value && <span class="error" role="alert">{error.value}</span>}
+    </div>
+  );
+}
 
 export function Conversation() {
   const chat = openChat.value;
@@ -31,13 +104,11 @@ export function Conversation() {
     if (el.scrollTop < 120 && olderLeft.value && !historyLoading.value) void loadOlder();
   };
 
-  const setStatus = async (status: 'active' | 'resolved') => {
-    if (!chat) return;
+  const act = async (what: () => Promise<unknown>) => {
     busy.value = true;
     statusError.value = '';
     try {
-      const r = await socket!.request<{ chat: typeof chat }>('update_chat_status', { customer_number: chat.customer, status });
-      openChat.value = { ...openChat.value, ...r.chat };
+      await what();
     } catch (err) {
       statusError.value = (err as Error).message;
     } finally {
@@ -46,6 +117,7 @@ export function Conversation() {
   };
 
   const byWa = new Map(messages.value.filter((m) => m.wa_message_id).map((m) => [m.wa_message_id!, m]));
+  const typers = typing.value.map((t) => t.agent);
   return (
     <section class="conversation" aria-labelledby="conv-title">
       <header class="conv-head">
@@ -53,14 +125,23 @@ export function Conversation() {
         <div>
           <h2 id="conv-title">{chat ? chatTitle(chat) : 'Loading…'}</h2>
           <p class="meta">
-            {chat?.customer_type} · <span data-conv-status={chat?.status}>{chat?.status === 'resolved' ? 'Resolved' : 'Active'}</span>
+            {chat?.customer_type} · <span data-conv-status={chat?.status}>{STATUS_TEXT[chat?.status ?? 'active'] ?? chat?.status}</span>
+            {chat?.status === 'snoozed' && <span data-snoozed-until={chat.snoozed_until ?? ''}>{chat.snoozed_until ? ` until ${timeOf(chat.snoozed_until)}` : ' until the customer writes'}</span>}
+            {chat?.team && <span> · Team {chat.team}</span>}
+            {chat && <Csat chat={chat} />}
             {viewers.value.length > 0 && <span class="viewers" data-viewers={viewers.value.join(',')}> · Also viewing: {viewers.value.join(', ')}</span>}
           </p>
         </div>
+        {chat && <Assignee chat={chat} />}
+        {chat && chat.status !== 'resolved' && chat.status !== 'pending' && (
+          <button type="button" disabled={busy.value} onClick={() => void act(() => setChatStatus(chat.chat_id, 'pending'))}>Mark pending</button>
+        )}
+        {chat && chat.status !== 'resolved' && <button type="button" disabled={busy.value} aria-keyshortcuts="Alt+S" onClick={() => (snoozeOpen.value = true)}>Snooze…</button>}
         {chat && (chat.status === 'resolved'
-          ? <button type="button" disabled={busy.value} onClick={() => void setStatus('active')}>Reopen</button>
-          : <button type="button" class="primary" disabled={busy.value} onClick={() => void setStatus('resolved')}>Resolve</button>)}
+          ? <button type="button" disabled={busy.value} aria-keyshortcuts="Alt+R" onClick={() => void act(() => toggleResolved(chat))}>Reopen</button>
+          : <button type="button" class="primary" disabled={busy.value} aria-keyshortcuts="Alt+R" onClick={() => void act(() => toggleResolved(chat))}>Resolve</button>)}
       </header>
+      {chat && <Labels chat={chat} />}
       {statusError.value && <p class="error" role="alert">{statusError.value}</p>}
       {conversationError.value && <p class="error" role="alert">{conversationError.value}</p>}
       <div class="messages" ref={list} onScroll={onScroll} tabIndex={0} aria-label="Messages, newest at the bottom">
@@ -71,7 +152,9 @@ export function Conversation() {
           {messages.value.map((m) => <MessageView key={m._id} m={m} byWaId={(id) => byWa.get(id)} />)}
         </ol>
       </div>
+      <p class="typing" aria-live="polite" data-typing={typers.join(',')}>{typers.length ? `${typers.join(', ')} ${typers.length === 1 ? 'is' : 'are'} typing…` : ''}</p>
       {chat && <Composer chat={chat} />}
+      {chat && snoozeOpen.value && <SnoozeDialog chat={chat} onDone={(err) => { snoozeOpen.value = false; statusError.value = err ?? ''; }} />}
     </section>
   );
 }

@@ -102,12 +102,14 @@ function Body({ m, byWaId }: { m: Message; byWaId: (id: string) => Message | und
 
 export function MessageView({ m, byWaId }: { m: Message; byWaId: (id: string) => Message | undefined }) {
   const mine = m.type !== 'Customer';
-  const status = mine ? deliveryOf(m) : '';
+  const note = m.private === true || m.message_type === 'note';
+  const status = mine && !note ? deliveryOf(m) : '';
   const tick = TICKS[status];
   return (
-    <li class={`msg ${mine ? 'out' : 'in'}`} data-id={m._id} data-type={m.message_type}>
+    <li class={`msg ${mine ? 'out' : 'in'}${note ? ' note' : ''}`} data-id={m._id} data-type={m.message_type}>
       <div class="bubble">
-        {mine && <span class="by">{m.type === 'Agent' ? m.sender : m.type}</span>}
+        {note && <span class="by">Private note by {m.sender} <span class="visually-hidden">(agents only, not sent to the customer)</span></span>}
+        {mine && !note && <span class="by">{m.sender === 'csat' ? 'Rating question' : m.type === 'Agent' ? m.sender : m.type}</span>}
         <Body m={m} byWaId={byWaId} />
         <span class="foot">
           <time dateTime={m.datetime ?? undefined}>{timeOf(m.datetime)}</time>
