@@ -32,7 +32,7 @@ import { LocalOwnership } from './actors/cluster/ownership.local.ts';
 import { RedisOwnership } from './actors/cluster/ownership.redis.ts';
 import { RedisFanout } from './actors/cluster/fanout.redis.ts';
 import { ChatQueries } from './actors/chat/chat.queries.ts';
-import { CHAT_INDEXES } from './actors/chat/chat-store.ts';
+import { CHAT_INDEXES, OBSOLETE_CHAT_INDEXES } from './actors/chat/chat-store.ts';
 import { PRESENCE_INDEXES, PresenceStore } from './actors/chat/presence-store.ts';
 import { USER_INDEXES, UsersStore } from './actors/chat/users-store.ts';
 import { DashboardCounters } from './actors/chat/dashboard-counters.ts';
@@ -104,6 +104,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   let media: Awaited<ReturnType<typeof openMediaStorage>>;
   try {
     kv = await openKv(config, log);
+    await store.dropIndexes(OBSOLETE_CHAT_INDEXES);
     await store.ensureIndexes(INDEXES);
     inboxStore = await openInboxStore(config, store, log);
     media = await openMediaStorage(config, store);
@@ -130,7 +131,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
     config, store, mediaStorage: media.storage, kv, rooms: hub, log,
     // Media jobs are downloaded by the pod that owns the chat's shard; a claim of a pod gone from the pod list is free.
     media: {
-      shardOf: (customer) => shardOf('chat', customer, cluster.ownership.shards),
+      shardOf: (chatKey) => shardOf('chat', chatKey, cluster.ownership.shards),
       ownedShards: () => [...cluster.ownership.owned().keys()],
       livePods: () => cluster.ownership.livePods(),
     },

@@ -71,7 +71,7 @@ export interface ChatInput {
 }
 
 export type ChatEvent =
-  /** `automated`: written to a number no agent answers (the discount bot's): it neither lists the chat for agents nor changes its type, channel or 24-hour window. */
+  /** `automated`: written to a number no agent answers (the discount bot's): it neither lists the chat for agents nor changes its channel or 24-hour window (the type is the key's: one chat per number per type). */
   | { type: 'CUSTOMER_MESSAGE'; id: string; at: number; channel: string; customerType: CustomerType; name?: string; automated?: boolean; body: MessageBody }
   | { type: 'AGENT_MESSAGE'; id: string; at: number; agent: string; body: MessageBody }
   /** An automated reply already sent by another flow (the discount bot): recorded, not sent again. */
@@ -144,7 +144,6 @@ export const chatMachine = setup({
       return {
         lastSeq: context.lastSeq + 1,
         channel: event.channel,
-        customerType: event.customerType,
         customerName: event.name ?? context.customerName,
         lastMessage: event.body.text,
         lastMessageAt: event.at,
@@ -187,8 +186,8 @@ export const chatMachine = setup({
     }),
     markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, readUpTo(context, event), context.botMessages ?? 0) } : {})),
     emitOpened: emit(({ event }) => ({ type: 'chat.opened' as const, at: event.at })),
-    /** An agent opening a chat the bot had: the type and channel the agent chose. */
-    adoptOpening: assign(({ context, event }) => (event.type === 'OPEN' ? { customerType: event.customerType, channel: event.channel } : { channel: context.channel })),
+    /** An agent opening a chat the bot had: the channel the agent chose (the type is the chat's for life: one chat per number per type). */
+    adoptOpening: assign(({ context, event }) => ({ channel: event.type === 'OPEN' ? event.channel : context.channel })),
     emitHandedOver: emit(({ event }) => ({ type: 'chat.handedOver' as const, by: event.type === 'HANDOVER' ? event.by : '', at: event.at })),
     auditStatus: assign(({ context, event }) => {
       const by = event.type === 'SET_STATUS' || event.type === 'HANDOVER' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;

@@ -4,7 +4,9 @@ import { normalizeNumber } from '../domain/phone.ts';
 import { AppError } from '../infra/errors.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { z } from 'zod';
-import { okBody, type RouteDoc } from './api-schemas.ts';
+import { customerType, okBody, type RouteDoc } from './api-schemas.ts';
+import { validate } from './validate.ts';
+import { chatKey } from '../domain/chat-key.ts';
 import type { HttpRouter } from './http.ts';
 
 /** For product people: the machine definitions, and what one actor is doing right now. */
@@ -21,8 +23,11 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
     await authenticate(req, deps.auth);
     const [type = '', rawId = ''] = req.params;
     if (!MACHINES.has(type)) throw new AppError('NOT_FOUND', `No actor type ${type}`);
-    const key = normalizeNumber(rawId);
-    if (!key) throw new AppError('VALIDATION_FAILED', 'id: expected the customer phone number');
+    const number = normalizeNumber(rawId);
+    if (!number) throw new AppError('VALIDATION_FAILED', 'id: expected the customer phone number');
+    // A number has one chat per stakeholder type: the query says which (Customer unless told).
+    const { customer_type: customerType } = validate(actorQuery, Object.fromEntries(req.query));
+    const key = type === 'chat' ? chatKey(number, customerType) : number;
     const record = await deps.host.inspect(type, key);
     if (!record) throw new AppError('NOT_FOUND', `No ${type} actor for ${key}`);
     return {
@@ -30,7 +35,7 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
         status: 1,
         data: {
           type,
-          id: key,
+          id: number,
           state: record.state.value,
           context: record.state.context,
           version: record.version,
@@ -44,6 +49,7 @@ export function registerMachineRoutes(router: HttpRouter, deps: { host: ActorHos
 }
 
 const at = z.iso.datetime({ offset: true });
+const actorQuery = z.object({ customer_type: customerType.default('Customer').describe('chat actors only: which of the number\'s chats (one per stakeholder type)') });
 
 export const machineRouteDocs: RouteDoc[] = [
   {
@@ -59,6 +65,7 @@ export const machineRouteDocs: RouteDoc[] = [
   {
     method: 'get', path: '/api/actors/{type}/{id}', tags: ['machines'], summary: 'One actor\'s live state, context and recent transitions', auth: 'agent',
     params: { type: { schema: z.string(), description: 'a machine name' }, id: { schema: z.string(), description: 'the customer number (10 digits, or 91 and 10 digits)' } },
+    query: actorQuery,
     responses: {
       200: {
         description: 'The actor record',

@@ -25,7 +25,7 @@ const blankAsUndefined = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v =
 /** Each client event's `data`, as validated below. */
 export const schemas = {
   config: z.looseObject({ sender: z.string().optional() }),
-  search_chat: z.looseObject({ sender: z.string().optional(), customer: phone }),
+  search_chat: z.looseObject({ sender: z.string().optional(), customer: phone, customer_type: blankAsUndefined(customerType.describe("which of the number's chats (one per stakeholder type); without it, the one with the latest activity")) }),
   fetch_all_chats: z.looseObject({
     status: blankAsUndefined(z.enum(['active', 'resolved'])),
     customer_type: blankAsUndefined(customerType),
@@ -39,7 +39,12 @@ export const schemas = {
   send_message: z.looseObject({ chat_id: chatId, sender: z.string().optional(), type: z.string().optional(), message: z.string().trim().min(1).max(4096), customer_type: customerType.optional() }),
   leave_chat: z.looseObject({ chat_id: chatId }),
   fetch_missed: z.looseObject({ chat_id: chatId, after_seq: z.coerce.number().int().min(0) }),
-  update_chat_status: z.looseObject({ customer_number: phone, update_by_number: z.string().optional(), status: z.enum(['active', 'resolved']) }),
+  update_chat_status: z.looseObject({
+    customer_number: phone,
+    update_by_number: z.string().optional(),
+    status: z.enum(['active', 'resolved']),
+    customer_type: blankAsUndefined(customerType.describe("which of the number's chats (one per stakeholder type); without it, the one with the latest activity")),
+  }),
   retry_media: z.looseObject({ message_id: z.string().min(1).max(100) }),
 };
 
@@ -114,14 +119,14 @@ export function agentEventHandler(deps: AgentEventDeps) {
 
   // `/ws/{chat_id}`: the chat must exist (NOT_FOUND closes the connection), and its presence is recorded as join_chat's is.
   deps.hub.onChatConnection = async (conn, chat) => {
-    await deps.chats.customerOf(chat);
+    await deps.chats.keyOf(chat);
     if (conn.closed) return;
     await presence.joined(chat, { id: conn.id, user: conn.identity.sub, pod: deps.pod });
     if (conn.closed) await presence.left(chat, conn.id); // it closed while the record was written
   };
 
   const join = async (conn: Connection, chat: string) => {
-    await deps.chats.customerOf(chat); // NOT_FOUND for an unknown chat
+    await deps.chats.keyOf(chat); // NOT_FOUND for an unknown chat
     deps.hub.joinRoom(conn, chat);
     await presence.joined(chat, { id: conn.id, user: conn.identity.sub, pod: deps.pod });
     return { chat_id: chat, joined: true };
@@ -149,7 +154,7 @@ export function agentEventHandler(deps: AgentEventDeps) {
           special_filters: [...SPECIAL_FILTERS.keys(), DISCOUNT_BOT_FILTER],
         };
       case 'search_chat':
-        return { chat: await deps.queries.byCustomer(data.customer as string) };
+        return { chat: await deps.queries.byCustomer(data.customer as string, data.customer_type as CustomerType | undefined) };
       case 'fetch_all_chats':
         return deps.queries.listChats(agent, data as never);
       case 'fetch_chats_by_user': {
@@ -176,13 +181,13 @@ export function agentEventHandler(deps: AgentEventDeps) {
         return { message };
       }
       case 'fetch_missed':
-        await deps.chats.customerOf(data.chat_id as string);
+        await deps.chats.keyOf(data.chat_id as string);
         return deps.queries.since(data.chat_id as string, data.after_seq as number);
       case 'leave_chat':
         deps.hub.leaveRoom(conn, data.chat_id as string);
         return { chat_id: data.chat_id, left: true };
       case 'update_chat_status':
-        return { chat: await deps.chats.setStatus(agent, data.customer_number as string, data.status as 'active' | 'resolved') };
+        return { chat: await deps.chats.setStatus(agent, data.customer_number as string, data.status as 'active' | 'resolved', data.customer_type as CustomerType | undefined) };
       case 'retry_media': {
         const progress = await deps.media?.retry(data.message_id as string);
         if (!progress) throw new AppError('NOT_FOUND', `No media download for message ${String(data.message_id)}`);

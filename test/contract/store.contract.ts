@@ -101,6 +101,22 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.equal(await c.countDocuments(), 2);
     });
 
+    it('drops an index an earlier version made (its rule stops), and dropping one that is not there is no error', async () => {
+      const name = `u${++n}`;
+      await store.dropIndexes([{ collection: name, name: 'customer_unique' }]); // no collection yet
+      await store.ensureIndexes([
+        { collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true },
+        { collection: name, name: 'customer_type_unique', keys: { customer: 1, customer_type: 1 }, unique: true },
+      ]);
+      const c = store.collection(name);
+      await c.insertOne({ _id: 'a', customer: '1', customer_type: 'Partner' });
+      await assert.rejects(c.insertOne({ _id: 'b', customer: '1', customer_type: 'Customer' }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+      await store.dropIndexes([{ collection: name, name: 'customer_unique' }, { collection: name, name: 'never_made' }]);
+      await c.insertOne({ _id: 'b', customer: '1', customer_type: 'Customer' });
+      await assert.rejects(c.insertOne({ _id: 'c', customer: '1', customer_type: 'Customer' }), (e: unknown) => e instanceof StoreError && e.kind === 'duplicate_key');
+      assert.equal(await c.countDocuments({ customer: '1' }), 2);
+    });
+
     it('tells each of many concurrent inserts its own outcome: duplicates fail alone, the rest are stored', async () => {
       const name = `u${++n}`;
       await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);

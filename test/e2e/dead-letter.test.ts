@@ -83,6 +83,6 @@ describe('an effect that always fails', () => {
     assert.match(metrics, /^actor_effects_dead_lettered_total\{[^}]*kind="discount"[^}]*\} 0$/m);
 
     const logged = app.logs.filter((l) => l.msg === 'effect dead-lettered after its last attempt');
-    assert.deepEqual(logged.map((l) => [l.level, l.actor, l.effect]), [['error', `chat/${customer}`, 'message.appended']]);
+    assert.deepEqual(logged.map((l) => [l.level, l.actor, l.effect]), [['error', `chat/Customer:${customer}`, 'message.appended']]);
   });
 });

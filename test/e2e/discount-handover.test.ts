@@ -109,18 +109,24 @@ describe('discount bot conversations and the agents', () => {
     assert.equal((await chatOf('9822000002'))?.status, 'active');
   });
 
-  it('never turns a partner who writes to the bot into a Customer, and replies still go from the partner number', async () => {
+  it('keeps one chat per number per stakeholder type: a partner who writes to the bot stays a Partner in the partner chat, and the bot talks in a separate Customer chat', async () => {
     await say(PARTNER, '919822000009', 'my trip payment is pending', 0);
+    const partnerBefore = await app.store.collection('chats').findOne({ customer: '9822000009', customer_type: 'Partner' });
     const before = await stats();
     await say(DISCOUNT, '919822000009', 'Need Discount Code - Pune to Mumbai Airport @ 2199', 2);
-    const chat = await chatOf('9822000009');
-    assert.equal(chat?.customer_type, 'Partner');
-    assert.equal(chat?.channel, PARTNER);
-    assert.equal(chat?.status, 'active');
-    assert.deepEqual(await stats(), before);
-    assert.equal((await app.store.collection('chats').find({ customer: '9822000009' })).length, 1, 'one chat per number');
+    const chats = await app.store.collection('chats').find({ customer: '9822000009' });
+    assert.deepEqual(chats.map((c) => c.customer_type).sort(), ['Customer', 'Partner'], 'one chat per number per type');
+    const partner = chats.find((c) => c.customer_type === 'Partner')!;
+    assert.equal(partner._id, partnerBefore?._id);
+    assert.equal(partner.channel, PARTNER);
+    assert.equal(partner.status, 'active');
+    assert.equal(partner.last_seq, partnerBefore?.last_seq, 'the bot conversation is not in the partner chat');
+    const bot = chats.find((c) => c.customer_type === 'Customer')!;
+    assert.equal(bot.status, 'bot');
+    assert.equal(bot.channel, DISCOUNT);
+    assert.deepEqual(await stats(), before, 'the bot chat counts for nobody');
     const sentBefore = pinbot.requests.length;
-    await dash.request('send_message', { chat_id: String(chat?._id), message: 'Payment released.' });
+    await dash.request('send_message', { chat_id: String(partner._id), message: 'Payment released.' });
     const sent = await pinbot.waitForRequests(sentBefore + 1, 8000);
     assert.equal(sent.at(-1)?.headers.wanumber, '919099039188');
   });

@@ -35,13 +35,15 @@ describe('dashboard counters', () => {
       for (let round = 0; events < 1000; round++) {
         const batch: Promise<unknown>[] = [];
         for (let i = 0; i < 50 && events < 1000; i++, events++) {
-          const c = customers[(round * 50 + i * 7) % customers.length]!;
+          const k = (round * 50 + i * 7) % customers.length;
+          const c = customers[k]!;
           if (i % 5 === 4 && round > 0) {
             const agent = agents[i % 2]!;
             batch.push(agent.request('update_chat_status', { customer_number: c, status: i % 10 === 4 ? 'resolved' : 'active' }));
           } else {
             written.add(c);
-            batch.push(postWebhook(app.url, channels[i % channels.length]!, textWebhook(`91${c}`, `r${round} e${i}`)));
+            // Each customer keeps writing to its own number: one chat per number per stakeholder type.
+            batch.push(postWebhook(app.url, channels[k % channels.length]!, textWebhook(`91${c}`, `r${round} e${i}`)));
           }
         }
         await Promise.all(batch);

@@ -17,7 +17,7 @@ describe('live inspection', () => {
       await postWebhook(app.url, '8000247247', textWebhook('919812300001', 'inspect me'));
       await eventually(async () => received.some((e) => e.type === '@xstate.snapshot'), 5000, 'a snapshot reached the inspector');
       const actor = received.find((e) => e.type === '@xstate.actor');
-      assert.equal(actor?.sessionId, 'chat:9812300001');
+      assert.equal(actor?.sessionId, 'chat:Customer:9812300001');
       assert.match(actor?.definition ?? '', /"id":"chat"/);
       assert.ok(received.some((e) => e.type === '@xstate.event' && e.event?.type === 'CUSTOMER_MESSAGE'));
       assert.deepEqual(received.find((e) => e.type === '@xstate.snapshot')?.snapshot?.value, 'active');

@@ -159,22 +159,27 @@ describe('chat machine: conversations with the discount bot', () => {
     const bot = run([toBot('m1', 2000)]);
     assert.equal(run([agent('a1', 2001)], bot.snap).snap.value, 'active');
     assert.deepEqual(run([agent('a1', 2001)], bot.snap).effects.map((e) => e.type), ['chat.opened', 'message.appended', 'reply.requested']);
-    const human = run([partner('p1', 2001)], bot.snap);
+    const human = run([customer('c1', 2001)], bot.snap);
     assert.equal(human.snap.value, 'active');
-    assert.equal(human.ctx.customerType, 'Partner');
+    assert.equal(human.ctx.channel, '8000247247', 'agents reply from the human number the customer wrote to');
   });
 
-  it('never turns a partner into a Customer, nor reopens or moves their chat, when they write to the bot', () => {
-    const active = run([partner('p1', 2000), toBot('m1', 3000), botReply('b1', 3001)]);
+  it('keeps its stakeholder type for life: neither a message nor an agent opening it as another type changes it', () => {
+    const partnerChat = initialTransition(chatMachine, { ...input, customerType: 'Partner', channel: '9099039188' })[0];
+    const opened = run([partner('p1', 2000), { type: 'OPEN', id: 'o1', at: 2001, by: 'agent-1', channel: '8000247247', customerType: 'Customer' }], partnerChat);
+    assert.equal(opened.ctx.customerType, 'Partner');
+    assert.equal(run([customer('c1', 2002)], opened.snap).ctx.customerType, 'Partner');
+  });
+
+  it('neither reopens nor moves an agents\' chat, nor opens its 24-hour window, when the customer writes to the bot', () => {
+    const active = run([customer('c1', 2000), toBot('m1', 3000), botReply('b1', 3001)]);
     assert.equal(active.snap.value, 'active');
-    assert.equal(active.ctx.customerType, 'Partner');
-    assert.equal(active.ctx.channel, '9099039188', 'agent replies still go from the partner number');
-    assert.equal(active.ctx.lastCustomerMessageAt, 2000, 'the partner number\'s 24-hour window is its own');
+    assert.equal(active.ctx.channel, '8000247247', 'agent replies still go from the number agents use');
+    assert.equal(active.ctx.lastCustomerMessageAt, 2000, 'the human number\'s 24-hour window is its own');
     const appended = active.effects.filter((e) => e.type === 'message.appended').map((e) => (e.message as { channel: string }).channel);
-    assert.deepEqual(appended, ['9099039188', '9638120888', '9638120888'], 'each message keeps the number it went through');
+    assert.deepEqual(appended, ['8000247247', '9638120888', '9638120888'], 'each message keeps the number it went through');
     const resolved = run([status('resolved', 4000), toBot('m2', 5000)], active.snap);
     assert.equal(resolved.snap.value, 'resolved', 'a word to the bot does not reopen it');
-    assert.equal(resolved.ctx.customerType, 'Partner');
   });
 
   it('remembers how many bot replies each read cursor had seen, so they never count as unseen', () => {

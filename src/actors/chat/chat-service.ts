@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, CustomerType } from '../../domain/channels.ts';
+import { chatKey } from '../../domain/chat-key.ts';
 import type { WebhookEvent } from '../../domain/webhook.ts';
 import { AppError } from '../../infra/errors.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
@@ -14,7 +15,7 @@ import { inboundItems } from '../inbound/inbound-events.ts';
 /** Typed construction of a chat event (excess fields are caught here, not lost). */
 const chatEvent = (e: ChatEvent): ActorEvent => e;
 
-/** Most chat-id → customer lookups kept in memory (the mapping never changes). */
+/** Most chat-id → actor key lookups kept in memory (the mapping never changes). */
 const CHAT_ID_CACHE = 10_000;
 
 /**
@@ -55,9 +56,9 @@ export class ChatService {
     }
   }
 
-  /** `new_chat`: the chat with this customer, opened if it did not exist. */
+  /** `new_chat`: the chat with this customer as a stakeholder of `customerType`, opened if it did not exist. */
   async openChat(agent: string, customer: string, customerType: CustomerType, channel: string): Promise<Doc> {
-    const d = await this.ask('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel, customerType }));
+    const d = await this.ask('chat', chatKey(customer, customerType), chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel, customerType }));
     return chatOut(await this.chatDoc((d.context as ChatContext).chatId));
   }
 
@@ -67,10 +68,10 @@ export class ChatService {
    * Refused with OUTSIDE_SERVICE_WINDOW (nothing stored) when the customer's last message is over 24 hours old.
    */
   async sendAgentMessage(agent: string, chatId: string, text: string, requestId: string, body: MessageBody = { kind: 'text', text }): Promise<Doc> {
-    const customer = await this.customerOf(chatId);
+    const key = await this.keyOf(chatId);
     const id = `agent:${agent}:${requestId}`;
     const at = Date.now();
-    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at, agent, body }));
+    const d = await this.ask('chat', key, chatEvent({ type: 'AGENT_MESSAGE', id, at, agent, body }));
     // The machine does not take a free-form reply outside the window (guard `mayReply`); say why, from the same rule.
     const last = (d.context as ChatContext).lastCustomerMessageAt;
     if (!d.handled && !insideServiceWindow(last, at)) throw outsideWindow(last, at);
@@ -80,45 +81,50 @@ export class ChatService {
   }
 
   /**
-   * A WhatsApp template to `customer` (allowed at any time), recorded in their chat as an agent
-   * message — the chat is opened on `open`'s channel if there is none. Same `requestId` → sent once.
+   * A WhatsApp template to `customer` (allowed at any time), recorded as an agent message in their chat
+   * of the sending channel's type — opened on that channel if there is none. Same `requestId` → sent once.
    */
   async sendTemplate(agent: string, customer: string, template: { name: string; language: string }, requestId: string, open: { customerType: CustomerType; channel: string }): Promise<Doc> {
-    if (!(await this.chats.chatOf(customer, { _id: 1 }))) {
-      await this.ask('chat', customer, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
+    const key = chatKey(customer, open.customerType);
+    if (!(await this.chats.chatOf(customer, open.customerType, { _id: 1 }))) {
+      await this.ask('chat', key, chatEvent({ type: 'OPEN', id: `open:${randomUUID()}`, at: Date.now(), by: agent, channel: open.channel, customerType: open.customerType }));
     }
     const id = `template:${agent}:${requestId}`;
     const body = { kind: 'template', text: `Template: ${template.name} (${template.language})`, extra: { template } };
-    const d = await this.ask('chat', customer, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
+    const d = await this.ask('chat', key, chatEvent({ type: 'AGENT_MESSAGE', id, at: Date.now(), agent, body }));
     const chatId = (d.context as ChatContext).chatId;
     const message = await this.chats.messageByEvent(chatId, id);
     if (!message) throw new AppError('INTERNAL', `template message ${id} was not stored (state ${String(d.value)})`);
     return messageOut(message);
   }
 
-  /** `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. */
-  async setStatus(agent: string, customer: string, status: ChatStatus): Promise<Doc> {
-    const existing = await this.chats.chatOf(customer, { _id: 1 });
-    if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}`);
-    await this.ask('chat', customer, chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
+  /**
+   * `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. The chat of
+   * `customer` as a stakeholder of `type`; without a type, the number's most recently active chat.
+   */
+  async setStatus(agent: string, customer: string, status: ChatStatus, type?: CustomerType): Promise<Doc> {
+    const existing = await this.chats.chatOf(customer, type, { _id: 1, customer_type: 1 });
+    if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}${type ? ` as ${type}` : ''}`);
+    await this.ask('chat', chatKey(customer, existing.customer_type as CustomerType), chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));
     return chatOut(await this.chatDoc(String(existing._id)));
   }
 
   /** Marks the chat as seen by `agent`: everything (opening a chat), or up to message `upTo` (one shown to it). */
   async markRead(agent: string, chatId: string, upTo?: number): Promise<void> {
-    const customer = await this.customerOf(chatId);
-    await this.ask('chat', customer, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent, ...(upTo === undefined ? {} : { upTo }) }));
+    const key = await this.keyOf(chatId);
+    await this.ask('chat', key, chatEvent({ type: 'READ', id: `read:${randomUUID()}`, at: Date.now(), agent, ...(upTo === undefined ? {} : { upTo }) }));
   }
 
-  /** The customer a chat id belongs to; NOT_FOUND for an unknown id. */
-  async customerOf(chatId: string): Promise<string> {
+  /** The key of the actor of chat `chatId` (its number and type); NOT_FOUND for an unknown id. */
+  async keyOf(chatId: string): Promise<string> {
     const cached = this.chatIds.get(chatId);
     if (cached) return cached;
-    const doc = await this.chats.chatById(chatId, { customer: 1 });
+    const doc = await this.chats.chatById(chatId, { customer: 1, customer_type: 1 });
     if (!doc) throw new AppError('NOT_FOUND', `No chat ${chatId}`);
+    const key = chatKey(String(doc.customer), doc.customer_type as CustomerType);
     if (this.chatIds.size >= CHAT_ID_CACHE) this.chatIds.delete(this.chatIds.keys().next().value!);
-    this.chatIds.set(chatId, String(doc.customer));
-    return String(doc.customer);
+    this.chatIds.set(chatId, key);
+    return key;
   }
 
   private async chatDoc(chatId: string): Promise<Doc> {

@@ -1,4 +1,6 @@
-/** Owns `chats` (one per customer: summary fields beside the chat actor's record), `messages` and `chat_resolve_log`. */
+/** Owns `chats` (one per customer number and stakeholder type: summary fields beside the chat actor's record), `messages` and `chat_resolve_log`. */
+import type { CustomerType } from '../../domain/channels.ts';
+import { parseChatKey } from '../../domain/chat-key.ts';
 import { statusesNotBelow } from '../../domain/delivery-status.ts';
 import { isDuplicateKey, type Collection, type DocumentStore, type Filter, type IndexSpec, type Projection } from '../../infra/store/store.ts';
 import type { ActorRecord } from '../runtime/actor-kind.ts';
@@ -12,13 +14,16 @@ const RESOLVE_LOG = 'chat_resolve_log';
 /** Spec §5, adapted to DESIGN.md §4: messages live in their own collection, ordered per chat. */
 export const CHAT_INDEXES: readonly IndexSpec[] = [
   { collection: CHATS, name: 'status_customer_type', keys: { status: 1, customer_type: 1 } },
-  { collection: CHATS, name: 'customer_unique', keys: { customer: 1 }, unique: true },
+  { collection: CHATS, name: 'customer_type_unique', keys: { customer: 1, customer_type: 1 }, unique: true },
   { collection: CHATS, name: 'last_message_time', keys: { last_message_time: -1 } },
   { collection: MESSAGES, name: 'chat_seq_unique', keys: { chat_id: 1, seq: -1 }, unique: true },
   { collection: MESSAGES, name: 'chat_datetime', keys: { chat_id: 1, datetime: -1 } },
   { collection: MESSAGES, name: 'chat_idempotency', keys: { chat_id: 1, idempotency_id: 1 } },
   { collection: MESSAGES, name: 'chat_wa_message', keys: { chat_id: 1, wa_message_id: 1 } },
 ];
+
+/** Indexes of earlier versions, dropped at start-up: one chat per number stopped being the rule when chats became per stakeholder type. */
+export const OBSOLETE_CHAT_INDEXES: readonly { collection: string; name: string }[] = [{ collection: CHATS, name: 'customer_unique' }];
 
 /** The save condition that refuses a writer whose fencing token is older than the stored one. */
 export function notFencedOut(record: ActorRecord, path: string): Record<string, unknown> {
@@ -61,9 +66,10 @@ export class ChatStore {
     this.resolveLog = store.collection(RESOLVE_LOG);
   }
 
-  /** The chat actor record of `customer`, or null. */
-  async loadRecord(customer: string): Promise<ActorRecord | null> {
-    const doc = await this.chats.findOne({ customer }, { projection: { actor: 1 } });
+  /** The record of the chat actor with this key (`chat-key.ts`), or null. */
+  async loadRecord(key: string): Promise<ActorRecord | null> {
+    const { customer, customerType } = parseChatKey(key);
+    const doc = await this.chats.findOne({ customer, customer_type: customerType }, { projection: { actor: 1 } });
     return (doc?.actor as ActorRecord | undefined) ?? null;
   }
 
@@ -93,9 +99,14 @@ export class ChatStore {
     return this.chats.findOne({ _id: chatId }, { projection });
   }
 
-  /** The chat of `customer` (without its actor record unless `projection` asks), or null. */
-  chatOf(customer: string, projection: Projection = WITHOUT_ACTOR): Promise<Doc | null> {
-    return this.chats.findOne({ customer }, { projection });
+  /**
+   * The chat of `customer` as a stakeholder of `type` (without its actor record unless `projection` asks), or null.
+   * Without a type: the number's chat with the latest activity (a number may have one chat per type).
+   */
+  async chatOf(customer: string, type?: CustomerType, projection: Projection = WITHOUT_ACTOR): Promise<Doc | null> {
+    if (type) return this.chats.findOne({ customer, customer_type: type }, { projection });
+    const [latest] = await this.chats.find({ customer }, { sort: NEWEST_FIRST, limit: 1, projection });
+    return latest ?? null;
   }
 
   /** One page of the chats matching `match`, newest activity first, and how many match: a sorted, limited find and a count. */

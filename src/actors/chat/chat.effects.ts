@@ -1,4 +1,5 @@
 import { agentReplySendType, channelById, roomUpdateEvent } from '../../domain/channels.ts';
+import { chatKey } from '../../domain/chat-key.ts';
 import { assertCloudMessage, templateMessage, textMessage, type CloudMessage } from '../../domain/messages.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
 import type { Logger } from '../../infra/logger.ts';
@@ -55,7 +56,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
           // Customer media: a durable download job recorded here (re-run safely); the download itself runs in the background.
           if (effect.message.type === 'Customer' && typeof media?.id === 'string') {
-            await deps.outbound.recordMedia?.({ chatId, customer: context.customer, messageId: String(doc._id), mediaId: media.id, channel: effect.message.channel, mimeType: typeof media.mimeType === 'string' ? media.mimeType : undefined });
+            await deps.outbound.recordMedia?.({ chatId, chatKey: chatKey(context.customer, context.customerType), messageId: String(doc._id), mediaId: media.id, channel: effect.message.channel, mimeType: typeof media.mimeType === 'string' ? media.mimeType : undefined });
           }
           break;
         }

@@ -1,4 +1,5 @@
-import { chatMachine, type ChatContext, type ChatEvent, type CustomerType } from '../../machines/chat.machine.ts';
+import { parseChatKey } from '../../domain/chat-key.ts';
+import { chatMachine, type ChatContext, type ChatEvent } from '../../machines/chat.machine.ts';
 import { newId, type DocumentStore } from '../../infra/store/store.ts';
 import type { ActorKind } from '../runtime/actor-kind.ts';
 import { ChatStore } from './chat-store.ts';
@@ -19,13 +20,9 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
     input(key, event) {
       const e = event as unknown as ChatEvent;
       const opening = e.type === 'CUSTOMER_MESSAGE' || e.type === 'OPEN' || e.type === 'HANDOVER';
-      return {
-        chatId: newId(),
-        customer: key,
-        customerType: (opening ? e.customerType : 'Customer') as CustomerType,
-        channel: opening ? e.channel : '',
-        at: e.at,
-      };
+      // The key fixes the number and the type for the chat's life (one chat per number per stakeholder type).
+      const { customer, customerType } = parseChatKey(key);
+      return { chatId: newId(), customer, customerType, channel: opening ? e.channel : '', at: e.at };
     },
     load: (key) => chats.loadRecord(key),
     save(_key, record, expected) {

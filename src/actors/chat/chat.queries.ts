@@ -79,9 +79,9 @@ export class ChatQueries {
     return { chat_id: chatId, last_seq: Number(chat.last_seq ?? 0), messages: messages.map(messageOut) };
   }
 
-  /** `search_chat`: the chat of one customer number, or null. */
-  async byCustomer(customer: string): Promise<Doc | null> {
-    const chat = await this.chats.chatOf(customer);
+  /** `search_chat`: the chat of one customer number (of `type`; without it, the one with the latest activity), or null. */
+  async byCustomer(customer: string, type?: CustomerType): Promise<Doc | null> {
+    const chat = await this.chats.chatOf(customer, type);
     return chat ? chatOut(chat) : null;
   }
 }

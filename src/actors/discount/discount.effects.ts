@@ -3,6 +3,7 @@ import { contactCardMessage, ctaUrlMessage, replyButtonsMessage, textMessage, ty
 import { PREDEFINED_RESPONSES } from '../../domain/responses.ts';
 import { toWhatsApp } from '../../domain/phone.ts';
 import { channelById } from '../../domain/channels.ts';
+import { chatKey } from '../../domain/chat-key.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import type { ChatContext, ChatEvent } from '../../machines/chat.machine.ts';
 import type { DiscountContext, DiscountEffect, DiscountRoute, HandoverNotice } from '../../machines/discount.machine.ts';
@@ -29,6 +30,11 @@ export interface DiscountEffectDeps {
   ask: AskActor;
 }
 
+/** The chat the bot's conversation with `customer` is kept in: the one of the bot number's stakeholder type. */
+function botChatKey(customer: string): string {
+  return chatKey(customer, channelById(DISCOUNT_CHANNEL)!.customerType);
+}
+
 /**
  * Carries out what the discount machine emitted: WhatsApp messages through the
  * outbox (each with a key derived from the event, so a re-run sends nothing
@@ -41,7 +47,7 @@ export function discountEffects(deps: DiscountEffectDeps) {
     for (const [i, message] of messages.entries()) {
       const key = `discount:${customer}:${eventId}:${i}`;
       const event: ChatEvent = { type: 'BOT_MESSAGE', id: key, at, bot: DISCOUNT_BOT, channel: DISCOUNT_CHANNEL, body: { kind: String(message.type), text: summary(message) } };
-      const chat = await deps.ask('chat', customer, event as ActorEvent);
+      const chat = await deps.ask('chat', botChatKey(customer), event as ActorEvent);
       const context = chat.context as ChatContext;
       await deps.outbound.send({ key, chatId: context.chatId, to: toWhatsApp(customer), sendType: 'discount', message, messageId: `${context.chatId}:${context.lastSeq}` });
     }
@@ -55,7 +61,7 @@ export function discountEffects(deps: DiscountEffectDeps) {
   async function handOver(customer: string, eventId: string, at: number, say: HandoverNotice): Promise<void> {
     const channel = channelById(DISCOUNT_CHANNEL)!;
     const event: ChatEvent = { type: 'HANDOVER', id: `handover:${eventId}`, at, by: DISCOUNT_BOT, channel: channel.id, customerType: channel.customerType };
-    const chat = await deps.ask('chat', customer, event as ActorEvent);
+    const chat = await deps.ask('chat', botChatKey(customer), event as ActorEvent);
     const alreadyWithAgents = !chat.handled && !chat.duplicate && chat.value === 'active';
     if (alreadyWithAgents || say === 'none') return;
     await send(customer, eventId, at, say === 'care' ? careMessages() : [textMessage(HANDOVER_NOTICE)]);

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from '../../domain/channels.ts';
+import { chatKey } from '../../domain/chat-key.ts';
 import { classify, type DiscountInbound, type RouteTemplate } from '../../domain/discount-catalogue.ts';
 import type { WebhookEvent } from '../../domain/webhook.ts';
 import type { ChatEvent } from '../../machines/chat.machine.ts';
@@ -48,7 +49,8 @@ export function chatItem(channel: Channel, e: WebhookEvent): InboundItem & { kin
   if (e.kind === 'status') {
     const error = e.errors?.[0] ? [e.errors[0].code, e.errors[0].title ?? e.errors[0].message].filter(Boolean).join(' ') : undefined;
     const event: ChatEvent = { type: 'DELIVERY', id: `status:${e.waMessageId}:${e.status}`, at, waMessageId: e.waMessageId, status: e.status, ...(error ? { error } : {}) };
-    return { id: event.id, kind: 'chat', key: e.recipient, event };
+    // A status comes back on the webhook of the number that sent the message: that number's type is the chat's.
+    return { id: event.id, kind: 'chat', key: chatKey(e.recipient, channel.customerType), event };
   }
   const { kind: _k, waMessageId, from: _f, waFrom: _w, name, timestamp: _t, type, text, media, businessNumber: _b, ...extra } = e;
   const event: ChatEvent = {
@@ -58,11 +60,11 @@ export function chatItem(channel: Channel, e: WebhookEvent): InboundItem & { kin
     channel: channel.id,
     customerType: channel.customerType,
     ...(name ? { name } : {}),
-    // To the bot's number: kept out of agents' lists, never changes the chat's type (a partner stays a Partner).
+    // To the bot's number: kept out of agents' lists until the bot hands over.
     ...(channel.automated ? { automated: true } : {}),
     body: { kind: type, text, waMessageId, ...(media ? { media: { ...media } } : {}), ...(Object.keys(extra).length ? { extra } : {}) },
   };
-  return { id: event.id, kind: 'chat', key: e.from, event };
+  return { id: event.id, kind: 'chat', key: chatKey(e.from, channel.customerType), event };
 }
 
 /** The discount machine's event for a stored discount-channel message, or null for one it ignores (a reaction). */

@@ -33,8 +33,8 @@ export interface MediaDownloadsOptions {
   backoffMs: number;
   /** Bound on one download attempt (MEDIA_DOWNLOAD_TIMEOUT_MS). */
   downloadTimeoutMs?: number;
-  /** The chat actor's shard of a customer, and the shards this pod owns now (cluster mode; all jobs are this pod's without). */
-  shardOf?: (customer: string) => number;
+  /** The shard of a chat actor key, and the shards this pod owns now (cluster mode; all jobs are this pod's without). */
+  shardOf?: (chatKey: string) => number;
   ownedShards?: () => readonly number[];
   /** Pods alive now: a claim held by any other pod is free to take. */
   livePods?: () => Promise<string[]>;
@@ -113,7 +113,7 @@ export class MediaDownloads {
     }
     const now = new Date(this.now());
     const doc: MediaJobDoc = {
-      _id: job.messageId, chat_id: job.chatId, customer: job.customer, shard: this.opts.shardOf?.(job.customer) ?? 0,
+      _id: job.messageId, chat_id: job.chatId, chat_key: job.chatKey, shard: this.opts.shardOf?.(job.chatKey) ?? 0,
       media_id: job.mediaId, channel: job.channel, mime_type: job.mimeType ?? null,
       state: 'pending', attempts: 0, next_at: now, window_ends_at: new Date(now.getTime() + this.opts.retryWindowMs),
       claimed_by: null, claim_until: null, error: null, created_at: now, updated_at: now,

@@ -12,7 +12,8 @@ export type MediaJobState = 'pending' | 'stored' | 'failed';
 export interface MediaJobDoc extends Doc {
   _id: string;
   chat_id: string;
-  customer: string;
+  /** The chat actor's key (`chat-key.ts`); its shard is `shard`. */
+  chat_key: string;
   /** The chat actor's shard: whichever pod owns it downloads. */
   shard: number;
   media_id: string;

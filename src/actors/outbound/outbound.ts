@@ -26,8 +26,8 @@ export interface DeliveryUpdate {
 /** Inbound media to fetch from Pinbot and keep for the dashboard. */
 export interface MediaJob {
   chatId: string;
-  /** The customer's number (the chat actor's key: its shard decides which pod downloads). */
-  customer: string;
+  /** The chat actor's key (its number and type): its shard decides which pod downloads. */
+  chatKey: string;
   /** The `messages` document the media belongs to (it gets `mediaUrl`). */
   messageId: string;
   mediaId: string;

@@ -37,6 +37,11 @@ export class MemoryStore implements DocumentStore {
     for (const spec of specs) this.table(spec.collection).addIndex(spec);
   }
 
+  async dropIndexes(indexes: readonly { collection: string; name: string }[]): Promise<void> {
+    this.assertOpen();
+    for (const ix of indexes) this.collections.get(ix.collection)?.dropIndex(ix.name);
+  }
+
   async ping(): Promise<void> {
     this.assertOpen();
   }
@@ -90,7 +95,7 @@ interface FieldIndex {
 
 class MemoryCollection implements Collection<Doc> {
   private docs = new Map<string, AnyObject>();
-  private readonly unique: UniqueIndex[] = [];
+  private unique: UniqueIndex[] = [];
   private readonly fields = new Map<string, FieldIndex>();
   /** Insertion order, to return index candidates in the order a scan would. */
   private readonly order = new Map<string, number>();
@@ -131,6 +136,11 @@ class MemoryCollection implements Collection<Doc> {
       ix.owners.set(key, id);
     }
     this.unique.push(ix);
+  }
+
+  /** Forgets the unique index `name` (its field index only speeds lookups and stays). */
+  dropIndex(name: string): void {
+    this.unique = this.unique.filter((ix) => ix.spec.name !== name);
   }
 
   async insertOne(input: Doc): Promise<string> {

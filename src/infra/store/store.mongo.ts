@@ -92,6 +92,16 @@ export class MongoStore implements DocumentStore {
     }
   }
 
+  async dropIndexes(indexes: readonly { collection: string; name: string }[]): Promise<void> {
+    for (const ix of indexes) {
+      // A collection that does not exist yet has no indexes (listing them is an error there).
+      const collections = await this.run(() => this.db.listCollections({ name: ix.collection }, { nameOnly: true }).toArray());
+      if (collections.length === 0) continue;
+      const names = await this.run(() => this.db.collection(ix.collection).listIndexes().map((i) => String(i.name)).toArray());
+      if (names.includes(ix.name)) await this.run(() => this.db.collection(ix.collection).dropIndex(ix.name));
+    }
+  }
+
   async ping(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -72,6 +72,8 @@ export interface DocumentStore {
   readonly kind: 'memory' | 'mongodb';
   collection<T extends Doc = Doc>(name: string): Collection<T>;
   ensureIndexes(specs: readonly IndexSpec[]): Promise<void>;
+  /** Drops indexes an earlier version created, by name; one that is not there is no error. */
+  dropIndexes(indexes: readonly { collection: string; name: string }[]): Promise<void>;
   /** Resolves when the store answers within `timeoutMs`; rejects with StoreError otherwise. */
   ping(timeoutMs: number): Promise<void>;
   /** Removes every collection (tests and the admin cache flush only). */
