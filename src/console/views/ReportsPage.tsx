@@ -22,8 +22,9 @@ const utcDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 export function duration(s: number | null): string {
   if (s === null) return '—';
   if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  const part = (n: number, unit: string) => (n ? ` ${n} ${unit}` : '');
+  if (s < 3600) return `${Math.floor(s / 60)} min${part(Math.round(s % 60), 's')}`;
+  return `${Math.floor(s / 3600)} h${part(Math.round((s % 3600) / 60), 'min')}`;
 }
 const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)} %`);
 
@@ -68,7 +69,7 @@ function TimesChart({ groups, pick, title, id }: { groups: Group[]; pick: (g: Gr
   const shown = groups.filter((g) => pick(g).count > 0).slice(0, 12);
   const W = 720, row = 26, left = 150, H = 24 + shown.length * row;
   const max = Math.max(1, ...shown.map((g) => pick(g).p90_s ?? 0));
-  const x = (v: number) => left + (W - left - 120) * (v / max);
+  const x = (v: number) => left + (W - left - 190) * (v / max);
   if (shown.length === 0) return <p class="state">No {title.toLowerCase()} in this range.</p>;
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-title`} data-chart={id}>
