@@ -128,7 +128,7 @@ function onPush(p: Push): void {
       mentions.value = [d, ...mentions.value.filter((m) => m.message_id !== d.message_id)].slice(0, 20);
       break;
     }
-    case 'typing': {
+    case 'agent_typing': {
       const d = p.data as { chat_id: string; agent: string };
       if (d.agent === me || d.chat_id !== openChatId.value) break;
       typing.value = [...typing.value.filter((t) => t.agent !== d.agent), { agent: d.agent, until: Date.now() + TYPING_SHOWN_MS }];
