@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { labelCatalogue } from '../lib/desk.ts';
 import { chatTitle, timeOf } from '../lib/format.ts';
-import { addLabel, agents, assignChat, removeLabel, setChatStatus, typing } from '../lib/inbox.ts';
+import { addLabel, agents, assignChat, loadAgents, removeLabel, setChatStatus, typing } from '../lib/inbox.ts';
 import { closeConversation, conversationError, historyLoading, loadOlder, messages, olderLeft, openChat, socket, viewers } from '../lib/live.ts';
 import { session } from '../lib/session.ts';
 import { snoozeOpen } from '../lib/shortcuts.ts';
@@ -43,6 +43,7 @@ function Assignee({ chat }: { chat: Chat }) {
       <select
         data-assign
         value={chat.assignee ?? ''}
+        onFocus={() => void loadAgents()}
         onChange={(e) => {
           const v = e.currentTarget.value;
           void assignChat(chat.chat_id, v || null).then(() => (error.value = ''), (err: Error) => (error.value = err.message));
