@@ -3,10 +3,15 @@
  * webhooks (100 connections, 1,000 customers) for a few seconds, then waits
  * for its inbox to drain, and prints what one applied event cost it — pod CPU
  * (user + system) per applied event, acknowledged req/s, events applied/s —
- * with the load average. `node --import tsx bench/event-cost.ts [mongo|embedded] [seconds] [runs]`.
+ * with the load average; in Redis + MongoDB mode also the MongoDB messages
+ * (through a counting proxy) and Redis commands (INFO stats) per applied
+ * event, which the machine's load does not blur.
+ * `node --import tsx bench/event-cost.ts [mongo|embedded] [seconds] [runs]`.
  * Numbers go to stdout only (the notes in bench/notes.md quote them).
  */
+import { createServer, connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
+import { Redis } from 'ioredis';
 import type { HttpLoadResult } from './lib/http-load.ts';
 import { appEnv } from './lib/app-env.ts';
 import { runTag, sleep, startLoadgen, startPod } from './lib/scenario.ts';
@@ -17,6 +22,45 @@ const backend = process.argv[2] === 'embedded' ? 'embedded' : 'mongo';
 const seconds = Number(process.argv[3] ?? 8);
 const runs = Number(process.argv[4] ?? 1);
 const services = backend === 'mongo' ? await servicesFromEnv() : undefined;
+
+/** A TCP proxy in front of MongoDB counting the wire-protocol messages and bytes the pod sends. */
+function countingProxy(target: URL): Promise<{ url: string; counts: { messages: number; bytes: number }; close(): void }> {
+  const counts = { messages: 0, bytes: 0 };
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect({ host: target.hostname, port: Number(target.port) });
+    sockets.add(client).add(upstream);
+    let pending: Buffer = Buffer.alloc(0);
+    client.on('data', (d: Buffer) => {
+      counts.bytes += d.length;
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
+        counts.messages++;
+        pending = pending.subarray(pending.readInt32LE(0));
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => client.write(d));
+    const end = () => (client.destroy(), upstream.destroy());
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({ url: `mongodb://127.0.0.1:${port}/?directConnection=true`, counts, close: () => (server.close(), sockets.forEach((x) => x.destroy())) });
+    }),
+  );
+}
+const proxy = services ? await countingProxy(new URL(services.mongoUrl)) : undefined;
+const redis = services ? new Redis(services.redisUrl) : undefined;
+const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec((await redis?.info('stats')) ?? '')?.[1] ?? 0);
+/** Calls per Redis command name (INFO commandstats). */
+async function commandStats(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of ((await redis?.info('commandstats')) ?? '').matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
 const loadgen = await startLoadgen('http');
 const dbs: string[] = [];
 try {
@@ -24,10 +68,13 @@ try {
     const tag = runTag();
     const db = `bench_cost_${tag}`;
     dbs.push(db);
-    const env = appEnv(services ? { mongoUrl: services.mongoUrl, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `cost:${tag}:` } : {});
+    const env = appEnv(services && proxy ? { mongoUrl: proxy.url, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `cost:${tag}:` } : {});
     const { pod, port } = await startPod('app', { BENCH_APP_ENV: JSON.stringify(env) });
     try {
       const cpu0 = await pod.call<{ user: number; system: number }>('cpu');
+      const mongo0 = { ...proxy?.counts };
+      const redis0 = await redisCommands();
+      const stats0 = await commandStats();
       const t0 = performance.now();
       const load = await loadgen.call<HttpLoadResult>('run', { spec: { port, path: WEBHOOK_PATH, connections: 100, pipelining: 1, durationMs: seconds * 1000, warmupMs: 0, customers: 1000, maxRequests: 1e7, runTag: tag } }, seconds * 1000 + 30_000);
       let state = await pod.call<{ pending: number; total: number }>('inbox');
@@ -37,10 +84,17 @@ try {
       }
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = await pod.call<{ user: number; system: number }>('cpu');
+      const stats1 = await commandStats();
+      const appliedN = Math.max(1, state.total - state.pending);
+      const byCommand = [...stats1].map(([k, v]) => [k, (v - (stats0.get(k) ?? 0)) / appliedN] as const).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
+      if (services) console.log(`  Redis commands per event: ${byCommand.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+      const wire = proxy
+        ? `; per event: ${((proxy.counts.messages - mongo0.messages!) / Math.max(1, state.total - state.pending)).toFixed(2)} MongoDB messages (${Math.round((proxy.counts.bytes - mongo0.bytes!) / Math.max(1, state.total - state.pending))} bytes), ${((await redisCommands()) - redis0) / Math.max(1, state.total - state.pending) > 0 ? (((await redisCommands()) - redis0) / Math.max(1, state.total - state.pending)).toFixed(2) : '?'} Redis commands`
+        : '';
       const applied = state.total - state.pending;
       const cpuUs = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
       console.log(
-        `${backend}: ${Math.round(load.rps)} req/s acked (p99 ${load.latencyMs.p99?.toFixed(1)} ms, ${load.non2xx} non-2xx), ${applied}/${state.total} applied in ${wall.toFixed(1)} s = ${Math.round(applied / wall)} events/s, pod CPU ${Math.round(cpuUs / Math.max(1, applied))} µs/event (${((cpuUs / 1e6 / wall) * 100).toFixed(0)}% of a core); load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+        `${backend}: ${Math.round(load.rps)} req/s acked (p99 ${load.latencyMs.p99?.toFixed(1)} ms, ${load.non2xx} non-2xx), ${applied}/${state.total} applied in ${wall.toFixed(1)} s = ${Math.round(applied / wall)} events/s, pod CPU ${Math.round(cpuUs / Math.max(1, applied))} µs/event (${((cpuUs / 1e6 / wall) * 100).toFixed(0)}% of a core)${wire}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
     } finally {
       await pod.stop();
@@ -48,6 +102,8 @@ try {
   }
 } finally {
   await loadgen.stop();
+  proxy?.close();
+  redis?.disconnect();
   if (services) {
     await dropDatabases(services.mongoUrl, dbs).catch(() => undefined);
     await services.stop();

@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   density: '4. Actor density',
   history: '5. Agent history',
   reports: '6. Conversation reports',
+  soak: '7. Soak (`npm run bench -- --only=soak`)',
 };
 
 export function renderBenchmarks(): void {

@@ -3,7 +3,8 @@
  * wire-protocol test server (building its jar if needed, as `npm test` does),
  * runs every scenario in its own Node process with a hard time limit, prints
  * each scenario's table, and — for full runs — regenerates BENCHMARKS.md from
- * the results. `--only=ingest,fanout` runs a subset. Exits 1 if a scenario
+ * the results. `--only=ingest,fanout` runs a subset; `--only=soak` runs the
+ * 10-minute soak, which a plain run leaves out. Exits 1 if a scenario
  * failed or overran (a missed target is reported, not a failure).
  */
 import { execSync, spawn } from 'node:child_process';
@@ -21,6 +22,8 @@ interface Scenario {
   /** Hard limits: the scenario process is killed past them. */
   quickMs: number;
   fullMs: number;
+  /** Run only when named in --only (too long for every full run). */
+  optIn?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -30,11 +33,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'density', nodeFlags: ['--expose-gc', '--max-old-space-size=4096'], quickMs: 60_000, fullMs: 300_000 },
   { name: 'history', nodeFlags: ['--max-old-space-size=8192'], quickMs: 60_000, fullMs: 480_000 },
   { name: 'reports', nodeFlags: ['--max-old-space-size=4096'], quickMs: 90_000, fullMs: 600_000 },
+  { name: 'soak', nodeFlags: [], quickMs: 180_000, fullMs: 900_000, optIn: true },
 ];
 
 const mode: Mode = process.argv.includes('--quick') ? 'quick' : 'full';
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
+const chosen = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !s.optIn));
 if (chosen.length === 0) {
   console.error(`no scenario matches ${only?.join(',')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   process.exit(1);

@@ -63,7 +63,7 @@ export interface HttpLoadResult {
 
 interface Conn {
   socket: Socket;
-  /** (latency start, write time) of each request in flight, oldest first, flattened. */
+  /** (latency start, write time, request number) of each request in flight, oldest first, flattened. */
   inflight: number[];
   head: number;
   buf: Buffer;
@@ -77,7 +77,12 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * `n`) is written; in open-loop runs `intendedAt` is when the schedule wanted
  * it to leave (`performance.now()` clock).
  */
-export async function runHttpLoad(spec: HttpLoadSpec, onSent?: (n: number, writtenAt: number, intendedAt: number) => void): Promise<HttpLoadResult> {
+export async function runHttpLoad(
+  spec: HttpLoadSpec,
+  onSent?: (n: number, writtenAt: number, intendedAt: number) => void,
+  /** Told each answer's status with its request number. */
+  onAnswered?: (n: number, status: number) => void,
+): Promise<HttpLoadResult> {
   const template = httpPost(spec.path, webhookTemplate(spec.runTag));
   const offsets = fieldOffsets(template);
   const latency = new Samples();
@@ -109,7 +114,7 @@ export async function runHttpLoad(spec: HttpLoadSpec, onSent?: (n: number, writt
     const n = sent++;
     const req = stamp(template, offsets, n, spec.customers);
     const at = performance.now();
-    c.inflight.push(intendedAt ?? at, at);
+    c.inflight.push(intendedAt ?? at, at, n);
     c.socket.write(req);
     if (intendedAt !== undefined) lag.add(at - intendedAt);
     onSent?.(n, at, intendedAt ?? at);
@@ -129,7 +134,7 @@ export async function runHttpLoad(spec: HttpLoadSpec, onSent?: (n: number, writt
       let pick: Conn | undefined;
       for (let i = 0; i < conns.length && !pick; i++) {
         const c = conns[(rr + i) % conns.length]!;
-        if (c.open && (c.inflight.length - c.head) / 2 < spec.pipelining) pick = c;
+        if (c.open && (c.inflight.length - c.head) / 3 < spec.pipelining) pick = c;
       }
       rr = (rr + 1) % Math.max(1, conns.length);
       if (!pick || !sendOne(pick, due[dueHead]!)) break;
@@ -144,12 +149,14 @@ export async function runHttpLoad(spec: HttpLoadSpec, onSent?: (n: number, writt
   const onAnswer = (c: Conn, status: number): void => {
     const began = c.inflight[c.head++]!;
     const written = c.inflight[c.head++]!;
-    if (c.head > 2048) {
+    const n = c.inflight[c.head++]!;
+    if (c.head > 3072) {
       c.inflight = c.inflight.slice(c.head);
       c.head = 0;
     }
     const now = performance.now();
     completed++;
+    onAnswered?.(n, status);
     if (status < 200 || status > 299) non2xx++;
     else {
       if (now >= warmEnd && sending) measured++; // throughput: answers inside the window

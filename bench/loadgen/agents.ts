@@ -91,6 +91,8 @@ interface M2aArgs {
   spec: Omit<HttpLoadSpec, 'path'>;
   /** How long to wait for pushes still on their way after the last POST. */
   drainMs: number;
+  /** Also summarise each window of this many ms (by when messages were due): the soak's minute-by-minute p99. */
+  windowMs?: number;
 }
 
 async function messageToAgent(a: M2aArgs) {
@@ -98,6 +100,8 @@ async function messageToAgent(a: M2aArgs) {
   const cap = Math.ceil(((a.spec.rate ?? 1000) * a.spec.durationMs) / 1000) + 1000;
   const sentAt = new Float64Array(Math.min(cap, a.spec.maxRequests));
   const arrived = new Float64Array(sentAt.length);
+  /** 1: acknowledged with a 2xx (durable: must reach the agent), 2: refused. */
+  const answered = new Uint8Array(sentAt.length);
   let frames = 0;
   const ref = Buffer.from('ref ');
   dashboard.onFrame = (_i, payload) => {
@@ -110,6 +114,8 @@ async function messageToAgent(a: M2aArgs) {
   // Timed from when each message was due (open loop), so a backed-up client cannot hide a slow server.
   const load = await runHttpLoad({ ...a.spec, path: WEBHOOK_PATH, maxRequests: sentAt.length }, (n, _writtenAt, intendedAt) => {
     if (n < sentAt.length) sentAt[n] = intendedAt;
+  }, (n, status) => {
+    if (n < answered.length) answered[n] = status >= 200 && status < 300 ? 1 : 2;
   });
   const until = performance.now() + a.drainMs;
   const rate = a.spec.rate ?? 1000;
@@ -128,7 +134,23 @@ async function messageToAgent(a: M2aArgs) {
   const lat = new Samples();
   for (let k = firstTimed; k < lastDue; k++) lat.add((arrived[k]! > 0 ? arrived[k]! : end) - due(k));
   await dashboard.close();
-  return { sent: load.sent, due: lastDue - firstTimed, rps: load.rps, ackMs: load.latencyMs, non2xx: load.non2xx, frames, measured: lat.count, missing: missing(), latencyMs: lat.summary(), scheduleLagMsP99: load.scheduleLagMsP99 };
+  // Acknowledged (made durable) and never pushed to the agent: lost, as far as the agent can tell.
+  let lost = 0;
+  for (let k = 0; k < lastDue; k++) if (answered[k] === 1 && arrived[k] === 0) lost++;
+  const windows: { fromS: number; count: number; missing: number; latencyMs: ReturnType<Samples['summary']> }[] = [];
+  if (a.windowMs) {
+    const perWindow = Math.max(1, Math.round((a.windowMs * rate) / 1000));
+    for (let from = firstTimed; from < lastDue; from += perWindow) {
+      const w = new Samples();
+      let missed = 0;
+      for (let k = from; k < Math.min(lastDue, from + perWindow); k++) {
+        w.add((arrived[k]! > 0 ? arrived[k]! : end) - due(k));
+        if (arrived[k] === 0) missed++;
+      }
+      windows.push({ fromS: (due(from) - load.startedAt) / 1000, count: w.count, missing: missed, latencyMs: w.summary() });
+    }
+  }
+  return { lost, windows, acked: answered.reduce((x, v) => x + (v === 1 ? 1 : 0), 0), sent: load.sent, due: lastDue - firstTimed, rps: load.rps, ackMs: load.latencyMs, non2xx: load.non2xx, frames, measured: lat.count, missing: missing(), latencyMs: lat.summary(), scheduleLagMsP99: load.scheduleLagMsP99 };
 }
 
 serveCommands(

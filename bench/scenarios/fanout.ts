@@ -222,6 +222,11 @@ try {
       report.add({ metric: `${q} publish → last of ${SOCKETS} sockets`, subject: 'floor: bare loopback writer', value: floor.lastMs[q], unit: 'ms', better: 'lower', notes: q === 'p50' ? what : `${floor.rounds} rounds, ${floor.incomplete} incomplete` });
     }
     report.add({ metric: `server CPU per push to ${SOCKETS} sockets (mean)`, subject: 'floor: bare loopback writer', value: floor.writerCpuMs, unit: 'ms', better: 'lower', notes: "the writer thread's CPU time (user + kernel) per round" });
+    // Issue 16: smart-chat's p99 within 1.2× the floor's (the same run, the same reader).
+    report.compare(
+      { metric: `p99 publish → last of ${SOCKETS} sockets, against the floor`, subject, value: ours.lastMs.p99, unit: 'ms', better: 'lower', target: '≤ 1.2× the floor', target_met: ours.incomplete === 0 && ours.lastMs.p99 <= 1.2 * floor.lastMs.p99 },
+      { subject: 'floor: bare loopback writer', value: floor.lastMs.p99, unit: 'ms' },
+    );
   }
   {
     const metric = `server CPU per push to ${SOCKETS} sockets (mean)`;

@@ -90,7 +90,8 @@ try {
     report.add({ metric: `p50 webhook → agent push ${at}`, subject, value: r.latencyMs.p50, unit: 'ms', better: 'lower', notes });
     report.add({
       metric: `p99 webhook → agent push ${at}`, subject, value: r.latencyMs.p99, unit: 'ms', better: 'lower',
-      ...(s.rate === RATE ? (s.pods > 1 ? { target: '< 20 ms', target_met: r.latencyMs.p99 < 20 && r.missing === 0 } : { target: '< 10 ms', target_met: r.latencyMs.p99 < 10 && r.missing === 0 }) : {}),
+      // Issue 16: < 50 ms on Redis + MongoDB, one pod or across two (the embedded pod keeps the earlier 10 ms).
+      ...(s.rate === RATE ? (s.backends.mongoUrl ? { target: '< 50 ms', target_met: r.latencyMs.p99 < 50 && r.missing === 0 } : { target: '< 10 ms', target_met: r.latencyMs.p99 < 10 && r.missing === 0 }) : {}),
     });
     report.add({ metric: `p99 webhook ack ${at}`, subject, value: r.ackMs.p99, unit: 'ms', better: 'lower' });
   }

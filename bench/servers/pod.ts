@@ -23,6 +23,8 @@ interface Pod {
   publish?: Publish;
   /** Inbox items still pending / all (the app only): how far background processing lags the acks. */
   inbox?: () => Promise<{ pending: number; total: number }>;
+  /** Shard-stream reads (Redis mode only): batches, entries and the time spent in the handoff's older-entries check. */
+  reads?: () => { batches: number; entries: number; olderCheckMs: number } | null;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ async function startPod(kind: string): Promise<Pod> {
         port: app.port,
         publish: (room, event, data) => app.hub.publish(room, event, data),
         inbox: async () => ({ pending: await inbox.countDocuments({ state: 'pending' }), total: await inbox.countDocuments({}) }),
+        reads: () => ('reads' in app.actors.dispatcher ? (app.actors.dispatcher.reads as { batches: number; entries: number; olderCheckMs: number }) : null),
         stop: () => app.stop(),
       };
     }
@@ -136,6 +139,8 @@ serveCommands(
         // CPU time this process has used (µs): the server's cost of a run, apart from how fast clients read.
         return process.cpuUsage();
       }
+      case 'reads':
+        return pod.reads?.() ?? null;
       case 'inbox':
         if (!pod.inbox) throw new Error('this pod has no inbox');
         return pod.inbox();

@@ -33,6 +33,8 @@ const READ_BLOCK_MS = 1000;
  */
 export class StreamDispatcher implements ActorDispatcher {
   readonly stats: DispatchStats = { routedLocal: 0, routedRemote: 0, consumed: 0, claimed: 0 };
+  /** Reads that returned entries, the entries, and the time spent checking each for older entries held elsewhere (the handoff's extra round trip). */
+  readonly reads = { batches: 0, entries: 0, olderCheckMs: 0 };
   private readonly streams: ShardStreams;
   private readonly waiting = new Map<string, { resolve: (d: Delivery) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly claimedShards = new Set<number>();
@@ -182,11 +184,15 @@ export class StreamDispatcher implements ActorDispatcher {
         const read = this.streams.read(readable, BATCH, READ_BLOCK_MS);
         this.reading = read;
         const batches = (await read).filter((b) => b.entries.length > 0);
+        if (batches.length > 0) this.reads.batches++;
+        for (const b of batches) this.reads.entries += b.entries.length;
+        const checkStarted = performance.now();
         // Older entries another consumer read after this pod's takeover claim go first (the order is the stream's).
         const older = await this.streams.claimOlderElsewhere(batches.map((b) => ({ shard: b.shard, before: b.entries[0]!.id }))).catch((err: unknown) => {
           for (const b of batches) this.blocked.add(b.shard); // what was read stays pending: re-applied in order with the rest
           throw err;
         });
+        if (batches.length > 0) this.reads.olderCheckMs += performance.now() - checkStarted;
         for (const { shard, entries } of batches) {
           const late = older.get(shard) ?? [];
           this.stats.claimed += late.length;

@@ -55,6 +55,34 @@ export interface ShardStreamsOptions {
 /** Every owner reads through this one group; pods are its consumers. */
 const GROUP = 'owners';
 
+/**
+ * For each stream (KEYS) and the first id this pod just read there
+ * (ARGV[2 + i]), whether a consumer other than ARGV[2] holds a pending entry
+ * older than it (XPENDING's summary). Returns the 1-based indexes that do.
+ */
+const HELD_ELSEWHERE = `
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+local out = {}
+for i = 1, #KEYS do
+  local s = redis.call('XPENDING', KEYS[i], ARGV[1])
+  if s[1] > 0 and s[2] and older(s[2], ARGV[2 + i]) then
+    for _, c in ipairs(s[4] or {}) do
+      if c[1] ~= ARGV[2] then
+        out[#out + 1] = i
+        break
+      end
+    end
+  end
+end
+return out`;
+
+type StreamsRedis = Redis & { streamsHeldElsewhere(numKeys: number, ...args: string[]): Promise<unknown> };
+
 type RawEntry = [string, string[]];
 
 /**
@@ -65,9 +93,12 @@ type RawEntry = [string, string[]];
  */
 export class ShardStreams {
   private readonly acks: StreamAcks;
+  private readonly redis: StreamsRedis;
 
   constructor(private readonly opts: ShardStreamsOptions) {
     this.acks = new StreamAcks(opts.redis, GROUP);
+    if (!('streamsHeldElsewhere' in opts.redis)) opts.redis.defineCommand('streamsHeldElsewhere', { lua: HELD_ELSEWHERE });
+    this.redis = opts.redis as StreamsRedis;
   }
 
   /** Appends an event to its shard's stream (XADD, trimmed to about `maxStreamLength`), answered to this pod under `corr`. */
@@ -100,20 +131,18 @@ export class ShardStreams {
    * takeover claim (a pod paused between its lease check and its read, a read
    * queued while its connection was down). Redis hands entries out in stream
    * order, so every entry older than one this pod was given is in the pending
-   * list by now. One XPENDING per shard in a pipeline; XCLAIM only when another
-   * consumer holds something older.
+   * list by now. One script call checks every shard (XPENDING's summary inside
+   * Redis); XPENDING's list and XCLAIM only when another consumer holds
+   * something older.
    */
   async claimOlderElsewhere(batches: readonly { shard: number; before: string }[]): Promise<Map<number, ShardEntry[]>> {
     const out = new Map<number, ShardEntry[]>();
     if (batches.length === 0) return out;
-    const summary = this.opts.redis.pipeline();
-    for (const b of batches) summary.xpending(this.stream(b.shard), GROUP);
-    const results = (await summary.exec()) ?? [];
-    for (const [i, b] of batches.entries()) {
-      const [err, r] = results[i] ?? [new Error('no reply')];
-      if (err) throw err;
-      const [count, oldest, , consumers] = r as [number, string | null, string | null, [string, string][] | null];
-      if (!count || !oldest || compareIds(oldest, b.before) >= 0 || !(consumers ?? []).some(([c]) => c !== this.opts.pod)) continue;
+    // One command for every shard read: the indexes of those where another consumer holds something older.
+    const flagged = (await this.redis.streamsHeldElsewhere(batches.length, ...batches.map((b) => this.stream(b.shard)), GROUP, this.opts.pod, ...batches.map((b) => b.before))) as number[];
+    for (const i of flagged) {
+      const b = batches[i - 1];
+      if (!b) continue;
       const stream = this.stream(b.shard);
       const listed = (await this.opts.redis.xpending(stream, GROUP, '-', `(${b.before}`, 1000)) as [string, string, number, number][];
       const ids = listed.filter(([, consumer]) => consumer !== this.opts.pod).map(([id]) => id);

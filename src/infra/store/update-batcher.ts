@@ -19,6 +19,9 @@ interface Waiting {
  * every event): those issued in one event-loop turn leave as one unordered
  * `bulkWrite` — one round trip and one socket write instead of one each.
  *
+ * While `maxInFlight` writes are out, further updates wait and leave
+ * together once one returns (group commit sized by the server's pace).
+ *
  * A bulk write reports how many of its updates matched, not which. When all
  * or none did (every event but a conflict), each caller's outcome follows. When
  * only some did, the documents are read back once and an update counts as
@@ -30,30 +33,42 @@ interface Waiting {
 export class UpdateBatcher {
   private waiting: Waiting[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly collection: () => DriverCollection<Document>,
     /** Most updates per bulkWrite. */
     private readonly maxBatch = 500,
+    /** Writes in flight at once; past it, updates wait and leave together with the next (see InsertBatcher). */
+    private readonly maxInFlight = 2,
   ) {}
 
   /** `set` is the update's `$set` (the only operator a grouped update may use). */
   update(id: string, filter: Document, set: Document): Promise<GroupedOutcome> {
     return new Promise<GroupedOutcome>((resolve, reject) => {
       this.waiting.push({ id, filter, set, resolve, reject });
-      if (this.waiting.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        // After this turn's I/O callbacks: every update they issued goes together.
-        setImmediate(() => this.flush());
-      }
+      if (this.waiting.length >= this.maxBatch && this.inFlight < this.maxInFlight) this.flush();
+      else this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    // After this turn's I/O callbacks: every update they issued goes together.
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.waiting.splice(0);
-    if (batch.length > 0) void this.writeRounds(batch);
+    if (this.inFlight >= this.maxInFlight) return;
+    const batch = this.waiting.splice(0, this.maxBatch);
+    if (batch.length === 0) return;
+    this.inFlight++;
+    void this.writeRounds(batch).finally(() => {
+      this.inFlight--;
+      if (this.waiting.length > 0) this.schedule();
+    });
   }
 
   /** Round k holds the k-th update of each document, so updates of one document stay in issue order. */

@@ -1,0 +1,116 @@
+/**
+ * The store's own floor for the ingest path: the documents one applied event
+ * writes — its inbox item, its chat document's conditional `$set` (summary and
+ * actor record), its message, its inbox item marked applied — written straight
+ * through the MongoDB driver to the same server, no runtime, with the same
+ * group commit the runtime uses (a batch of events: one insertMany / bulkWrite /
+ * updateMany per collection). The templates are real documents a smart-chat run
+ * stored; each event gets its own ids, its chat's next version, its own seq.
+ */
+import { MongoClient, type Document } from 'mongodb';
+
+export interface FloorResult {
+  events: number;
+  seconds: number;
+  eventsPerS: number;
+  /** Mean size of the chat document written per event (BSON bytes, approximately JSON length). */
+  chatDocBytes: number;
+}
+
+/** Reads one stored chat (the one with the most versions), one message and one inbox item from `fromDb`. */
+export async function floorTemplates(mongoUrl: string, fromDb: string): Promise<{ chat: Document; message: Document; inbox: Document }> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
+  try {
+    await client.connect();
+    const db = client.db(fromDb);
+    const [chat] = await db.collection('chats').find({}).sort({ 'actor.version': -1 }).limit(1).toArray();
+    const message = await db.collection('messages').findOne({});
+    const inbox = await db.collection('inbox').findOne({});
+    if (!chat || !message || !inbox) throw new Error(`no documents to copy in ${fromDb}`);
+    return { chat, message, inbox };
+  } finally {
+    await client.close();
+  }
+}
+
+export async function measureStoreFloor(mongoUrl: string, dbName: string, t: { chat: Document; message: Document; inbox: Document }, opts: { durationMs: number; customers: number; workers: number; batch: number }): Promise<FloorResult> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000, ignoreUndefined: true, retryWrites: false, maxPoolSize: 50 });
+  await client.connect();
+  try {
+    const db = client.db(dbName);
+    const chats = db.collection<Document>('chats');
+    const messages = db.collection<Document>('messages');
+    const inbox = db.collection<Document>('inbox');
+    // The same indexes as the product's on these collections (a write pays for its index entries).
+    await chats.createIndex({ status: 1, customer_type: 1 }, { name: 'status_customer_type' });
+    await chats.createIndex({ customer: 1 }, { name: 'customer_unique', unique: true });
+    await chats.createIndex({ last_message_time: -1 }, { name: 'last_message_time' });
+    await messages.createIndex({ chat_id: 1, seq: -1 }, { name: 'chat_seq_unique', unique: true });
+    await messages.createIndex({ chat_id: 1, datetime: -1 }, { name: 'chat_datetime' });
+    await messages.createIndex({ chat_id: 1, idempotency_id: 1 }, { name: 'chat_idempotency' });
+    await messages.createIndex({ chat_id: 1, wa_message_id: 1 }, { name: 'chat_wa_message' });
+    await inbox.createIndex({ state: 1, received_at: 1 }, { name: 'state_received' });
+
+    const { _id: _c, ...chatFields } = t.chat;
+    const { _id: _m, ...messageFields } = t.message;
+    const { _id: _i, ...inboxFields } = t.inbox;
+    const actor = chatFields.actor as Document;
+    const version = new Map<number, number>();
+    const seq = new Map<number, number>();
+    const chatId = (c: number) => `floor-chat-${c}`;
+    // Every chat exists first, as after the runtime's first event per customer.
+    for (let c = 0; c < opts.customers; c += 500) {
+      await chats.insertMany(
+        Array.from({ length: Math.min(500, opts.customers - c) }, (_, i) => {
+          version.set(c + i, 1);
+          seq.set(c + i, 0);
+          return { _id: chatId(c + i), ...chatFields, customer: `floor-${c + i}`, actor: { ...actor, version: 1 } } as Document;
+        }),
+      );
+    }
+
+    let events = 0;
+    let bytes = 0;
+    let n = 0;
+    const began = performance.now();
+    const until = began + opts.durationMs;
+    const worker = async (w: number) => {
+      // Worker w writes customers w, w + workers, …: a batch never holds one chat twice, and no two workers share one.
+      let next = w;
+      while (performance.now() < until) {
+        const batch: number[] = [];
+        for (let i = 0; i < opts.batch; i++) {
+          batch.push(next);
+          next += opts.workers;
+          if (next >= opts.customers) next = w;
+        }
+        const ids = batch.map(() => `floor-ev-${n++}`);
+        await inbox.insertMany(batch.map((_, i) => ({ ...inboxFields, _id: ids[i], state: 'pending', received_at: new Date() }) as Document), { ordered: false });
+        const updates = batch.map((c) => {
+          const v = version.get(c)!;
+          version.set(c, v + 1);
+          const fields = { ...chatFields, customer: `floor-${c}`, last_message_time: new Date(), actor: { ...actor, version: v + 1 } };
+          bytes += JSON.stringify(fields).length;
+          return { updateOne: { filter: { _id: chatId(c), 'actor.version': v }, update: { $set: fields } } };
+        });
+        await chats.bulkWrite(updates as never, { ordered: false });
+        await messages.insertMany(
+          batch.map((c, i) => {
+            const s = seq.get(c)! + 1;
+            seq.set(c, s);
+            return { ...messageFields, _id: `${ids[i]}-m`, chat_id: chatId(c), seq: s, idempotency_id: ids[i] } as Document;
+          }),
+          { ordered: false },
+        );
+        await inbox.updateMany({ _id: { $in: ids } } as Document, { $set: { state: 'applied', applied_at: new Date() } });
+        events += batch.length;
+      }
+    };
+    await Promise.all(Array.from({ length: opts.workers }, (_, w) => worker(w)));
+    const seconds = (performance.now() - began) / 1000;
+    return { events, seconds, eventsPerS: events / seconds, chatDocBytes: Math.round(bytes / Math.max(1, events)) };
+  } finally {
+    await client.db(dbName).dropDatabase().catch(() => undefined);
+    await client.close();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Soak — two pods on Redis + the MongoDB-compatible server, customer webhooks
+ * POSTed to pod 1 at 500 messages/s for 10 minutes (quick: 1 minute) while an
+ * agent's dashboard socket on pod 2 times each message to its push. Every
+ * minute: both pods' RSS and Redis's `used_memory`. Reported: the last
+ * minute's p99 against the first's, RSS and Redis memory growth after the
+ * warm-up (minute 2 → the last minute), and messages acknowledged but never
+ * pushed ("lost"). Opt-in: `npm run bench -- --only=soak` (not in a plain full run).
+ */
+import { Redis } from 'ioredis';
+import { appEnv, BENCH_JWT_SECRET, type AppBackends } from '../lib/app-env.ts';
+import { smartChatUrl } from '../lib/agent-sockets.ts';
+import { Report } from '../lib/report.ts';
+import { modeFromArgs, runTag, sleep, startLoadgen, startPod } from '../lib/scenario.ts';
+import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
+import type { Summary } from '../lib/stats.ts';
+import { signToken } from '../../src/infra/jwt.ts';
+
+const mode = modeFromArgs();
+const quick = mode === 'quick';
+const RATE = 500;
+const DURATION_MS = quick ? 60_000 : 600_000;
+const WINDOW_MS = quick ? 10_000 : 60_000;
+const WARMUP_MS = 2000;
+
+const services = await servicesFromEnv();
+const tag = runTag();
+const db = `bench_soak_${tag}`;
+const report = new Report('soak', mode);
+const agents = await startLoadgen('agents', DURATION_MS + 5 * 60_000);
+const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
+const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+
+interface Window {
+  fromS: number;
+  count: number;
+  missing: number;
+  latencyMs: Summary;
+}
+interface SoakResult {
+  sent: number;
+  acked: number;
+  lost: number;
+  missing: number;
+  non2xx: number;
+  latencyMs: Summary;
+  windows: Window[];
+}
+
+async function redisMemory(): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
+}
+
+const mib = (b: number) => b / 1024 / 1024;
+
+try {
+  await redis.connect();
+  const backends: AppBackends = { mongoUrl: services.mongoUrl, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `bench:soak:${tag}:` };
+  const pods = await Promise.all([0, 1].map(() => startPod('app', { BENCH_APP_ENV: JSON.stringify(appEnv(backends)) }, DURATION_MS + 5 * 60_000)));
+  console.log(`soak (${mode}): ${RATE} webhooks/s for ${DURATION_MS / 60_000} min to pod 1, agent on pod 2; memory sampled every ${WINDOW_MS / 1000} s`);
+  const memory: { atS: number; rssMiB: number[]; redisMiB: number }[] = [];
+  let sampling = true;
+  const t0 = performance.now();
+  const sampler = (async () => {
+    while (sampling) {
+      const rss = await Promise.all(pods.map((p) => p.pod.call<NodeJS.MemoryUsage>('memory').then((m) => mib(m.rss))));
+      const sample = { atS: (performance.now() - t0) / 1000, rssMiB: rss, redisMiB: mib(await redisMemory()) };
+      memory.push(sample);
+      console.log(`  ${sample.atS.toFixed(0).padStart(4)} s  RSS ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB  redis ${sample.redisMiB.toFixed(1)} MiB`);
+      const next = t0 + memory.length * WINDOW_MS;
+      while (sampling && performance.now() < next) await sleep(Math.min(500, next - performance.now()));
+    }
+  })();
+  let r: SoakResult;
+  try {
+    r = await agents.call<SoakResult>(
+      'm2a',
+      {
+        wsUrl: smartChatUrl(pods[1]!.port, token),
+        drainMs: 10_000,
+        windowMs: WINDOW_MS,
+        spec: { port: pods[0]!.port, connections: 100, pipelining: 1, drainMs: 10_000, rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, customers: 1000, maxRequests: 10_000_000, runTag: tag },
+      },
+      DURATION_MS + 120_000,
+    );
+  } finally {
+    sampling = false;
+    await sampler;
+    await Promise.all(pods.map((p) => p.pod.stop()));
+  }
+  for (const w of r.windows) console.log(`  window from ${w.fromS.toFixed(0).padStart(4)} s: ${w.count} messages, p50 ${w.latencyMs.p50?.toFixed(2)} ms, p99 ${w.latencyMs.p99?.toFixed(2)} ms, ${w.missing} not pushed`);
+  console.log(`  sent ${r.sent}, acknowledged ${r.acked}, refused ${r.non2xx}, lost ${r.lost}`);
+
+  // Full windows only (the last may be a partial one).
+  const windows = r.windows.filter((w) => w.count >= (RATE * WINDOW_MS) / 1000 * 0.9);
+  const first = windows[0];
+  const last = windows.at(-1);
+  // After the warm-up: the second sample (one window in) against the last.
+  const warm = memory[Math.min(1, memory.length - 1)];
+  const end = memory.at(-1);
+  const subject = 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2';
+  const notes = `${RATE} msg/s for ${DURATION_MS / 1000} s; ${r.sent} POSTs, ${r.acked} acknowledged, ${r.non2xx} refused; windows of ${WINDOW_MS / 1000} s by when each message was due`;
+  if (first && last) {
+    report.add({ metric: 'p99 webhook → agent push, first window', subject, value: first.latencyMs.p99, unit: 'ms', better: 'lower', notes });
+    const growth = last.latencyMs.p99 / first.latencyMs.p99;
+    report.add({ metric: 'p99 webhook → agent push, last window', subject, value: last.latencyMs.p99, unit: 'ms', better: 'lower' });
+    report.add({ metric: 'p99 last window / first window', subject, value: growth, unit: '×', better: 'lower', target: '≤ 1.2', target_met: growth <= 1.2 });
+  }
+  if (warm && end) {
+    const rssGrowth = Math.max(...end.rssMiB.map((v, i) => v / warm.rssMiB[i]!)) - 1;
+    const redisGrowth = end.redisMiB / warm.redisMiB - 1;
+    report.add({ metric: 'RSS after warm-up → end (larger pod)', subject, value: Math.max(...end.rssMiB), unit: 'MiB', better: 'lower', notes: `RSS ${warm.rssMiB.map((v) => v.toFixed(0)).join(' / ')} MiB at ${warm.atS.toFixed(0)} s, ${end.rssMiB.map((v) => v.toFixed(0)).join(' / ')} MiB at ${end.atS.toFixed(0)} s` });
+    report.add({ metric: 'RSS growth after warm-up', subject, value: rssGrowth * 100, unit: '%', better: 'lower', target: '≤ 10 %', target_met: rssGrowth <= 0.1 });
+    report.add({ metric: 'Redis used_memory growth after warm-up', subject, value: redisGrowth * 100, unit: '%', better: 'lower', target: '≤ 10 %', target_met: redisGrowth <= 0.1, notes: `${warm.redisMiB.toFixed(1)} MiB at ${warm.atS.toFixed(0)} s, ${end.redisMiB.toFixed(1)} MiB at ${end.atS.toFixed(0)} s` });
+  }
+  report.add({ metric: 'acknowledged, never pushed (lost)', subject, value: r.lost, unit: 'messages', better: 'lower', target: '0', target_met: r.lost === 0, notes: `${r.missing} of the timed messages had not reached the agent at the end (refused ones included)` });
+  report.finish();
+} finally {
+  await agents.stop();
+  redis.disconnect();
+  await dropDatabases(services.mongoUrl, [db]).catch(() => undefined);
+  await services.stop();
+}
