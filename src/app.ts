@@ -65,6 +65,11 @@ import { registerConsoleRoutes } from './transport/console.routes.ts';
 import { registerConsoleChatRoutes } from './transport/console-chat.routes.ts';
 import { INBOX_INDEXES, type Inbox } from './actors/inbound/inbox.ts';
 import { Scheduler } from './actors/runtime/scheduler.ts';
+import { TEAM_INDEXES } from './actors/inbox/teams-store.ts';
+import { TypingRelay } from './actors/chat/typing-relay.ts';
+import { typingIndicatorSender } from './actors/outbound/typing-indicator.ts';
+import { ChatStore } from './actors/chat/chat-store.ts';
+import { registerInboxRoutes } from './transport/inbox.routes.ts';
 import { Forwarder } from './infra/forwarder.ts';
 import type { DestinationStream } from 'pino';
 
@@ -142,7 +147,19 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, kv, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
   const { host, inbox, chats } = actors;
   const presence = new PresenceStore(store);
-  hub.handle(agentEventHandler({ hub, chats, queries: new ChatQueries(store), presence, pod: config.POD_ID, log, media: outbound.media }));
+  const queries = new ChatQueries(store);
+  const typing = typingIndicatorSender(outbound.endpoints, log);
+  const chatStore = new ChatStore(store);
+  const teamInbox = {
+    commands: actors.inboxCommands, queries, availability: actors.availability, teams: actors.teams,
+    typing: new TypingRelay({ store, kv, rooms: hub, sender: typing, minIntervalMs: config.TYPING_INDICATOR_MIN_MS, log }),
+    knownAgent: async (username: string) => {
+      const account = await agents.find(username);
+      return account ? !account.disabled : actors.availability.known(username);
+    },
+    loads: (names: readonly string[]) => chatStore.openLoads(names),
+  };
+  hub.handle(agentEventHandler({ hub, chats, queries, presence, pod: config.POD_ID, log, media: outbound.media, inbox: teamInbox }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
   if (forwarder) {
     metrics.gauge('forwarder_dropped_total', 'Webhook payloads dropped, oldest first, from the full Communication Master queue (1,000 payloads or 8 MiB)', () => forwarder.dropped);
@@ -158,6 +175,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   registerDashboardRoutes(server.router, { counters, auth });
   registerMachineRoutes(server.router, { host, auth });
   registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth, adminLimit });
+  registerInboxRoutes(server.router, { teams: actors.teams, auth, adminLimit });
   registerOutboundRoutes(server.router, { chats, cache: outbound.cache, auth, adminLimit, templateLimit });
   registerMediaRoutes(server.router, { storage: media.storage, auth });
   const limiter = new LoginLimiter({ maxFailures: config.LOGIN_FAILURE_LIMIT, windowMs: 60_000, maxKeys: 10_000 });
@@ -209,6 +227,10 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
   scheduler.every({ name: 'inbox_prune', everyMs: 60_000, exclusive: { lockTtlMs: 60_000 }, run: () => inbox.prune(config.INBOX_RETENTION_MS) });
   scheduler.every({ name: 'actor_deadlines', everyMs: 5_000, run: () => host.fireDueDeadlines() });
+  // Team inbox: this pod's sockets keep their agents alive; one pod turns agents without a socket anywhere offline; the assignment backstop pass.
+  scheduler.every({ name: 'agent_heartbeat', everyMs: Math.max(250, Math.floor(config.AGENT_OFFLINE_AFTER_MS / 4)), run: () => actors.availability.heartbeat() });
+  scheduler.every({ name: 'agent_offline_sweep', everyMs: Math.max(250, Math.min(5_000, Math.floor(config.AGENT_OFFLINE_AFTER_MS / 4))), exclusive: { lockTtlMs: 30_000 }, run: (stillHolds) => actors.availability.sweep(stillHolds) });
+  scheduler.every({ name: 'inbox_assign', everyMs: config.INBOX_ASSIGN_SWEEP_MS, run: () => actors.assigner.pass() });
   // An account changed on any pod: forget it here and close its sockets whose tokens it revoked.
   const stopListening = await notices.listen((username) => {
     agentTokens.forget(username);
@@ -262,6 +284,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       await actors.stop();
       cluster.close();
       await outbound.close(Math.min(config.SHUTDOWN_GRACE_MS, 5_000));
+      await typing.close();
       media.close();
       await forwarder?.close();
       await presence.clearPod(config.POD_ID).catch(() => undefined);

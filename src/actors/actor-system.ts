@@ -18,6 +18,12 @@ import { Inbox } from './inbound/inbox.ts';
 import { deliverInbound } from './inbound/inbound-events.ts';
 import type { OutboundSender } from './outbound/outbound.ts';
 import type { RoomPublisher } from './runtime/room-publisher.ts';
+import { ConversationLog } from './desk/conversation-log.ts';
+import { InboxCommands } from './chat/inbox-commands.ts';
+import { TeamsStore } from './inbox/teams-store.ts';
+import { AgentAvailability } from './inbox/availability.ts';
+import { Assigner } from './inbox/assigner.ts';
+import { MemoryKv } from '../infra/kv/kv.memory.ts';
 
 export const DISCOUNT_SEED = join(import.meta.dirname, '../../data/discount-routes.seed.json');
 
@@ -53,6 +59,11 @@ export class ActorSystem {
   readonly inbox: Inbox;
   readonly chats: ChatService;
   readonly catalogue: CatalogueStore;
+  /** Team inbox (#18): teams and the cap, agent availability, the round-robin assigner, the agents' inbox commands. */
+  readonly teams: TeamsStore;
+  readonly availability: AgentAvailability;
+  readonly assigner: Assigner;
+  readonly inboxCommands: InboxCommands;
   private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(deps: ActorSystemDeps) {
@@ -61,9 +72,15 @@ export class ActorSystem {
     this.catalogue = new CatalogueStore(store, log, deps.kv);
     const ask: AskActor = (kind, key, event) => this.dispatcher.ask(kind, key, event);
     const shards = ownership.shards;
+    const kv = deps.kv ?? new MemoryKv();
+    this.teams = new TeamsStore(store, config.INBOX_AGENT_CAP);
+    // Kicked before the assigner exists only in theory (effects run after start): late-bound.
+    const kick = () => this.assigner.kick();
+    this.availability = new AgentAvailability({ store, kv, rooms: deps.rooms, log, offlineAfterMs: config.AGENT_OFFLINE_AFTER_MS, onAvailable: kick });
+    const conversations = new ConversationLog(store);
     this.host = new ActorHost(
       [
-        chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log, onCustomerMessagePushed: deps.onCustomerMessagePushed })),
+        chatKind(store, chatEffects({ store, rooms: deps.rooms, counters: deps.counters, outbound: deps.outbound, log, onCustomerMessagePushed: deps.onCustomerMessagePushed, conversations, assigner: { kick } })),
         discountKind(store, { idleTimeoutMs: config.DISCOUNT_IDLE_TIMEOUT_MS, execute: discountEffects({ store, catalogue: this.catalogue, outbound: deps.outbound, ask }) }),
       ],
       {
@@ -83,6 +100,8 @@ export class ActorSystem {
     const deliver = deliverInbound({ dispatch: (kind, key, event) => this.dispatcher.dispatch(kind, key, event), routes: () => this.catalogue.all(), campaignRoute: config.DISCOUNT_CAMPAIGN_ROUTE });
     this.inbox = new Inbox(deps.inboxStore ?? store, deliver, log);
     this.chats = new ChatService(store, this.inbox, ask, config.MAX_UNAPPLIED_EVENTS);
+    this.inboxCommands = new InboxCommands(store, this.chats, ask);
+    this.assigner = new Assigner({ teams: this.teams, availability: this.availability, kv, ports: this.inboxCommands.ports(), pod: config.POD_ID, log });
   }
 
   /** Seeds the discount catalogue, takes shards, starts dispatching. */
@@ -94,6 +113,7 @@ export class ActorSystem {
 
   /** Hands every shard off (draining its actors first), stops dispatching, flushes the inbox. */
   async stop(): Promise<void> {
+    await this.assigner.stop();
     await this.ownership.stop((shard) => this.drainShard(shard));
     await this.dispatcher.stop();
     await this.host.stop();

@@ -158,6 +158,14 @@ const envSchema = z.object({
    * whose change notice was lost takes effect within twice this (≤ 60 s).
    */
   AGENT_CHECK_MS: integer(100, 30_000, 30_000),
+  /** Team inbox (#18): open chats (active + pending) an agent may have before round robin skips them, until an admin sets it (PUT /api/inbox/settings). */
+  INBOX_AGENT_CAP: integer(1, 1000, 5),
+  /** An agent with no open WebSocket on any pod for this long is offline. */
+  AGENT_OFFLINE_AFTER_MS: integer(1000, 3_600_000, 60_000),
+  /** The periodic assignment pass (the backstop of the passes chat changes and agents coming online ask for). */
+  INBOX_ASSIGN_SWEEP_MS: integer(200, 600_000, 5_000),
+  /** WhatsApp's typing indicator goes to a customer at most once per chat in this long, however often agents type. */
+  TYPING_INDICATOR_MIN_MS: integer(500, 60_000, 3_000),
   /** Lifetime of the tokens `POST /api/auth/login` issues. */
   AGENT_TOKEN_TTL_S: integer(60, 7 * 86_400, 12 * 3600),
   /** Wait before an effect's second attempt, doubled before each further one: 5 attempts from 100 ms span 1.5 s. */

@@ -22,6 +22,8 @@ export const ERRORS = {
   CANNED_RESPONSE_EXISTS: { status: 409, message: 'A canned response with this shortcode already exists' },
   LABEL_EXISTS: { status: 409, message: 'A label with this name already exists' },
   OUTSIDE_SERVICE_WINDOW: { status: 409, message: 'The 24-hour customer-service window is closed: send a template instead' },
+  INVALID_TRANSITION: { status: 409, message: 'The chat is in a state that does not take this change' },
+  NUMBER_IN_OTHER_TEAM: { status: 409, message: 'A WhatsApp number belongs to one team at most' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body exceeds 256 KiB' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the file' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },

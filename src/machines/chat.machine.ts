@@ -1,4 +1,4 @@
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 
 /**
  * One customer conversation (spec FR-4, FR-5). Pure: no I/O and no imports
@@ -9,7 +9,7 @@ import { assign, emit, setup } from 'xstate';
  */
 
 export type CustomerType = 'Partner' | 'Customer' | 'Vendor' | 'SRDP';
-export type ChatStatus = 'active' | 'resolved';
+export type ChatStatus = 'active' | 'pending' | 'snoozed' | 'resolved';
 /** Where a chat is listed: an agents' status, or `bot` (only the discount bot has talked with this number). */
 export type ChatListing = ChatStatus | 'bot';
 
@@ -53,6 +53,44 @@ export interface ChatContext {
   reads: ReadCursor[];
   /** How many of the messages are the bot's replies (never unseen for agents). Absent on chats stored before it. */
   botMessages?: number;
+  /** The agent the chat is assigned to (#18), or null: in the Unassigned queue while active. */
+  assignee: string | null;
+  /** The team it was assigned within (null: the default pool, or never assigned). */
+  team: string | null;
+  assignedAt: number | null;
+  /** Set while the chat is active and unassigned: the Unassigned queue's order (longest waiting first). */
+  waitingSince: number | null;
+  /** When the current snooze began, and the time it wakes (null: until the customer writes). */
+  snoozedAt: number | null;
+  snoozedUntil: number | null;
+  labels: string[];
+  /** Open → resolve cycles: 1 for the first, one more at each reopening. */
+  conversation: number;
+  /** Whether an agent answered in this conversation yet (its first response is logged once). */
+  responded: boolean;
+  csat: CsatRecord | null;
+  /** The WhatsApp id of the customer's last message (the typing indicator marks it read). */
+  lastInboundWaId: string | null;
+}
+
+/** The CSAT question of one conversation and its answer (3 good, 2 okay, 1 poor). */
+export interface CsatRecord {
+  conversation: number;
+  status: 'asked' | 'rated' | 'expired';
+  score: 1 | 2 | 3 | null;
+  askedAt: number;
+  ratedAt: number | null;
+}
+
+/** The #18 fields with their defaults, for chats stored before them (a stored context is completed on load). */
+export const INBOX_DEFAULTS = {
+  assignee: null, team: null, assignedAt: null, waitingSince: null, snoozedAt: null, snoozedUntil: null,
+  labels: [] as string[], conversation: 1, responded: false, csat: null, lastInboundWaId: null,
+} satisfies Partial<ChatContext>;
+
+/** A stored context completed with the fields added since it was written. */
+export function withInboxDefaults(context: Partial<ChatContext>): ChatContext {
+  return { ...INBOX_DEFAULTS, labels: [], ...context } as ChatContext;
 }
 
 export interface ReadCursor {
@@ -79,7 +117,19 @@ export type ChatEvent =
   /** The bot hands the customer to people (its care path, or the customer asked for one): the chat joins the agents' Active list. */
   | { type: 'HANDOVER'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
   | { type: 'OPEN'; id: string; at: number; by: string; channel: string; customerType: CustomerType }
-  | { type: 'SET_STATUS'; id: string; at: number; by: string; status: ChatStatus }
+  /** Agents set `active`, `pending` (waiting for the customer) or `resolved`; snoozing is SNOOZE. */
+  | { type: 'SET_STATUS'; id: string; at: number; by: string; status: 'active' | 'pending' | 'resolved' }
+  /**
+   * Gives the chat to `assignee` (null: unassigns). `manual`: an agent's choice, taken in any open state, over
+   * another assignee too; otherwise the round-robin assigner's, taken only by an active chat nobody has.
+   * `team` absent: the chat's team stays.
+   */
+  | { type: 'ASSIGN'; id: string; at: number; by: string; assignee: string | null; team?: string | null; manual: boolean }
+  /** Snoozes until `until` (epoch ms, a stored deadline) or, null, until the customer writes. */
+  | { type: 'SNOOZE'; id: string; at: number; by: string; until: number | null }
+  /** A private note: stored and shown to agents, never sent; `mentions` are the agents it names. */
+  | { type: 'NOTE'; id: string; at: number; agent: string; text: string; mentions: string[] }
+  | { type: 'LABEL'; id: string; at: number; by: string; label: string; op: 'add' | 'remove' }
   /** `agent` has seen the chat up to `upTo` (a message shown to it), or all of it. */
   | { type: 'READ'; id: string; at: number; agent: string; upTo?: number }
   | { type: 'DELIVERY'; id: string; at: number; waMessageId: string; status: 'sent' | 'delivered' | 'read' | 'failed'; error?: string };
@@ -89,6 +139,17 @@ export type ChatEffect =
   | { type: 'chat.handedOver'; by: string; at: number }
   | { type: 'message.appended'; message: ChatMessage }
   | { type: 'status.changed'; from: ChatStatus; to: ChatStatus; by: string; at: number; eventId: string }
+  /** A new conversation began (the first opening, or a reopening). */
+  | { type: 'conversation.opened'; conversation: number; at: number }
+  /** The first agent message of a conversation. */
+  | { type: 'conversation.responded'; conversation: number; agent: string; at: number }
+  | { type: 'assignment.changed'; from: string | null; to: string | null; team: string | null; by: string; at: number; conversation: number; eventId: string }
+  /** The chat is active and nobody has it: the assigner should look at its queue. */
+  | { type: 'assignment.wanted'; at: number }
+  | { type: 'note.mentioned'; message: ChatMessage; mentions: string[] }
+  | { type: 'labels.changed'; labels: string[] }
+  | { type: 'csat.asked'; conversation: number; at: number }
+  | { type: 'csat.rated'; conversation: number; score: 1 | 2 | 3; at: number }
   | { type: 'reply.requested'; message: ChatMessage }
   | { type: 'delivery.recorded'; waMessageId: string; status: string; at: number; error?: string };
 
@@ -131,12 +192,73 @@ function withReader(reads: ReadCursor[], agent: string, seq: number, bot: number
   return next.length > MAX_READERS ? next.sort((a, b) => b.seq - a.seq).slice(0, MAX_READERS) : next;
 }
 
+/** Labels kept on one chat. */
+export const MAX_LABELS = 20;
+/** How long a resolved chat waits for the customer's rating before it stops waiting (a stored deadline). */
+export const RATING_WAIT_MS = 24 * 3_600_000;
+/** The CSAT question (WhatsApp reply buttons: at most 3, so a 3-point scale). */
+export const CSAT_QUESTION = 'Your chat with us is resolved. How was our help?';
+export const CSAT_CHOICES = [
+  { score: 3, title: 'Good' },
+  { score: 2, title: 'Okay' },
+  { score: 1, title: 'Poor' },
+] as const;
+/** The reply-button id of one CSAT choice: the conversation it rates, so an old question's answer is told apart. */
+export const csatReplyId = (conversation: number, score: number): string => `csat:${conversation}:${score}`;
+
+/** Where a chat is listed, from its machine state: a rating wait is resolved, both snoozes are snoozed. */
+export function listingOf(value: unknown): ChatListing {
+  switch (value) {
+    case 'rating':
+    case 'resolved':
+      return 'resolved';
+    case 'snoozed':
+    case 'snoozedUntilReply':
+      return 'snoozed';
+    case 'pending':
+      return 'pending';
+    case 'bot':
+      return 'bot';
+    default:
+      return 'active';
+  }
+}
+
+/** The score a customer message gives the conversation now awaiting a rating, or null when it is not such an answer. */
+function ratingIn(context: ChatContext, event: ChatEvent): 1 | 2 | 3 | null {
+  if (event.type !== 'CUSTOMER_MESSAGE' || !context.csat || context.csat.status === 'rated') return null;
+  const id = event.body.extra?.interactiveReplyId;
+  const m = typeof id === 'string' ? /^csat:(\d+):([123])$/.exec(id) : null;
+  return m && Number(m[1]) === context.csat.conversation ? (Number(m[2]) as 1 | 2 | 3) : null;
+}
+
+/** Who an event gives the chat to, when it changes hands: an ASSIGN, an agent opening or reopening it (theirs), a customer reopening it (nobody's). */
+function handsTo(context: ChatContext, event: ChatEvent): { to: string | null; team: string | null; by: string } {
+  switch (event.type) {
+    case 'ASSIGN':
+      return { to: event.assignee, team: event.team === undefined ? context.team : event.team, by: event.by };
+    case 'OPEN':
+    case 'SET_STATUS':
+      return { to: event.by, team: context.team, by: event.by };
+    default:
+      return { to: null, team: context.team, by: 'system' };
+  }
+}
+
+/** Status of a state for `status.changed` effects. */
+const statusNamed = (state: 'active' | 'pending' | 'snoozed' | 'resolved'): ChatStatus => state;
+
 export const chatMachine = setup({
   types: {
     context: {} as ChatContext,
     events: {} as ChatEvent,
     input: {} as ChatInput,
     emitted: {} as ChatEffect,
+  },
+  delays: {
+    /** From the snooze to its wake-up time (the host stores it as a deadline at `snoozedUntil`). */
+    SNOOZE_WAKE: ({ context }) => Math.max(0, (context.snoozedUntil ?? 0) - (context.snoozedAt ?? 0)),
+    RATING_WAIT: RATING_WAIT_MS,
   },
   actions: {
     recordCustomerMessage: assign(({ context, event }) => {
@@ -149,6 +271,7 @@ export const chatMachine = setup({
         lastMessageAt: event.at,
         lastMsgBy: context.customer,
         lastCustomerMessageAt: event.at,
+        lastInboundWaId: event.body.waMessageId ?? context.lastInboundWaId,
       };
     }),
     /** A message to the bot's number on a chat agents already have: recorded, but its type, channel and 24-hour window stay. */
@@ -176,6 +299,12 @@ export const chatMachine = setup({
       const message = recorded(context, event.type === 'AGENT_MESSAGE' ? event.agent : event.bot, 'Agent', event);
       return { type: 'message.appended' as const, message: event.type === 'BOT_MESSAGE' && event.channel ? { ...message, channel: event.channel } : message };
     }),
+    /** The first agent message of a conversation is its first response (reports); later ones change nothing here. */
+    noteResponse: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'AGENT_MESSAGE' || context.responded) return;
+      enqueue.assign({ responded: true });
+      enqueue.emit({ type: 'conversation.responded', conversation: context.conversation, agent: event.agent, at: event.at });
+    }),
     recordBotMessage: assign(({ context, event }) => {
       if (event.type !== 'BOT_MESSAGE') return {};
       return { lastSeq: context.lastSeq + 1, botMessages: (context.botMessages ?? 0) + 1, lastMessage: event.body.text, lastMessageAt: event.at, lastMsgBy: event.bot };
@@ -184,17 +313,76 @@ export const chatMachine = setup({
       if (event.type !== 'AGENT_MESSAGE') throw new Error('requestReply needs AGENT_MESSAGE');
       return { type: 'reply.requested' as const, message: recorded(context, event.agent, 'Agent', event) };
     }),
+    /** A private note: a message like any other for agents (seq, room push), never a reply; its author has read it. */
+    recordNote: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'NOTE') return;
+      const seq = context.lastSeq + 1;
+      enqueue.assign({ lastSeq: seq, reads: withReader(context.reads, event.agent, seq, context.botMessages ?? 0) });
+      const message: ChatMessage = { seq, id: event.id, sender: event.agent, type: 'Agent', channel: context.channel, at: event.at, body: { kind: 'note', text: event.text, extra: { private: true, mentions: event.mentions } } };
+      enqueue.emit({ type: 'message.appended', message });
+      if (event.mentions.length) enqueue.emit({ type: 'note.mentioned', message, mentions: event.mentions });
+    }),
     markRead: assign(({ context, event }) => (event.type === 'READ' ? { reads: withReader(context.reads, event.agent, readUpTo(context, event), context.botMessages ?? 0) } : {})),
     emitOpened: emit(({ event }) => ({ type: 'chat.opened' as const, at: event.at })),
+    emitConversation: emit(({ context, event }) => ({ type: 'conversation.opened' as const, conversation: context.conversation, at: event.at })),
+    /** A reopening starts the next conversation: a new first response, a new rating. */
+    nextConversation: assign(({ context }) => ({ conversation: context.conversation + 1, responded: false })),
     /** An agent opening a chat the bot had: the channel the agent chose (the type is the chat's for life: one chat per number per type). */
     adoptOpening: assign(({ context, event }) => ({ channel: event.type === 'OPEN' ? event.channel : context.channel })),
     emitHandedOver: emit(({ event }) => ({ type: 'chat.handedOver' as const, by: event.type === 'HANDOVER' ? event.by : '', at: event.at })),
     auditStatus: assign(({ context, event }) => {
-      const by = event.type === 'SET_STATUS' || event.type === 'HANDOVER' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
+      const by = event.type === 'SET_STATUS' || event.type === 'HANDOVER' || event.type === 'SNOOZE' ? event.by : event.type === 'CUSTOMER_MESSAGE' ? context.customer : null;
       return by === null ? {} : { statusUpdatedBy: by, statusUpdatedAt: event.at };
     }),
-    emitResolved: emit(({ context, event }) => ({ type: 'status.changed' as const, from: 'active' as const, to: 'resolved' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0, eventId: event.id })),
-    emitReopened: emit(({ context, event }) => ({ type: 'status.changed' as const, from: 'resolved' as const, to: 'active' as const, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? 0, eventId: event.id })),
+    /** The deadline's own time is the wake-up's audit time. */
+    auditWake: assign(({ event }) => ({ statusUpdatedBy: 'snooze', statusUpdatedAt: event.at })),
+    emitStatus: emit(({ context, event }, p: { from: ChatStatus; to: ChatStatus }) => ({
+      type: 'status.changed' as const, from: p.from, to: p.to, by: context.statusUpdatedBy ?? '', at: context.statusUpdatedAt ?? event.at, eventId: event.id ?? `at:${event.at}`,
+    })),
+    /** Changes hands (emitting `assignment.changed`) when the event gives the chat to someone else; a chat that changes hands stops waiting. */
+    handOver: enqueueActions(({ context, event, enqueue }) => {
+      const h = handsTo(context, event);
+      if (h.to === context.assignee && h.team === context.team) return;
+      enqueue.emit({ type: 'assignment.changed', from: context.assignee, to: h.to, team: h.team, by: h.by, at: event.at, conversation: context.conversation, eventId: event.id ?? `at:${event.at}` });
+      enqueue.assign({ assignee: h.to, team: h.team, assignedAt: h.to === null ? null : event.at, waitingSince: null });
+    }),
+    /** Entering `active` with nobody on it: the chat joins the Unassigned queue (oldest first) and the assigner is told. */
+    queueIfUnassigned: enqueueActions(({ context, event, enqueue }) => {
+      if (context.assignee !== null) return;
+      if (context.waitingSince === null) enqueue.assign({ waitingSince: event.at });
+      enqueue.emit({ type: 'assignment.wanted', at: event.at });
+    }),
+    /** Left `active`: no longer in the Unassigned queue. */
+    leaveQueue: assign({ waitingSince: null }),
+    startSnooze: assign(({ event }) => (event.type === 'SNOOZE' ? { snoozedAt: event.at, snoozedUntil: event.until } : {})),
+    endSnooze: assign({ snoozedAt: null, snoozedUntil: null }),
+    changeLabels: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LABEL') return;
+      const labels = event.op === 'add' ? [...context.labels, event.label] : context.labels.filter((l) => l !== event.label);
+      enqueue.assign({ labels });
+      enqueue.emit({ type: 'labels.changed', labels });
+    }),
+    /** The CSAT question: recorded as a bot message (seq) and sent as reply buttons through the same send path as agent replies. */
+    askRating: enqueueActions(({ context, event, enqueue }) => {
+      const seq = context.lastSeq + 1;
+      const conversation = context.conversation;
+      const buttons = CSAT_CHOICES.map((c) => ({ type: 'reply', reply: { id: csatReplyId(conversation, c.score), title: c.title } }));
+      const message: ChatMessage = {
+        seq, id: `${event.id}:csat`, sender: 'csat', type: 'Agent', channel: context.channel, at: event.at,
+        body: { kind: 'interactive', text: CSAT_QUESTION, extra: { csat: conversation, cloud: { type: 'interactive', interactive: { type: 'button', body: { text: CSAT_QUESTION }, action: { buttons } } } } },
+      };
+      enqueue.assign({ lastSeq: seq, botMessages: (context.botMessages ?? 0) + 1, csat: { conversation, status: 'asked', score: null, askedAt: event.at, ratedAt: null } });
+      enqueue.emit({ type: 'message.appended', message });
+      enqueue.emit({ type: 'reply.requested', message });
+      enqueue.emit({ type: 'csat.asked', conversation, at: event.at });
+    }),
+    recordRating: enqueueActions(({ context, event, enqueue }) => {
+      const score = ratingIn(context, event);
+      if (score === null || !context.csat) return;
+      enqueue.assign({ csat: { ...context.csat, status: 'rated', score, ratedAt: event.at } });
+      enqueue.emit({ type: 'csat.rated', conversation: context.csat.conversation, score, at: event.at });
+    }),
+    expireRating: assign(({ context }) => (context.csat ? { csat: { ...context.csat, status: 'expired' as const } } : {})),
     emitDelivery: emit(({ event }) => {
       if (event.type !== 'DELIVERY') throw new Error('emitDelivery needs DELIVERY');
       return { type: 'delivery.recorded' as const, waMessageId: event.waMessageId, status: event.status, at: event.at, ...(event.error ? { error: event.error } : {}) };
@@ -202,16 +390,30 @@ export const chatMachine = setup({
   },
   guards: {
     resolving: ({ event }) => event.type === 'SET_STATUS' && event.status === 'resolved',
+    /** Resolving while the customer can still be sent a free-form message: the CSAT question goes out. */
+    resolvingInWindow: ({ context, event }) => event.type === 'SET_STATUS' && event.status === 'resolved' && insideServiceWindow(context.lastCustomerMessageAt, event.at),
     reopening: ({ event }) => event.type === 'SET_STATUS' && event.status === 'active',
+    toPending: ({ event }) => event.type === 'SET_STATUS' && event.status === 'pending',
     /** Only a read that moves the agent's cursor is taken: one that moves nothing is not stored again. */
     advancesReader: ({ context, event }) => event.type === 'READ' && readUpTo(context, event) > (context.reads.find((r) => r.agent === event.agent)?.seq ?? 0),
     toBot: ({ event }) => event.type === 'CUSTOMER_MESSAGE' && event.automated === true,
     /** Templates any time; free-form text only inside the 24-hour window. Outside it the event is not taken: nothing is stored or sent. */
     mayReply: ({ context, event }) => event.type === 'AGENT_MESSAGE' && (event.body.kind === 'template' || insideServiceWindow(context.lastCustomerMessageAt, event.at)),
+    /**
+     * Assignment is decided once: the round-robin assigner's ASSIGN is taken only by a chat nobody has
+     * (a second decision, from another pod or a retry, finds it assigned and changes nothing);
+     * an agent's manual (re/un)assignment is taken whoever has it.
+     */
+    mayAssign: ({ context, event }) => event.type === 'ASSIGN' && (event.manual ? event.assignee !== context.assignee : context.assignee === null && event.assignee !== null),
+    timedSnooze: ({ event }) => event.type === 'SNOOZE' && event.until !== null && event.until > event.at,
+    untimedSnooze: ({ event }) => event.type === 'SNOOZE' && event.until === null,
+    newLabel: ({ context, event }) => event.type === 'LABEL' && event.op === 'add' && !context.labels.includes(event.label) && context.labels.length < MAX_LABELS,
+    knownLabel: ({ context, event }) => event.type === 'LABEL' && event.op === 'remove' && context.labels.includes(event.label),
+    isRating: ({ context, event }) => ratingIn(context, event) !== null,
   },
 }).createMachine({
   id: 'chat',
-  description: 'A customer conversation: opened by the first message (or an agent), resolved by an agent, reopened by the customer or an agent.',
+  description: 'A customer conversation: opened by the first message (or an agent), assigned to one agent, waiting for the customer (pending), snoozed, resolved (asking for a rating inside the 24-hour window), reopened by the customer or an agent.',
   initial: 'new',
   // `input` is absent when XState builds the throwaway actor behind every pure `transition()` call:
   // answering without throwing there saves the cost of an Error per event.
@@ -231,17 +433,28 @@ export const chatMachine = setup({
     statusUpdatedAt: null,
     reads: [],
     botMessages: 0,
+    ...INBOX_DEFAULTS,
+    labels: [],
   }),
+  on: {
+    // Labels are taken in every state but `new` (guarded there: nothing to label yet).
+    LABEL: [
+      { guard: 'newLabel', actions: 'changeLabels' },
+      { guard: 'knownLabel', actions: 'changeLabels' },
+    ],
+  },
   states: {
     new: {
       description: 'No conversation yet: nothing is stored until something opens it.',
       on: {
         CUSTOMER_MESSAGE: [
           { guard: 'toBot', target: 'bot', actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
-          { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['emitOpened', 'emitConversation', 'recordCustomerMessage', 'emitCustomerMessage'] },
         ],
-        OPEN: { target: 'active', actions: ['emitOpened'] },
-        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitHandedOver'] },
+        // An agent who opens a chat has it.
+        OPEN: { target: 'active', actions: ['emitOpened', 'emitConversation', 'handOver'] },
+        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitConversation', 'emitHandedOver'] },
+        LABEL: {},
       },
     },
     bot: {
@@ -249,42 +462,154 @@ export const chatMachine = setup({
       on: {
         CUSTOMER_MESSAGE: [
           { guard: 'toBot', actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
-          { target: 'active', actions: ['emitOpened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['emitOpened', 'emitConversation', 'recordCustomerMessage', 'emitCustomerMessage'] },
         ],
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
-        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitHandedOver'] },
-        OPEN: { target: 'active', actions: ['adoptOpening', 'emitOpened', 'emitHandedOver'] },
-        AGENT_MESSAGE: { guard: 'mayReply', target: 'active', actions: ['emitOpened', 'recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
-        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitOpened', 'emitHandedOver'] },
+        HANDOVER: { target: 'active', actions: ['emitOpened', 'emitConversation', 'emitHandedOver'] },
+        OPEN: { target: 'active', actions: ['adoptOpening', 'emitOpened', 'emitConversation', 'emitHandedOver', 'handOver'] },
+        AGENT_MESSAGE: { guard: 'mayReply', target: 'active', actions: ['emitOpened', 'emitConversation', 'recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
+        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitOpened', 'emitConversation', 'emitHandedOver', 'handOver'] },
         READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
       },
     },
     active: {
-      description: 'Shown in the agents’ Active tab; messages flow both ways.',
+      description: 'Shown in the agents’ Active tab; messages flow both ways. Nobody assigned: in the Unassigned queue until the round-robin assigner (ASSIGN) or an agent takes it.',
+      entry: 'queueIfUnassigned',
+      exit: 'leaveQueue',
       on: {
         CUSTOMER_MESSAGE: [
           { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
           { actions: ['recordCustomerMessage', 'emitCustomerMessage'] },
         ],
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        NOTE: { actions: 'recordNote' },
+        // Unassigned by an agent: back in the queue (re-entered, so the assigner is told).
+        ASSIGN: { guard: 'mayAssign', target: 'active', reenter: true, actions: 'handOver' },
+        SET_STATUS: [
+          { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('active'), to: statusNamed('resolved') } }] },
+          { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('active'), to: statusNamed('resolved') } }] },
+          { guard: 'toPending', target: 'pending', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('active'), to: statusNamed('pending') } }] },
+        ],
+        SNOOZE: [
+          { guard: 'timedSnooze', target: 'snoozed', actions: ['auditStatus', 'startSnooze', { type: 'emitStatus', params: { from: statusNamed('active'), to: statusNamed('snoozed') } }] },
+          { guard: 'untimedSnooze', target: 'snoozedUntilReply', actions: ['auditStatus', 'startSnooze', { type: 'emitStatus', params: { from: statusNamed('active'), to: statusNamed('snoozed') } }] },
+        ],
+        READ: { guard: 'advancesReader', actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+    pending: {
+      description: 'Waiting for the customer (an agent said so): in the Pending tab until the customer writes or an agent changes it.',
+      on: {
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('active') } }, 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        NOTE: { actions: 'recordNote' },
+        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        SET_STATUS: [
+          { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('resolved') } }] },
+          { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('resolved') } }] },
+          { guard: 'reopening', target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('active') } }] },
+        ],
+        SNOOZE: [
+          { guard: 'timedSnooze', target: 'snoozed', actions: ['auditStatus', 'startSnooze', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('snoozed') } }] },
+          { guard: 'untimedSnooze', target: 'snoozedUntilReply', actions: ['auditStatus', 'startSnooze', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('snoozed') } }] },
+        ],
+        READ: { guard: 'advancesReader', actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+    snoozed: {
+      description: 'Snoozed until `snoozedUntil` (a stored deadline: it survives restarts and failover) or the customer’s next message, whichever comes first.',
+      exit: 'endSnooze',
+      after: {
+        SNOOZE_WAKE: { target: 'active', actions: ['auditWake', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('active') } }] },
+      },
+      on: {
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('active') } }, 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        NOTE: { actions: 'recordNote' },
+        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        SET_STATUS: [
+          { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
+          { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
+          { guard: 'reopening', target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('active') } }] },
+          { guard: 'toPending', target: 'pending', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('pending') } }] },
+        ],
+        // Snoozed again: the new time replaces the old deadline.
+        SNOOZE: [
+          { guard: 'timedSnooze', target: 'snoozed', reenter: true, actions: ['auditStatus', 'startSnooze'] },
+          { guard: 'untimedSnooze', target: 'snoozedUntilReply', actions: ['auditStatus', 'startSnooze'] },
+        ],
+        READ: { guard: 'advancesReader', actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+    snoozedUntilReply: {
+      description: 'Snoozed with no time: until the customer’s next message (or an agent).',
+      exit: 'endSnooze',
+      on: {
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('active') } }, 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
+        AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
+        BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
+        NOTE: { actions: 'recordNote' },
+        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        SET_STATUS: [
+          { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
+          { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
+          { guard: 'reopening', target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('active') } }] },
+          { guard: 'toPending', target: 'pending', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('pending') } }] },
+        ],
+        SNOOZE: { guard: 'timedSnooze', target: 'snoozed', actions: ['auditStatus', 'startSnooze'] },
+        READ: { guard: 'advancesReader', actions: 'markRead' },
+        DELIVERY: { actions: 'emitDelivery' },
+      },
+    },
+    rating: {
+      description: 'Resolved inside the 24-hour window: the CSAT question was sent as reply buttons and the chat awaits the rating (listed as resolved) until RATING_WAIT. Any other customer message reopens it.',
+      entry: 'askRating',
+      after: { RATING_WAIT: { target: 'resolved', actions: 'expireRating' } },
+      on: {
+        CUSTOMER_MESSAGE: [
+          { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
+          { guard: 'isRating', target: 'resolved', actions: ['recordCustomerMessage', 'emitCustomerMessage', 'recordRating'] },
+          { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver', 'recordCustomerMessage', 'emitCustomerMessage'] },
+        ],
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
-        SET_STATUS: { guard: 'resolving', target: 'resolved', actions: ['auditStatus', 'emitResolved'] },
+        NOTE: { actions: 'recordNote' },
+        HANDOVER: { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver', 'emitHandedOver'] },
+        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver'] },
         READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
       },
     },
     resolved: {
-      description: 'Shown in the Resolved tab. A customer message (not one to the bot), a handover or an agent reopens it.',
+      description: 'Shown in the Resolved tab. A customer message (not one to the bot, nor a late rating), a handover or an agent reopens it as a new conversation.',
       on: {
         CUSTOMER_MESSAGE: [
           { guard: 'toBot', actions: ['recordAsideMessage', 'emitCustomerMessage'] },
-          { target: 'active', actions: ['auditStatus', 'emitReopened', 'recordCustomerMessage', 'emitCustomerMessage'] },
+          // A rating tapped after the wait ended still counts, and does not reopen the chat.
+          { guard: 'isRating', actions: ['recordAsideMessage', 'emitCustomerMessage', 'recordRating'] },
+          { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver', 'recordCustomerMessage', 'emitCustomerMessage'] },
         ],
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
-        HANDOVER: { target: 'active', actions: ['auditStatus', 'emitReopened', 'emitHandedOver'] },
-        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', 'emitReopened'] },
+        NOTE: { actions: 'recordNote' },
+        HANDOVER: { target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver', 'emitHandedOver'] },
+        SET_STATUS: { guard: 'reopening', target: 'active', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('resolved'), to: statusNamed('active') } }, 'nextConversation', 'emitConversation', 'handOver'] },
         READ: { guard: 'advancesReader', actions: 'markRead' },
         DELIVERY: { actions: 'emitDelivery' },
       },

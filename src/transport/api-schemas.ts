@@ -24,9 +24,18 @@ export const okBody = <T extends z.ZodRawShape>(shape: T) => z.object({ status: 
 const isoTime = z.iso.datetime({ offset: true });
 const nullableText = z.string().nullable();
 export const customerType = z.enum(CUSTOMER_TYPES as [CustomerType, ...CustomerType[]]);
-export const chatStatus = z.enum(['active', 'resolved']);
+export const chatStatus = z.enum(['active', 'pending', 'snoozed', 'resolved']);
 /** A listed chat's status: an agents' status, or `bot` (only the discount bot has talked with it; the `Discount_Bot` filter). */
-const chatListing = z.enum(['active', 'resolved', 'bot']);
+const chatListing = z.enum(['active', 'pending', 'snoozed', 'resolved', 'bot']);
+
+/** A chat's CSAT question and answer (3 good, 2 okay, 1 poor). */
+export const csatView = z.object({
+  conversation: z.number().int().min(1),
+  status: z.enum(['asked', 'rated', 'expired']),
+  score: z.union([z.literal(1), z.literal(2), z.literal(3)]).nullable(),
+  asked_at: isoTime.nullable(),
+  rated_at: isoTime.nullable(),
+});
 
 /** A chat as agents receive it (`chat-views.ts` `chatOut`): lists, replies and `room_update*` pushes. */
 export const chatView = z.looseObject({
@@ -46,6 +55,15 @@ export const chatView = z.looseObject({
   last_seq: z.number().int().min(0).optional(),
   /** Messages after the asking agent's read cursor (lists only). */
   unseen_count: z.number().int().min(0).optional(),
+  state: z.string().optional().describe('the chat machine\'s state: new, bot, active, pending, snoozed, snoozedUntilReply, rating (resolved, awaiting the CSAT answer), resolved'),
+  assignee: nullableText.describe('the agent the chat is assigned to'),
+  team: nullableText.describe('the team it was assigned within (null: the default pool, or not assigned yet)'),
+  assigned_at: isoTime.nullable(),
+  waiting_since: isoTime.nullable().describe('set while active and unassigned: the Unassigned queue\'s order, longest waiting first'),
+  snoozed_until: isoTime.nullable().describe('a timed snooze\'s wake-up time'),
+  labels: z.array(z.string()),
+  conversation: z.number().int().min(1).describe('open → resolve cycles, 1 for the first'),
+  csat: csatView.nullable(),
 });
 
 /** A message as agents receive it (`chat-views.ts` `messageOut`): history, `send_message` and `new_message`. */
@@ -69,6 +87,8 @@ export const messageView = z.looseObject({
   mediaUrl: z.string().optional(),
   media_error: z.string().optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
+  private: z.literal(true).optional().describe('a private note (`message_type` `note`): shown to agents, never sent to WhatsApp'),
+  mentions: z.array(z.string()).optional().describe('a note\'s @usernames'),
 });
 
 /** Where one message's media download stands: the `message_media` push and the `retry_media` reply. */
@@ -86,7 +106,7 @@ export const mediaProgress = z.object({
 });
 
 /** `GET /api/dashboard/stats` `data` and the `dashboard_stats` push. */
-export const dashboardStats = z.object({ active: z.number().int(), resolved: z.number().int(), pending: z.number().int() });
+export const dashboardStats = z.object({ active: z.number().int(), resolved: z.number().int(), pending: z.number().int(), snoozed: z.number().int().optional().describe('snoozed chats (team inbox)') });
 
 /**
  * The pushes (spec FR-3 and the delivery outcomes), by event name. Their
@@ -104,7 +124,27 @@ export const PUSHES = {
   chat_status_updated: {
     room: 'dashboard',
     summary: 'A chat was resolved or re-opened (by an agent, or by the customer writing again): every agent\'s list moves it between tabs; a `dashboard_stats` push carries the new counts.',
-    data: z.object({ chat_id: z.string(), customer: z.string(), status: chatStatus, previous_status: chatStatus, status_updated_by: z.string(), status_updated_at: isoTime }),
+    data: z.object({ chat_id: z.string(), customer: z.string(), status: chatStatus, previous_status: chatStatus, status_updated_by: z.string(), status_updated_at: isoTime, snoozed_until: isoTime.nullable().optional() }),
+  },
+  chat_assigned: {
+    room: 'dashboard',
+    summary: 'A chat changed hands: assigned by round robin (`by` `auto`), by an agent, or released when it reopens (`assignee` null: in the Unassigned queue).',
+    data: z.object({ chat_id: z.string(), customer: z.string(), assignee: nullableText, previous_assignee: nullableText, team: nullableText, by: z.string(), at: isoTime }),
+  },
+  mention: {
+    room: 'the agent',
+    summary: 'A private note names this agent (`@username`).',
+    data: z.object({ chat_id: z.string(), customer: z.string(), message_id: z.string(), seq: z.number().int().min(1), by: z.string(), text: z.string(), at: isoTime }),
+  },
+  agent_typing: {
+    room: 'the chat',
+    summary: 'An agent is typing in the chat (sent at most every few seconds while it types; show it for ~5 s).',
+    data: z.object({ chat_id: z.string(), agent: z.string(), at: isoTime }),
+  },
+  agent_availability: {
+    room: 'dashboard',
+    summary: 'An agent\'s availability changed: set in the console, or `offline` after AGENT_OFFLINE_AFTER_MS without a socket on any pod.',
+    data: z.object({ agent: z.string(), status: z.enum(['online', 'busy', 'offline']), at: isoTime }),
   },
   message_status: {
     room: 'the chat',

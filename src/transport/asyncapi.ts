@@ -14,7 +14,7 @@ import { eventSummaries, replySchemas, schemas, type AgentEvent } from './ws-eve
 type Json = Record<string, unknown>;
 
 /** The codes an error frame may carry (CONTRACT.md), plus the server-side failures every event may meet. */
-export const WS_ERROR_CODES: ErrorCode[] = ['VALIDATION_FAILED', 'UNKNOWN_EVENT', 'NOT_FOUND', 'FORBIDDEN', 'RATE_LIMITED', 'BAD_ENCODING', 'OUTSIDE_SERVICE_WINDOW', 'UNAUTHORIZED',
+export const WS_ERROR_CODES: ErrorCode[] = ['VALIDATION_FAILED', 'UNKNOWN_EVENT', 'NOT_FOUND', 'FORBIDDEN', 'RATE_LIMITED', 'BAD_ENCODING', 'OUTSIDE_SERVICE_WINDOW', 'INVALID_TRANSITION', 'UNAUTHORIZED',
   ...(Object.keys(ERRORS) as ErrorCode[]).filter((c) => ERRORS[c].status >= 500)];
 
 const frameId = z.union([z.string().max(128), z.number()]).describe('correlation id, echoed in the reply');
@@ -33,6 +33,11 @@ export function frameSchemas(): Record<string, z.ZodType> {
 
 const ref = (path: string) => ({ $ref: path });
 
+/** Where a push goes, in words: the dashboard room, the chat's room, or one agent's own sockets. */
+function pushRoom(room: string): string {
+  return room === 'dashboard' ? 'the dashboard room (every connection)' : room === 'the agent' ? 'one agent\'s own connections (room `agent:<username>`)' : 'the chat\'s room';
+}
+
 export function buildAsyncApi(info: { version: string }): Json {
   const frames = frameSchemas();
   const messages: Record<string, Json> = {};
@@ -46,7 +51,7 @@ export function buildAsyncApi(info: { version: string }): Json {
         ? (isRequest ? eventSummaries[event as AgentEvent] : `The reply to ${event}, with the request's id.`)
         : name === 'error'
           ? 'A request failed: the frame\'s id and a coded error. A bad frame never closes the connection.'
-          : `Push to ${PUSHES[name as keyof typeof PUSHES].room === 'dashboard' ? 'the dashboard room (every connection)' : 'the chat\'s room'}: ${PUSHES[name as keyof typeof PUSHES].summary}`,
+          : `Push to ${pushRoom(PUSHES[name as keyof typeof PUSHES].room)}: ${PUSHES[name as keyof typeof PUSHES].summary}`,
       contentType: 'application/json',
       payload: jsonSchema(schema, isRequest ? 'input' : 'output', 'draft-07'),
     };

@@ -9,6 +9,7 @@ import { dashboardRouteDocs } from './dashboard.routes.ts';
 import { deskRouteDocs } from './desk.routes.ts';
 import { reportRouteDocs } from './reports.routes.ts';
 import { discountRouteDocs } from './discount.routes.ts';
+import { inboxRouteDocs } from './inbox.routes.ts';
 import { healthRouteDocs } from './health.routes.ts';
 import type { HttpRouter } from './http.ts';
 import { machineRouteDocs } from './machines.routes.ts';
@@ -34,7 +35,7 @@ export const docsRouteDocs: RouteDoc[] = [
 
 /** Every documented HTTP route, in the order app.ts registers their files. */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
-  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...outboundRouteDocs, ...mediaRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...deskRouteDocs, ...reportRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
+  ...healthRouteDocs, ...webhookAdminRouteDocs, ...webhookRouteDocs, ...dashboardRouteDocs, ...machineRouteDocs, ...discountRouteDocs, ...inboxRouteDocs, ...outboundRouteDocs, ...mediaRouteDocs, ...accountRouteDocs, ...consoleChatRouteDocs, ...deskRouteDocs, ...reportRouteDocs, ...docsRouteDocs, ...consoleRouteDocs,
 ];
 
 export interface ApiDocuments {

@@ -141,6 +141,7 @@ const TAGS: Record<string, string> = {
   media: 'Customer media: stored files, byte ranges, signed links',
   machines: 'State machine definitions and live actors',
   discount: 'The discount route catalogue (admins)',
+  inbox: 'Team inbox: teams, numbers and the per-agent cap (admins)',
   docs: 'These interface documents',
   accounts: 'Agent accounts: login and their administration',
   console: 'The agent console (a web page)',

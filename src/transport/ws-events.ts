@@ -10,6 +10,7 @@ import { AppError } from '../infra/errors.ts';
 import type { Logger } from '../infra/logger.ts';
 import { chatStatus, chatView, mediaProgress, messageView } from './api-schemas.ts';
 import { validate } from './validate.ts';
+import { inboxEventHandler, inboxEventSummaries, inboxReplySchemas, inboxSchemas, labelName, type InboxEvent, type InboxEventDeps } from './inbox-events.ts';
 import type { Connection, Frame, WsHub } from './ws-hub.ts';
 
 const phone = z.string().describe('a customer number: 10 digits, or 91 and 10 digits').transform((v, ctx) => normalizeNumber(v) ?? (ctx.addIssue({ code: 'custom', message: 'not a phone number' }), z.NEVER));
@@ -27,7 +28,9 @@ export const schemas = {
   config: z.looseObject({ sender: z.string().optional() }),
   search_chat: z.looseObject({ sender: z.string().optional(), customer: phone, customer_type: blankAsUndefined(customerType.describe("which of the number's chats (one per stakeholder type); without it, the one with the latest activity")) }),
   fetch_all_chats: z.looseObject({
-    status: blankAsUndefined(z.enum(['active', 'resolved'])),
+    status: blankAsUndefined(z.enum(['active', 'pending', 'snoozed', 'resolved'])),
+    view: blankAsUndefined(z.enum(['mine', 'unassigned', 'all'])).describe('team inbox: the agent\'s own chats, the Unassigned queue (longest waiting first is `waiting_since`), or all'),
+    label: blankAsUndefined(labelName),
     customer_type: blankAsUndefined(customerType),
     search: blankAsUndefined(z.string().max(100).describe('part of a customer number or name, or a special filter: Active_Approved, Pending, InJourney, Suspend (from the users profile), Discount_Bot (the chats only the discount bot has had, left out of every other list)')),
     ...page,
@@ -42,10 +45,11 @@ export const schemas = {
   update_chat_status: z.looseObject({
     customer_number: phone,
     update_by_number: z.string().optional(),
-    status: z.enum(['active', 'resolved']),
+    status: z.enum(['active', 'pending', 'resolved']),
     customer_type: blankAsUndefined(customerType.describe("which of the number's chats (one per stakeholder type); without it, the one with the latest activity")),
   }),
   retry_media: z.looseObject({ message_id: z.string().min(1).max(100) }),
+  ...inboxSchemas,
 };
 
 export type AgentEvent = keyof typeof schemas;
@@ -62,6 +66,7 @@ export const replySchemas = {
     channels: z.array(z.object({ id: z.string(), customer_type: customerType, automated: z.boolean() })),
     statuses: z.array(chatStatus),
     special_filters: z.array(z.string()),
+    availability: z.enum(['online', 'busy', 'offline']).describe('this agent\'s availability (team inbox)'),
   }),
   search_chat: z.object({ chat: chatView.nullable() }),
   fetch_all_chats: z.object({ chats: z.array(chatView), ...paged }),
@@ -74,6 +79,7 @@ export const replySchemas = {
   fetch_missed: z.object({ chat_id: z.string(), last_seq: z.number().int().min(0), messages: z.array(messageView).describe('oldest first, at most 100') }),
   update_chat_status: z.object({ chat: chatView }),
   retry_media: mediaProgress,
+  ...inboxReplySchemas,
 } as const satisfies Record<AgentEvent, z.ZodType>;
 
 /** One line per event for the documents. */
@@ -90,6 +96,7 @@ export const eventSummaries: Record<AgentEvent, string> = {
   fetch_missed: 'The messages after `after_seq`, oldest first (at most 100): what a reconnecting dashboard missed.',
   update_chat_status: 'Resolves or re-opens the chat of a customer number.',
   retry_media: 'Tries a failed media download again (a new retry window); the reply and `message_media` pushes tell how it goes. A download not failed is left as it is.',
+  ...inboxEventSummaries,
 };
 
 export interface AgentEventDeps {
@@ -102,14 +109,24 @@ export interface AgentEventDeps {
   log: Logger;
   /** Media downloads (`retry_media`). */
   media?: { retry(messageId: string): Promise<unknown> };
+  /** The team inbox (#18): its events, and agent availability (sockets opening and closing). */
+  inbox?: InboxEventDeps;
 }
 
 /** The ten events of spec FR-3 (and `retry_media`), validated with zod, answered with their data. */
 export function agentEventHandler(deps: AgentEventDeps) {
   const { presence } = deps;
   deps.hub.onLeave = (conn, room) => {
-    if (room !== 'dashboard') void presence.left(room, conn.id).catch(() => undefined);
+    if (room !== 'dashboard' && !room.startsWith('agent:')) void presence.left(room, conn.id).catch(() => undefined);
   };
+  const inbox = deps.inbox && inboxEventHandler(deps.inbox);
+  const available = deps.inbox?.availability;
+  if (available) {
+    deps.hub.onConnection = (conn, open) => {
+      const change = open ? available.socketOpened(conn.identity.sub) : available.socketClosed(conn.identity.sub);
+      void change.catch((err: unknown) => deps.log.warn({ err, agent: conn.identity.sub }, 'agent availability bookkeeping failed'));
+    };
+  }
   // A message pushed to an agent with the chat open (a socket in its room) counts as seen by that agent;
   // its own replies already moved its cursor.
   const reads = new ShownReads((agent, chat, upTo) => deps.chats.markRead(agent, chat, upTo), deps.log);
@@ -143,6 +160,10 @@ export function agentEventHandler(deps: AgentEventDeps) {
         throw new AppError('FORBIDDEN', `${field} does not match the token's identity`);
       }
     }
+    if (Object.hasOwn(inboxSchemas, event)) {
+      if (!inbox) throw new AppError('UNKNOWN_EVENT', `Event "${event}" is not served here`);
+      return inbox(conn, frame, event as InboxEvent, data);
+    }
     switch (event) {
       case 'config':
         return {
@@ -150,7 +171,8 @@ export function agentEventHandler(deps: AgentEventDeps) {
           role: conn.identity.role,
           customer_types: CUSTOMER_TYPES,
           channels: CHANNELS.map((c) => ({ id: c.id, customer_type: c.customerType, automated: c.automated })),
-          statuses: ['active', 'resolved'],
+          statuses: ['active', 'pending', 'snoozed', 'resolved'],
+          availability: available ? await available.statusOf(agent) : 'online',
           special_filters: [...SPECIAL_FILTERS.keys(), DISCOUNT_BOT_FILTER],
         };
       case 'search_chat':
@@ -187,7 +209,7 @@ export function agentEventHandler(deps: AgentEventDeps) {
         deps.hub.leaveRoom(conn, data.chat_id as string);
         return { chat_id: data.chat_id, left: true };
       case 'update_chat_status':
-        return { chat: await deps.chats.setStatus(agent, data.customer_number as string, data.status as 'active' | 'resolved', data.customer_type as CustomerType | undefined) };
+        return { chat: await deps.chats.setStatus(agent, data.customer_number as string, data.status as 'active' | 'pending' | 'resolved', data.customer_type as CustomerType | undefined) };
       case 'retry_media': {
         const progress = await deps.media?.retry(data.message_id as string);
         if (!progress) throw new AppError('NOT_FOUND', `No media download for message ${String(data.message_id)}`);

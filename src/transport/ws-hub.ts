@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, errorBody, toAppError } from '../infra/errors.ts';
 import type { Identity } from '../infra/jwt.ts';
 import type { Logger } from '../infra/logger.ts';
-import { DASHBOARD_ROOM, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
+import { DASHBOARD_ROOM, agentRoom, type RoomPublisher } from '../actors/runtime/room-publisher.ts';
 import { bearerToken, type Authenticator } from './auth.ts';
 import { assertSafeJson, decodeSegment, parseJson } from './client-input.ts';
 import { writeError } from './http.ts';
@@ -89,6 +89,8 @@ export class WsHub implements RoomPublisher {
    * is pushed to it — from this pod or another: the message is shown to them (read-cursor bookkeeping).
    */
   onMessageShown: (room: string, agents: string[], message: ShownMessage) => void = () => undefined;
+  /** Called when a connection opens and when it closes (agent availability: an agent with no socket anywhere goes offline). */
+  onConnection: (conn: Connection, open: boolean) => void = () => undefined;
   /** Local connections per room, so other pods' pushes are subscribed to only for rooms with members here. */
   private readonly members = new Map<string, Set<Connection>>();
   private fanout: RoomFanout | undefined;
@@ -145,6 +147,8 @@ export class WsHub implements RoomPublisher {
           const conn = ws.getUserData();
           this.sockets.set(conn.id, ws);
           this.join(ws, DASHBOARD_ROOM);
+          this.join(ws, agentRoom(conn.identity.sub));
+          this.onConnection(conn, true);
           // In the room from the first moment (no push is missed while the chat is looked up); out again if it does not exist.
           if (conn.chatId) {
             this.join(ws, conn.chatId);
@@ -165,6 +169,7 @@ export class WsHub implements RoomPublisher {
           clearTimeout(conn.expiry);
           this.sockets.delete(conn.id);
           for (const room of conn.rooms) this.left(conn, room);
+          this.onConnection(conn, false);
         }),
       });
     }

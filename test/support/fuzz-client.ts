@@ -245,10 +245,11 @@ export class SequentialSocket {
   }
 }
 
-/** Events of `src/transport/ws-events.ts`: spec FR-3's ten, `fetch_missed` and `retry_media`. */
+/** Events of `src/transport/ws-events.ts`: spec FR-3's ten, `fetch_missed`, `retry_media` and the team inbox's. */
 export const AGENT_EVENTS = [
   'config', 'search_chat', 'fetch_all_chats', 'fetch_chats_by_user', 'new_chat', 'join_chat',
   'join_chat_customer', 'send_message', 'leave_chat', 'update_chat_status', 'fetch_missed', 'retry_media',
+  'set_availability', 'fetch_agents', 'assign_chat', 'set_chat_status', 'snooze_chat', 'send_note', 'add_label', 'remove_label', 'typing', 'inbox_counts',
 ] as const satisfies readonly AgentEvent[];
 // Every event the server knows is generated: one added to ws-events.ts fails the typecheck here until it is listed above.
 export const ALL_AGENT_EVENTS_LISTED: [Exclude<AgentEvent, (typeof AGENT_EVENTS)[number]>] extends [never] ? true : never = true;

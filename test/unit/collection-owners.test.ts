@@ -124,6 +124,9 @@ describe('one owner per collection', () => {
       conversations: 'actors/desk/conversation-log.ts',
       canned_responses: 'actors/desk/canned-responses.ts',
       labels: 'actors/desk/label-catalogue.ts',
+      inbox_teams: 'actors/inbox/teams-store.ts',
+      inbox_settings: 'actors/inbox/teams-store.ts',
+      agent_availability: 'actors/inbox/availability.ts',
     });
   });
 });

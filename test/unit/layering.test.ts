@@ -43,12 +43,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   'actors/cluster': ['actors/runtime', 'machines', 'domain', 'infra'],
   'actors/inbound': ['actors/runtime', 'machines', 'domain', 'infra'],
   'actors/outbound': ['actors/runtime', 'actors/chat', 'machines', 'domain', 'infra'],
-  'actors/chat': ['actors/runtime', 'actors/cluster', 'actors/inbound', 'actors/outbound', 'actors/desk', 'machines', 'domain', 'infra'],
+  'actors/chat': ['actors/runtime', 'actors/cluster', 'actors/inbound', 'actors/outbound', 'actors/desk', 'actors/inbox', 'machines', 'domain', 'infra'],
+  'actors/inbox': ['actors/runtime', 'machines', 'domain', 'infra'],
   'actors/agents': ['machines', 'domain', 'infra'],
   'actors/desk': ['machines', 'domain', 'infra'],
   'actors/discount': ['actors/runtime', 'actors/cluster', 'actors/chat', 'actors/outbound', 'machines', 'domain', 'infra'],
-  'actors/actor-system.ts': ['actors/runtime', 'actors/cluster', 'actors/inbound', 'actors/outbound', 'actors/chat', 'actors/discount', 'actors/desk', 'machines', 'domain', 'infra'],
-  transport: ['actors/runtime', 'actors/chat', 'actors/outbound', 'actors/discount', 'actors/agents', 'actors/desk', 'machines', 'domain', 'infra'],
+  'actors/actor-system.ts': ['actors/runtime', 'actors/cluster', 'actors/inbound', 'actors/outbound', 'actors/chat', 'actors/discount', 'actors/desk', 'actors/inbox', 'machines', 'domain', 'infra'],
+  transport: ['actors/runtime', 'actors/chat', 'actors/outbound', 'actors/discount', 'actors/agents', 'actors/desk', 'actors/inbox', 'machines', 'domain', 'infra'],
 };
 
 describe('layering', () => {

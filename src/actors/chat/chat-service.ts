@@ -99,10 +99,10 @@ export class ChatService {
   }
 
   /**
-   * `update_chat_status`: active ↔ resolved with audit fields; the same status again is a no-op. The chat of
+   * `update_chat_status`: active, pending or resolved with audit fields; the same status again is a no-op. The chat of
    * `customer` as a stakeholder of `type`; without a type, the number's most recently active chat.
    */
-  async setStatus(agent: string, customer: string, status: ChatStatus, type?: CustomerType): Promise<Doc> {
+  async setStatus(agent: string, customer: string, status: 'active' | 'pending' | 'resolved', type?: CustomerType): Promise<Doc> {
     const existing = await this.chats.chatOf(customer, type, { _id: 1, customer_type: 1 });
     if (!existing) throw new AppError('NOT_FOUND', `No chat with customer ${customer}${type ? ` as ${type}` : ''}`);
     await this.ask('chat', chatKey(customer, existing.customer_type as CustomerType), chatEvent({ type: 'SET_STATUS', id: `status:${randomUUID()}`, at: Date.now(), by: agent, status }));

@@ -1,6 +1,6 @@
 /** Owns `chats` (one per customer number and stakeholder type: summary fields beside the chat actor's record), `messages` and `chat_resolve_log`. */
 import type { CustomerType } from '../../domain/channels.ts';
-import { parseChatKey } from '../../domain/chat-key.ts';
+import { chatKey, parseChatKey } from '../../domain/chat-key.ts';
 import { statusesNotBelow } from '../../domain/delivery-status.ts';
 import { isDuplicateKey, type Collection, type DocumentStore, type Filter, type IndexSpec, type Projection } from '../../infra/store/store.ts';
 import type { ActorRecord } from '../runtime/actor-kind.ts';
@@ -16,6 +16,10 @@ export const CHAT_INDEXES: readonly IndexSpec[] = [
   { collection: CHATS, name: 'status_customer_type', keys: { status: 1, customer_type: 1 } },
   { collection: CHATS, name: 'customer_type_unique', keys: { customer: 1, customer_type: 1 }, unique: true },
   { collection: CHATS, name: 'last_message_time', keys: { last_message_time: -1 } },
+  // #18: the due-deadline poll (snooze wake-ups, rating waits), the Unassigned queue (oldest first), agents' open chats and views.
+  { collection: CHATS, name: 'deadline_at', keys: { deadline_at: 1 }, sparse: true },
+  { collection: CHATS, name: 'status_assignee_waiting', keys: { status: 1, assignee: 1, waiting_since: 1 } },
+  { collection: CHATS, name: 'labels', keys: { labels: 1 } },
   { collection: MESSAGES, name: 'chat_seq_unique', keys: { chat_id: 1, seq: -1 }, unique: true },
   { collection: MESSAGES, name: 'chat_datetime', keys: { chat_id: 1, datetime: -1 } },
   { collection: MESSAGES, name: 'chat_idempotency', keys: { chat_id: 1, idempotency_id: 1 } },
@@ -24,6 +28,9 @@ export const CHAT_INDEXES: readonly IndexSpec[] = [
 
 /** Indexes of earlier versions, dropped at start-up: one chat per number stopped being the rule when chats became per stakeholder type. */
 export const OBSOLETE_CHAT_INDEXES: readonly { collection: string; name: string }[] = [{ collection: CHATS, name: 'customer_unique' }];
+
+/** The statuses that count towards an agent's cap of open chats (snoozed and resolved ones do not). */
+export const OPEN_STATUSES = ['active', 'pending'];
 
 /** The save condition that refuses a writer whose fencing token is older than the stored one. */
 export function notFencedOut(record: ActorRecord, path: string): Record<string, unknown> {
@@ -181,6 +188,32 @@ export class ChatStore {
     // `first`: only on a message without a state yet (a fast download may already have recorded its outcome).
     const filter = opts.first ? { _id: messageId, media_status: { $exists: false } } : { _id: messageId };
     await this.messages.updateOne(filter, { $set: set, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) });
+  }
+
+  /** Actor keys of chats with a deadline due by `now` (at most `limit`): snooze wake-ups and rating waits. */
+  async dueKeys(now: number, limit: number): Promise<string[]> {
+    const due = await this.chats.find({ deadline_at: { $lte: new Date(now) } }, { limit, projection: { customer: 1, customer_type: 1 } });
+    return due.map((d) => chatKey(String(d.customer), d.customer_type as CustomerType));
+  }
+
+  /**
+   * The Unassigned queue of the chats on `channels` (or, `exclude`, on every other number): active chats nobody
+   * has, longest waiting first (`_id`, `customer`, `waiting_since`, `channel`).
+   */
+  unassignedQueue(numbers: { channels: readonly string[] } | { exclude: readonly string[] }, limit: number): Promise<Doc[]> {
+    const channel = 'channels' in numbers ? { $in: [...numbers.channels] } : { $nin: [...numbers.exclude] };
+    return this.chats.find({ status: 'active', assignee: null, channel }, { sort: { waiting_since: 1, _id: 1 }, limit, projection: { _id: 1, customer: 1, waiting_since: 1, channel: 1 } });
+  }
+
+  /** How many open chats (active or pending) each of `agents` has: what the per-agent cap counts. */
+  async openLoads(agents: readonly string[]): Promise<Map<string, number>> {
+    const counts = await Promise.all(agents.map((a) => this.chats.countDocuments({ status: { $in: OPEN_STATUSES }, assignee: a })));
+    return new Map(agents.map((a, i) => [a, counts[i] ?? 0]));
+  }
+
+  /** How many chats match `match` (the inbox counts). */
+  countWhere(match: Filter): Promise<number> {
+    return this.chats.countDocuments(match);
   }
 
   /** Records that an agent resolved chat `chatId` (once per event). */

@@ -1,4 +1,5 @@
 import type { ChatContext, ChatMessage } from '../../machines/chat.machine.ts';
+import type { ActorRecord } from '../runtime/actor-kind.ts';
 
 /**
  * Stored documents and the shapes agents see (spec §5.1, FR-3), in one place.
@@ -7,8 +8,9 @@ import type { ChatContext, ChatMessage } from '../../machines/chat.machine.ts';
 
 export type Doc = Record<string, unknown>;
 
-/** The chat's summary fields, written together with its actor record. */
-export function chatSummary(c: ChatContext, status: string): Doc {
+/** The chat's summary fields, written together with its actor record (`record`: its state and the soonest deadline, for the due-deadline poll). */
+export function chatSummary(c: ChatContext, status: string, record?: Pick<ActorRecord, 'state' | 'deadlines'>): Doc {
+  const due = record?.deadlines.length ? Math.min(...record.deadlines.map((d) => d.due)) : null;
   return {
     customer: c.customer,
     customer_name: c.customerName,
@@ -25,6 +27,16 @@ export function chatSummary(c: ChatContext, status: string): Doc {
     last_seq: c.lastSeq,
     read_cursors: c.reads,
     bot_messages: c.botMessages ?? 0,
+    ...(record ? { state: String(record.state.value), deadline_at: date(due) } : {}),
+    assignee: c.assignee ?? null,
+    team: c.team ?? null,
+    assigned_at: date(c.assignedAt ?? null),
+    waiting_since: date(c.waitingSince ?? null),
+    snoozed_until: date(c.snoozedUntil ?? null),
+    labels: c.labels ?? [],
+    conversation: c.conversation ?? 1,
+    csat: c.csat ? { conversation: c.csat.conversation, status: c.csat.status, score: c.csat.score, asked_at: new Date(c.csat.askedAt), rated_at: date(c.csat.ratedAt) } : null,
+    last_inbound_wa_id: c.lastInboundWaId ?? null,
   };
 }
 
@@ -44,6 +56,8 @@ export function messageDoc(chatId: string, m: ChatMessage): Doc {
     ...(m.body.waMessageId ? { wa_message_id: m.body.waMessageId } : {}),
     ...(media ? { media_type: media.type, media } : {}),
     ...(m.body.extra ? { extra: m.body.extra } : {}),
+    // A private note (#18): shown to agents only, never sent.
+    ...(m.body.kind === 'note' ? { private: true, mentions: (m.body.extra?.mentions as string[] | undefined) ?? [] } : {}),
   };
 }
 
@@ -55,7 +69,8 @@ export function messageOut(d: Doc): Doc {
 
 /** A chat as agents receive it in lists and `room_update*` pushes. */
 export function chatOut(d: Doc): Doc {
-  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, bot_messages: _b, ...rest } = d;
+  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, bot_messages: _b, deadline_at: _d, last_inbound_wa_id: _w, ...rest } = d;
+  const csat = d.csat as Doc | null | undefined;
   return {
     ...rest,
     chat_id: d._id,
@@ -63,6 +78,15 @@ export function chatOut(d: Doc): Doc {
     last_message_time_ist: ist(d.last_message_time),
     status_updated_at: iso(d.status_updated_at),
     created_at: iso(d.created_at),
+    // #18 fields; a chat stored before them shows their defaults.
+    assignee: d.assignee ?? null,
+    team: d.team ?? null,
+    assigned_at: iso(d.assigned_at),
+    waiting_since: iso(d.waiting_since),
+    snoozed_until: iso(d.snoozed_until),
+    labels: d.labels ?? [],
+    conversation: d.conversation ?? 1,
+    csat: csat ? { ...csat, asked_at: iso(csat.asked_at), rated_at: iso(csat.rated_at) } : null,
   };
 }
 

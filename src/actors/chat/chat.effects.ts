@@ -5,12 +5,13 @@ import { toWhatsApp } from '../../domain/phone.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { DocumentStore } from '../../infra/store/store.ts';
 import type { StateValue } from 'xstate';
-import type { ChatContext, ChatEffect, ChatStatus, MessageBody } from '../../machines/chat.machine.ts';
-import { ChatStore } from './chat-store.ts';
+import { listingOf, type ChatContext, type ChatEffect, type ChatStatus, type MessageBody } from '../../machines/chat.machine.ts';
+import type { ConversationLog } from '../desk/conversation-log.ts';
+import { ChatStore, OPEN_STATUSES } from './chat-store.ts';
 import { chatOut, chatSummary, messageDoc, messageOut } from './chat-views.ts';
 import type { DashboardCounters } from './dashboard-counters.ts';
 import type { OutboundSender } from '../outbound/outbound.ts';
-import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
+import { DASHBOARD_ROOM, agentRoom, type RoomPublisher } from '../runtime/room-publisher.ts';
 
 export interface ChatEffectDeps {
   store: DocumentStore;
@@ -20,6 +21,10 @@ export interface ChatEffectDeps {
   log: Logger;
   /** Told the age in seconds of each customer message (from its WhatsApp timestamp: whole seconds, the sender's clock) as it is pushed to agents. */
   onCustomerMessagePushed?: (seconds: number) => void;
+  /** The conversation log the reports read (#18). */
+  conversations?: ConversationLog;
+  /** The round-robin assigner: asked for a pass when a chat waits unassigned or an agent's load drops. */
+  assigner?: { kick(): void };
 }
 
 /**
@@ -33,17 +38,20 @@ export function chatEffects(deps: ChatEffectDeps) {
   return async function execute(_key: string, effects: readonly unknown[], ctx: unknown, value: StateValue): Promise<void> {
     const context = ctx as ChatContext;
     // The chat's status after the event (a message on a resolved chat leaves it resolved; a customer's reopens it).
-    const status: ChatStatus = value === 'resolved' ? 'resolved' : 'active';
+    const listing = listingOf(value);
+    const status = listing === 'bot' ? 'active' : listing;
     // A chat only the discount bot has had is not in agents' lists: nothing about it goes to the dashboards.
     const listed = value !== 'bot';
     const chatId = context.chatId;
+    const summary = () => chatOut({ _id: chatId, ...chatSummary(context, status, { state: { value, context }, deadlines: [] }) });
+    const roomUpdate = () => deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), summary());
     for (const effect of effects as ChatEffect[]) {
       switch (effect.type) {
         case 'chat.opened':
           await deps.counters.change({ active: 1 }, `${chatId}:opened`);
           break;
         case 'chat.handedOver':
-          deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
+          roomUpdate();
           break;
         case 'message.appended': {
           const doc = messageDoc(chatId, effect.message);
@@ -51,7 +59,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           deps.rooms.publish(chatId, 'new_message', messageOut(doc));
           if (listed) {
             if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
-            deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), chatOut({ _id: chatId, ...chatSummary(context, status) }));
+            roomUpdate();
           }
           const media = effect.message.body.media as { id?: unknown; mimeType?: unknown } | undefined;
           // Customer media: a durable download job recorded here (re-run safely); the download itself runs in the background.
@@ -62,18 +70,58 @@ export function chatEffects(deps: ChatEffectDeps) {
         }
         case 'status.changed': {
           const resolved = effect.to === 'resolved';
-          await deps.counters.change({ active: resolved ? -1 : 1, resolved: resolved ? 1 : -1 }, `${chatId}:${effect.eventId}`);
+          await deps.counters.change({ [effect.from]: -1, [effect.to]: 1 }, `${chatId}:${effect.eventId}`);
           if (resolved) {
             await chats.logResolved(chatId, effect.eventId, { customer: context.customer, customerType: context.customerType, by: effect.by, at: effect.at });
+            await deps.conversations?.resolved(chatId, context.conversation, { by: effect.by, at: effect.at });
           }
           // To every dashboard, not only the chat's room: every agent's list moves the chat between tabs.
           // (Every connection is in `dashboard`, so the chat's room members get it there, once.)
           deps.rooms.publish(DASHBOARD_ROOM, 'chat_status_updated', {
             chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,
             status_updated_by: effect.by, status_updated_at: new Date(effect.at).toISOString(),
+            snoozed_until: context.snoozedUntil === null ? null : new Date(context.snoozedUntil).toISOString(),
           });
+          // Its agent has one open chat fewer: the Unassigned queue may move.
+          if (context.assignee !== null && opens(effect.from) && !opens(effect.to)) deps.assigner?.kick();
           break;
         }
+        case 'conversation.opened':
+          await deps.conversations?.opened({ chatId, conversation: effect.conversation, customer: context.customer, customerType: context.customerType, channel: context.channel, team: context.team, at: effect.at });
+          break;
+        case 'conversation.responded':
+          await deps.conversations?.firstResponse(chatId, effect.conversation, { agent: effect.agent, at: effect.at });
+          break;
+        case 'assignment.changed':
+          await deps.conversations?.assigned(chatId, effect.conversation, { assignee: effect.to, team: effect.team, at: effect.at });
+          deps.rooms.publish(DASHBOARD_ROOM, 'chat_assigned', {
+            chat_id: chatId, customer: context.customer, assignee: effect.to, previous_assignee: effect.from, team: effect.team, by: effect.by, at: new Date(effect.at).toISOString(),
+          });
+          if (listed) roomUpdate();
+          // The previous agent has one open chat fewer.
+          if (effect.from !== null && opens(status)) deps.assigner?.kick();
+          break;
+        case 'assignment.wanted':
+          if (context.assignee === null && value === 'active') deps.assigner?.kick();
+          break;
+        case 'note.mentioned':
+          for (const agent of effect.mentions) {
+            deps.rooms.publish(agentRoom(agent), 'mention', {
+              chat_id: chatId, customer: context.customer, message_id: messageDoc(chatId, effect.message)._id, seq: effect.message.seq,
+              by: effect.message.sender, text: effect.message.body.text, at: new Date(effect.message.at).toISOString(),
+            });
+          }
+          break;
+        case 'labels.changed':
+          if (listed) roomUpdate();
+          break;
+        case 'csat.asked':
+          await deps.conversations?.csatAsked(chatId, effect.conversation, effect.at);
+          break;
+        case 'csat.rated':
+          await deps.conversations?.rated(chatId, effect.conversation, { score: effect.score, at: effect.at });
+          roomUpdate();
+          break;
         case 'reply.requested':
           await deps.outbound.send({
             key: `chat:${chatId}:${effect.message.id}`,
@@ -99,6 +147,10 @@ export function chatEffects(deps: ChatEffectDeps) {
       }
     }
   };
+}
+
+function opens(status: string): boolean {
+  return OPEN_STATUSES.includes(status);
 }
 
 /** The WhatsApp body of an agent message: one built by the console route (`extra.cloud`), a template (`extra.template`) or text. */

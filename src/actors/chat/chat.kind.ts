@@ -1,5 +1,5 @@
 import { parseChatKey } from '../../domain/chat-key.ts';
-import { chatMachine, type ChatContext, type ChatEvent } from '../../machines/chat.machine.ts';
+import { chatMachine, listingOf, withInboxDefaults, type ChatContext, type ChatEvent } from '../../machines/chat.machine.ts';
 import { newId, type DocumentStore } from '../../infra/store/store.ts';
 import type { ActorKind } from '../runtime/actor-kind.ts';
 import { ChatStore } from './chat-store.ts';
@@ -24,11 +24,16 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
       const { customer, customerType } = parseChatKey(key);
       return { chatId: newId(), customer, customerType, channel: opening ? e.channel : '', at: e.at };
     },
-    load: (key) => chats.loadRecord(key),
+    // A record stored before the team inbox gets its fields' defaults (assignee, labels, …).
+    load: async (key) => {
+      const record = await chats.loadRecord(key);
+      return record && { ...record, state: { ...record.state, context: withInboxDefaults(record.state.context as Partial<ChatContext>) } };
+    },
     save(_key, record, expected) {
       const context = record.state.context as ChatContext;
-      return chats.saveRecord(context.chatId, chatSummary(context, String(record.state.value)), record, expected);
+      return chats.saveRecord(context.chatId, chatSummary(context, listingOf(record.state.value), record), record, expected);
     },
     execute,
+    dueKeys: (now, limit) => chats.dueKeys(now, limit),
   };
 }

@@ -8,7 +8,10 @@ import { chatOut, messageOut, type Doc } from './chat-views.ts';
 /** The `search` value that lists the chats only the discount bot has had (status `bot`), which no other list shows. */
 export const DISCOUNT_BOT_FILTER = 'Discount_Bot';
 /** What an agent's list holds unless it asks for the bot's chats. */
-const AGENT_STATUSES = { $in: ['active', 'resolved'] };
+const AGENT_STATUSES = { $in: ['active', 'pending', 'snoozed', 'resolved'] };
+
+/** The team inbox's views (#18): the agent's own chats, the Unassigned queue, or every chat. */
+export type InboxView = 'mine' | 'unassigned' | 'all';
 
 /** FR-4's special filters: values of `search` that filter on the customer's `users` profile instead. */
 export const SPECIAL_FILTERS: ReadonlyMap<string, Doc> = new Map<string, Doc>([
@@ -24,9 +27,16 @@ export interface Page {
 }
 
 export interface ChatListFilter extends Page {
-  status?: 'active' | 'resolved';
+  status?: 'active' | 'pending' | 'snoozed' | 'resolved';
   customer_type?: CustomerType;
   search?: string;
+  view?: InboxView;
+  label?: string;
+}
+
+/** The match of a view for `agent` (nothing for `all`). */
+function viewMatch(view: InboxView | undefined, agent: string): Doc {
+  return view === 'mine' ? { assignee: agent } : view === 'unassigned' ? { assignee: null } : {};
 }
 
 /**
@@ -50,6 +60,8 @@ export class ChatQueries {
     const bot = search === DISCOUNT_BOT_FILTER;
     match.status = bot ? 'bot' : (f.status ?? AGENT_STATUSES);
     if (f.customer_type) match.customer_type = f.customer_type;
+    Object.assign(match, viewMatch(f.view, agent));
+    if (f.label) match.labels = f.label;
     const special = search && !bot ? SPECIAL_FILTERS.get(search) : undefined;
     if (search && !special && !bot) {
       const pattern = { $regex: escapeRegex(search), $options: 'i' };
@@ -59,6 +71,13 @@ export class ChatQueries {
     // The profile filters need the `users` join: one pipeline. Otherwise a sorted, limited find (the indexes serve it) and a count.
     const { chats, total } = special ? await this.chats.chatPageByProfile(match, special, skip, f.page_size) : await this.chats.chatPage(match, skip, f.page_size);
     return { chats: chats.map((c) => chatOut(withUnseen(c, agent))), total, page: f.page, page_size: f.page_size };
+  }
+
+  /** `inbox_counts`: how many chats in `status` are the agent's, unassigned, and in all (with the list's other filters). */
+  async inboxCounts(agent: string, f: { status: 'active' | 'pending' | 'snoozed' | 'resolved'; customer_type?: CustomerType; label?: string }): Promise<{ status: string; mine: number; unassigned: number; all: number }> {
+    const base: Doc = { status: f.status, ...(f.customer_type ? { customer_type: f.customer_type } : {}), ...(f.label ? { labels: f.label } : {}) };
+    const [mine, unassigned, all] = await Promise.all((['mine', 'unassigned', 'all'] as const).map((v) => this.chats.countWhere({ ...base, ...viewMatch(v, agent) })));
+    return { status: f.status, mine: mine!, unassigned: unassigned!, all: all! };
   }
 
   /** `fetch_chats_by_user`: the chat and one page of its messages, newest first, each with `seen_by`. */

@@ -8,10 +8,14 @@ export interface DashboardStats {
   active: number;
   resolved: number;
   pending: number;
+  /** Snoozed chats (#18); beside the spec's three. */
+  snoozed: number;
 }
 
-const ACTIVE = 'dashboard::count::active';
-const RESOLVED = 'dashboard::count::resolved';
+/** The counted statuses, each an atomic counter. */
+const STATUSES = ['active', 'resolved', 'pending', 'snoozed'] as const;
+type Counted = (typeof STATUSES)[number];
+const KEYS: Record<Counted, string> = { active: 'dashboard::count::active', resolved: 'dashboard::count::resolved', pending: 'dashboard::count::pending', snoozed: 'dashboard::count::snoozed' };
 /** Spec FR-6: the HTTP answer is cached 60 s; every change drops the cache so it is never stale. */
 const CACHE = 'dashboard::stats';
 const CACHE_TTL_MS = 60_000;
@@ -40,12 +44,9 @@ export class DashboardCounters {
    * Applies a change once per `onceKey`: effects may run again after a crash,
    * and a counter must not count the same transition twice.
    */
-  async change(delta: { active?: number; resolved?: number }, onceKey: string): Promise<void> {
+  async change(delta: Partial<Record<Counted, number>>, onceKey: string): Promise<void> {
     if (!(await this.kv.set(`${ONCE}${onceKey}`, '1', { onlyIfAbsent: true, ttlMs: ONCE_TTL_MS }))) return;
-    await Promise.all([
-      delta.active ? this.kv.incrBy(ACTIVE, delta.active) : undefined,
-      delta.resolved ? this.kv.incrBy(RESOLVED, delta.resolved) : undefined,
-    ]);
+    await Promise.all(STATUSES.map((s) => (delta[s] ? this.kv.incrBy(KEYS[s], delta[s]) : undefined)));
     await this.kv.del(CACHE);
     this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', await this.read());
   }
@@ -64,15 +65,15 @@ export class DashboardCounters {
    * spec §8.3) — unless `stillHolds` says this pod lost the job's lock meanwhile.
    */
   async resync(stillHolds: () => Promise<boolean> = async () => true): Promise<DashboardStats | null> {
-    const [active, resolved] = await Promise.all([this.chats.countByStatus('active'), this.chats.countByStatus('resolved')]);
+    const counts = await Promise.all(STATUSES.map((s) => this.chats.countByStatus(s)));
+    const after = Object.fromEntries(STATUSES.map((s, i) => [s, counts[i] ?? 0])) as unknown as DashboardStats;
     const before = await this.read();
     if (!(await stillHolds())) {
       this.log.warn('counter resync skipped: the job lock moved to another pod');
       return null;
     }
-    await Promise.all([this.kv.set(ACTIVE, String(active)), this.kv.set(RESOLVED, String(resolved)), this.kv.del(CACHE)]);
-    const after = { active, resolved, pending: 0 };
-    if (before.active !== active || before.resolved !== resolved) {
+    await Promise.all([...STATUSES.map((s) => this.kv.set(KEYS[s], String(after[s]))), this.kv.del(CACHE)]);
+    if (STATUSES.some((s) => before[s] !== after[s])) {
       this.log.info({ before, after }, 'dashboard counters resynchronised');
       this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', after);
     }
@@ -80,7 +81,7 @@ export class DashboardCounters {
   }
 
   private async read(): Promise<DashboardStats> {
-    const [a, r] = await this.kv.getMany([ACTIVE, RESOLVED]);
-    return { active: Number(a ?? 0), resolved: Number(r ?? 0), pending: 0 };
+    const values = await this.kv.getMany(STATUSES.map((s) => KEYS[s]));
+    return Object.fromEntries(STATUSES.map((s, i) => [s, Number(values[i] ?? 0)])) as unknown as DashboardStats;
   }
 }
