@@ -106,7 +106,7 @@ export const mediaProgress = z.object({
 });
 
 /** `GET /api/dashboard/stats` `data` and the `dashboard_stats` push. */
-export const dashboardStats = z.object({ active: z.number().int(), resolved: z.number().int(), pending: z.number().int(), snoozed: z.number().int().optional().describe('snoozed chats (team inbox)') });
+export const dashboardStats = z.object({ active: z.number().int(), resolved: z.number().int(), pending: z.number().int() });
 
 /**
  * The pushes (spec FR-3 and the delivery outcomes), by event name. Their

@@ -165,6 +165,15 @@ describe('interface documents', () => {
     assert.equal((await post('/api/discount/routes/pune-mumbai', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 200);
     assert.equal((await post('/api/discount/routes/pune-mumbai', { code: 'bad code' }, { authorization: ADMIN }, 'PUT')).status, 400);
     assert.equal((await post('/api/discount/routes/nowhere', { enabled: true }, { authorization: ADMIN }, 'PUT')).status, 404);
+    // Team inbox administration.
+    assert.equal((await post('/api/inbox/teams/drivers', { name: 'Drivers', agents: ['asha.k'], numbers: ['9099039188'] }, { authorization: ADMIN }, 'PUT')).status, 200);
+    assert.equal((await post('/api/inbox/teams/others', { name: 'Others', agents: [], numbers: ['9099039188'] }, { authorization: ADMIN }, 'PUT')).status, 409);
+    assert.equal((await post('/api/inbox/teams/Bad Id', { name: 'x', agents: [], numbers: [] }, { authorization: ADMIN }, 'PUT')).status, 400);
+    assert.equal((await get('/api/inbox/teams', { authorization: ADMIN })).status, 200);
+    assert.equal((await get('/api/inbox/teams', { authorization: AGENT })).status, 403);
+    assert.equal((await post('/api/inbox/settings', { agent_cap: 3 }, { authorization: ADMIN }, 'PUT')).status, 200);
+    assert.equal((await post('/api/inbox/settings', { agent_cap: 0 }, { authorization: ADMIN }, 'PUT')).status, 400);
+    assert.equal((await get('/api/inbox/settings', { authorization: ADMIN })).status, 200);
     // Canned responses and labels (test/e2e/desk-settings.test.ts covers them fully).
     assert.equal((await post('/api/canned-responses', { shortcode: 'fare', title: 'Fare', text: 'Hi {{customer_name}}' }, { authorization: ADMIN })).status, 200);
     assert.equal((await post('/api/canned-responses', { shortcode: 'fare', title: 'Fare', text: 'again' }, { authorization: ADMIN })).status, 409);

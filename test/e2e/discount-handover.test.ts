@@ -103,8 +103,12 @@ describe('discount bot conversations and the agents', () => {
   });
 
   it('reopens a chat agents resolved when the customer, handed over, writes to the bot again', async () => {
+    const before = pinbot.requests.length;
     const resolved = await dash.request('update_chat_status', { customer_number: '9822000002', status: 'resolved' });
     assert.equal(resolved.data.chat.status, 'resolved');
+    // Resolved inside the 24-hour window: the CSAT question goes out first.
+    const [question] = (await pinbot.waitForRequests(before + 1, 8000)).slice(before);
+    assert.equal((question!.json as { type: string }).type, 'interactive');
     await say(DISCOUNT, '919822000002', 'one more thing', 0);
     assert.equal((await chatOf('9822000002'))?.status, 'active');
   });

@@ -107,18 +107,19 @@ describe('nothing acknowledged is lost', () => {
     const second = await startTestApp(env);
     try {
       await postWebhook(second.url, '8000247247', textWebhook('919850000002', 'after restart'));
+      // Seq 4 is the CSAT question sent when it was resolved inside the 24-hour window; the customer's message is 5.
       const reopened = await eventually(async () => {
         const c = await second.store.collection('chats').findOne({ customer: '9850000002' });
-        return c?.last_seq === 4 ? c : undefined;
+        return c?.last_seq === 5 ? c : undefined;
       });
       assert.equal(reopened.status, 'active', 'the restored resolved chat was reopened by the customer');
       assert.deepEqual(reopened.read_cursors, [{ agent: 'agent-r', seq: 3 }]);
       // The message document is an effect: written just after the chat document.
       const seqs = await eventually(async () => {
         const s = (await second.store.collection('messages').find({ chat_id: chat._id }, { sort: { seq: 1 } })).map((m) => m.seq);
-        return s.length === 4 ? s : undefined;
+        return s.length === 5 ? s : undefined;
       });
-      assert.deepEqual(seqs, [1, 2, 3, 4]);
+      assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
       // Effects (the counter change) run just after the chat document is stored.
       await eventually(async () => JSON.stringify(await second.counters.stats()) === JSON.stringify({ active: 1, resolved: 0, pending: 0 }), 3000, 'counters after reopening');
     } finally {

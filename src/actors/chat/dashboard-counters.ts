@@ -4,18 +4,17 @@ import type { DocumentStore } from '../../infra/store/store.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../runtime/room-publisher.ts';
 import { ChatStore } from './chat-store.ts';
 
+/** The spec's shape (FR-6); snoozed chats are counted by `inbox_counts`. */
 export interface DashboardStats {
   active: number;
   resolved: number;
   pending: number;
-  /** Snoozed chats (#18); beside the spec's three. */
-  snoozed: number;
 }
 
-/** The counted statuses, each an atomic counter. */
-const STATUSES = ['active', 'resolved', 'pending', 'snoozed'] as const;
+/** The counted statuses, each an atomic counter (a change to another status, snoozed, moves only the one it leaves or enters). */
+const STATUSES = ['active', 'resolved', 'pending'] as const;
 type Counted = (typeof STATUSES)[number];
-const KEYS: Record<Counted, string> = { active: 'dashboard::count::active', resolved: 'dashboard::count::resolved', pending: 'dashboard::count::pending', snoozed: 'dashboard::count::snoozed' };
+const KEYS: Record<Counted, string> = { active: 'dashboard::count::active', resolved: 'dashboard::count::resolved', pending: 'dashboard::count::pending' };
 /** Spec FR-6: the HTTP answer is cached 60 s; every change drops the cache so it is never stale. */
 const CACHE = 'dashboard::stats';
 const CACHE_TTL_MS = 60_000;
@@ -44,7 +43,7 @@ export class DashboardCounters {
    * Applies a change once per `onceKey`: effects may run again after a crash,
    * and a counter must not count the same transition twice.
    */
-  async change(delta: Partial<Record<Counted, number>>, onceKey: string): Promise<void> {
+  async change(delta: Partial<Record<string, number>>, onceKey: string): Promise<void> {
     if (!(await this.kv.set(`${ONCE}${onceKey}`, '1', { onlyIfAbsent: true, ttlMs: ONCE_TTL_MS }))) return;
     await Promise.all(STATUSES.map((s) => (delta[s] ? this.kv.incrBy(KEYS[s], delta[s]) : undefined)));
     await this.kv.del(CACHE);
