@@ -137,17 +137,23 @@ async function messageToAgent(a: M2aArgs) {
   // Acknowledged (made durable) and never pushed to the agent: lost, as far as the agent can tell.
   let lost = 0;
   for (let k = 0; k < lastDue; k++) if (answered[k] === 1 && arrived[k] === 0) lost++;
-  const windows: { fromS: number; count: number; missing: number; latencyMs: ReturnType<Samples['summary']> }[] = [];
+  const windows: { fromS: number; count: number; missing: number; refused: number; latencyMs: ReturnType<Samples['summary']> }[] = [];
   if (a.windowMs) {
     const perWindow = Math.max(1, Math.round((a.windowMs * rate) / 1000));
     for (let from = firstTimed; from < lastDue; from += perWindow) {
       const w = new Samples();
       let missed = 0;
+      let refused = 0;
       for (let k = from; k < Math.min(lastDue, from + perWindow); k++) {
+        // A refused message (503: load shedding) was never taken: a real sender retries it. Counted apart, not timed.
+        if (answered[k] === 2) {
+          refused++;
+          continue;
+        }
         w.add((arrived[k]! > 0 ? arrived[k]! : end) - due(k));
         if (arrived[k] === 0) missed++;
       }
-      windows.push({ fromS: (due(from) - load.startedAt) / 1000, count: w.count, missing: missed, latencyMs: w.summary() });
+      windows.push({ fromS: (due(from) - load.startedAt) / 1000, count: w.count, missing: missed, refused, latencyMs: w.summary() });
     }
   }
   return { lost, windows, acked: answered.reduce((x, v) => x + (v === 1 ? 1 : 0), 0), sent: load.sent, due: lastDue - firstTimed, rps: load.rps, ackMs: load.latencyMs, non2xx: load.non2xx, frames, measured: lat.count, missing: missing(), latencyMs: lat.summary(), scheduleLagMsP99: load.scheduleLagMsP99 };
