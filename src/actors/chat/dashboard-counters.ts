@@ -29,6 +29,8 @@ const ONCE_TTL_MS = 24 * 3600_000;
  */
 export class DashboardCounters {
   private readonly chats: ChatStore;
+  /** The changes of this turn, written together once it ends. */
+  private turn: { sums: Record<Counted, number>; written: Promise<void> } | undefined;
 
   constructor(
     private readonly kv: KeyValueStore,
@@ -41,11 +43,26 @@ export class DashboardCounters {
 
   /**
    * Applies a change once per `onceKey`: effects may run again after a crash,
-   * and a counter must not count the same transition twice.
+   * and a counter must not count the same transition twice. The changes of one
+   * event-loop turn are written together: one INCRBY per counter with their
+   * sum, one cache drop, one read and one `dashboard_stats` push with the
+   * counts after all of them (resolves once that write is done).
    */
   async change(delta: Partial<Record<string, number>>, onceKey: string): Promise<void> {
     if (!(await this.kv.set(`${ONCE}${onceKey}`, '1', { onlyIfAbsent: true, ttlMs: ONCE_TTL_MS }))) return;
-    await Promise.all(STATUSES.map((s) => (delta[s] ? this.kv.incrBy(KEYS[s], delta[s]) : undefined)));
+    let turn = this.turn;
+    if (!turn) {
+      const sums: Record<Counted, number> = { active: 0, resolved: 0, pending: 0 };
+      const written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write(sums));
+      turn = this.turn = { sums, written };
+    }
+    for (const s of STATUSES) turn.sums[s] += delta[s] ?? 0;
+    return turn.written;
+  }
+
+  private async write(sums: Record<Counted, number>): Promise<void> {
+    this.turn = undefined;
+    await Promise.all(STATUSES.map((s) => (sums[s] ? this.kv.incrBy(KEYS[s], sums[s]) : undefined)));
     await this.kv.del(CACHE);
     this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', await this.read());
   }

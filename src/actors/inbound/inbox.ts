@@ -64,20 +64,22 @@ export class Inbox {
    * of an applied item is dropped here.
    */
   async accept(items: readonly InboxItem[]): Promise<{ toDeliver: InboxItem[]; duplicates: number }> {
-    const toDeliver: InboxItem[] = [];
     let duplicates = 0;
-    for (const item of items) {
-      try {
-        await this.items.insertOne({ _id: item.id, kind: item.kind, key: item.key, event: item.event, state: 'pending', attempts: 0, received_at: new Date() });
-        toDeliver.push(item);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        duplicates++;
-        const existing = await this.items.findOne({ _id: item.id }, { projection: { state: 1 } });
-        if (existing?.state === 'pending') toDeliver.push(item);
-      }
-    }
-    return { toDeliver, duplicates };
+    // Issued together: the store writes one webhook's items (and other webhooks' of this turn) as one insert.
+    const taken = await Promise.all(
+      items.map(async (item) => {
+        try {
+          await this.items.insertOne({ _id: item.id, kind: item.kind, key: item.key, event: item.event, state: 'pending', attempts: 0, received_at: new Date() });
+          return true;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          duplicates++;
+          const existing = await this.items.findOne({ _id: item.id }, { projection: { state: 1 } });
+          return existing?.state === 'pending';
+        }
+      }),
+    );
+    return { toDeliver: items.filter((_, i) => taken[i]), duplicates };
   }
 
   /** Events this pod acknowledged and handed on that are not applied yet. */
