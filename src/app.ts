@@ -150,6 +150,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const queries = new ChatQueries(store);
   const typing = typingIndicatorSender(outbound.endpoints, log);
   const chatStore = new ChatStore(store);
+  const labelCatalogue = new LabelCatalogue(store);
   const teamInbox = {
     commands: actors.inboxCommands, queries, availability: actors.availability, teams: actors.teams,
     typing: new TypingRelay({ store, kv, rooms: hub, sender: typing, minIntervalMs: config.TYPING_INDICATOR_MIN_MS, log }),
@@ -158,6 +159,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       return account ? !account.disabled : actors.availability.known(username);
     },
     loads: (names: readonly string[]) => chatStore.openLoads(names),
+    labelExists: (name: string) => labelCatalogue.has(name),
   };
   hub.handle(agentEventHandler({ hub, chats, queries, presence, pod: config.POD_ID, log, media: outbound.media, inbox: teamInbox }));
   const forwarder = config.COMMUNICATION_MASTER_URL ? new Forwarder({ url: config.COMMUNICATION_MASTER_URL, log }) : undefined;
@@ -186,7 +188,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   } });
   registerAccountRoutes(server.router, { accounts, auth, adminLimit });
   registerConsoleChatRoutes(server.router, { chats, presence, auth });
-  registerDeskRoutes(server.router, { canned: new CannedResponses(store), labels: new LabelCatalogue(store), auth, adminLimit });
+  registerDeskRoutes(server.router, { canned: new CannedResponses(store), labels: labelCatalogue, auth, adminLimit });
   registerReportRoutes(server.router, { reports: new ConversationReports(new ConversationLog(store)), auth, adminLimit });
   registerDocsRoutes(server.router);
   const consoleBuild = await loadConsole().catch((err: Error) => (log.error({ err }, 'the agent console could not be built: GET / answers 503'), err));

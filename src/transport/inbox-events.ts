@@ -6,14 +6,15 @@ import type { TypingRelay } from '../actors/chat/typing-relay.ts';
 import { AVAILABILITY_STATUSES, type AgentAvailability, type Availability } from '../actors/inbox/availability.ts';
 import type { TeamsStore } from '../actors/inbox/teams-store.ts';
 import { CUSTOMER_TYPES, type CustomerType } from '../domain/channels.ts';
+import { labelNameSchema } from '../domain/desk-settings.ts';
 import { AppError } from '../infra/errors.ts';
 import { chatView, messageView } from './api-schemas.ts';
 import type { Connection, Frame } from './ws-hub.ts';
 
 const chatId = z.string().min(1).max(64);
 const customerType = z.enum(CUSTOMER_TYPES as [CustomerType, ...CustomerType[]]);
-/** A label: one line of 1–50 characters, no control characters. */
-export const labelName = z.string().trim().min(1).max(50).regex(/^[^\p{Cc}]+$/u, 'no control characters');
+/** A label: a name the admin's label catalogue can hold (`desk-settings.ts`). */
+export const labelName = labelNameSchema;
 const availability = z.enum(AVAILABILITY_STATUSES);
 /** A snooze lasts at most this long (WhatsApp conversations older than that are better resolved). */
 export const MAX_SNOOZE_MS = 30 * 86_400_000;
@@ -60,7 +61,7 @@ export const inboxEventSummaries: Record<InboxEvent, string> = {
   set_chat_status: 'Sets the chat active, pending (waiting for the customer) or resolved (inside the 24-hour window resolving sends the CSAT question).',
   snooze_chat: 'Snoozes the chat until `until`, or (without it) until the customer writes; the customer writing wakes it earlier.',
   send_note: 'A private note in the conversation: shown to agents, never sent to WhatsApp; `@username` notifies that agent (`mention`).',
-  add_label: 'Adds a label to the chat (at most 20).',
+  add_label: 'Adds a label of the admin\'s label catalogue to the chat (at most 20; NOT_FOUND for a name the catalogue does not have).',
   remove_label: 'Removes a label from the chat.',
   typing: 'The agent is typing: the chat\'s room gets `agent_typing`, and the customer WhatsApp\'s typing indicator (at most once per chat every TYPING_INDICATOR_MIN_MS, inside the 24-hour window).',
   inbox_counts: 'How many chats in `status` are the agent\'s (mine), unassigned, and in all (with the list\'s customer type and label filters).',
@@ -76,6 +77,8 @@ export interface InboxEventDeps {
   knownAgent(username: string): Promise<boolean>;
   /** Open chats per agent (the cap's count). */
   loads(agents: readonly string[]): Promise<Map<string, number>>;
+  /** Whether the admin's label catalogue has this label (only those are added to chats). */
+  labelExists?(name: string): Promise<boolean>;
 }
 
 /** Answers the team-inbox events; `data` is already validated with `inboxSchemas`. */
@@ -120,8 +123,10 @@ export function inboxEventHandler(deps: InboxEventDeps) {
         return { message: await deps.commands.note(agent, data.chat_id as string, text, requestId) };
       }
       case 'add_label':
+        if (deps.labelExists && !(await deps.labelExists(data.label as string))) throw new AppError('NOT_FOUND', `No label ${String(data.label)} in the label catalogue`);
+        return { chat: await deps.commands.label(agent, data.chat_id as string, data.label as string, 'add') };
       case 'remove_label':
-        return { chat: await deps.commands.label(agent, data.chat_id as string, data.label as string, event === 'add_label' ? 'add' : 'remove') };
+        return { chat: await deps.commands.label(agent, data.chat_id as string, data.label as string, 'remove') };
       case 'typing':
         await deps.typing.typing(agent, data.chat_id as string);
         return { chat_id: data.chat_id, typing: true };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TeamsStore } from '../actors/inbox/teams-store.ts';
 import { CHANNELS } from '../domain/channels.ts';
 import { usernameSchema } from '../domain/agent-account.ts';
+import { AppError } from '../infra/errors.ts';
 import { authenticate, type Authenticator } from './auth.ts';
 import { okBody, type RouteDoc } from './api-schemas.ts';
 import type { HttpRateLimit } from './http-rate-limit.ts';
@@ -43,6 +44,13 @@ export function registerInboxRoutes(router: HttpRouter, deps: InboxRoutesDeps): 
     return { json: { status: 1, team: await deps.teams.put({ id, ...body }) } };
   }, { rateLimit: deps.adminLimit });
 
+  router.delete('/api/inbox/teams/:team', async (req) => {
+    await authenticate(req, deps.auth, 'admin');
+    const id = validate(teamId, req.params[0] ?? '');
+    if (!(await deps.teams.remove(id))) throw new AppError('NOT_FOUND', `No team ${id}`);
+    return { json: { status: 1 } };
+  }, { rateLimit: deps.adminLimit });
+
   router.get('/api/inbox/settings', async (req) => {
     await authenticate(req, deps.auth, 'admin');
     return { json: { status: 1, settings: await deps.teams.getSettings() } };
@@ -61,11 +69,18 @@ export const inboxRouteDocs: RouteDoc[] = [
   },
   {
     method: 'put', path: '/api/inbox/teams/{team}', tags: ['inbox'], auth: 'admin', summary: 'Create or replace a team',
-    description: 'New chats on its numbers are assigned round robin among its online agents. A number no team has goes to every online agent. Empty `agents` and `numbers` retire a team.',
+    description: 'New chats on its numbers are assigned round robin among its online agents. A number no team has goes to every online agent.',
     params: { team: { schema: teamId } },
     body: teamBody,
     responses: { 200: { description: 'The team as stored', schema: okBody({ team: teamView }) } },
     errors: ['NUMBER_IN_OTHER_TEAM'],
+  },
+  {
+    method: 'delete', path: '/api/inbox/teams/{team}', tags: ['inbox'], auth: 'admin', summary: 'Remove a team',
+    description: 'Its numbers go back to the default pool (every online agent).',
+    params: { team: { schema: teamId } },
+    responses: { 200: { description: 'Removed', schema: okBody({}) } },
+    errors: ['NOT_FOUND'],
   },
   {
     method: 'get', path: '/api/inbox/settings', tags: ['inbox'], auth: 'admin', summary: 'The assignment settings (per-agent cap of open chats)',

@@ -170,6 +170,8 @@ describe('interface documents', () => {
     assert.equal((await post('/api/inbox/teams/others', { name: 'Others', agents: [], numbers: ['9099039188'] }, { authorization: ADMIN }, 'PUT')).status, 409);
     assert.equal((await post('/api/inbox/teams/Bad Id', { name: 'x', agents: [], numbers: [] }, { authorization: ADMIN }, 'PUT')).status, 400);
     assert.equal((await get('/api/inbox/teams', { authorization: ADMIN })).status, 200);
+    assert.equal((await post('/api/inbox/teams/others', undefined, { authorization: ADMIN }, 'DELETE')).status, 404);
+    assert.equal((await post('/api/inbox/teams/drivers', undefined, { authorization: ADMIN }, 'DELETE')).status, 200);
     assert.equal((await get('/api/inbox/teams', { authorization: AGENT })).status, 403);
     assert.equal((await post('/api/inbox/settings', { agent_cap: 3 }, { authorization: ADMIN }, 'PUT')).status, 200);
     assert.equal((await post('/api/inbox/settings', { agent_cap: 0 }, { authorization: ADMIN }, 'PUT')).status, 400);

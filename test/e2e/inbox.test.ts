@@ -203,6 +203,9 @@ describe('team inbox', () => {
   it('adds and removes labels, filtered in the list and the counts', async () => {
     const chat = await newChat(SRDP_B);
     const a = await connect('lbl-a');
+    assert.equal((await a.request('add_label', { chat_id: chat._id, label: 'refund' })).error?.code, 'NOT_FOUND', 'only labels of the catalogue');
+    const defined = await fetch(`${app.url}/api/labels`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'refund', color: '#aa3300' }) });
+    assert.equal(defined.status, 200);
     assert.deepEqual((await a.request('add_label', { chat_id: chat._id, label: 'refund' })).data.chat.labels, ['refund']);
     const listed = await a.request('fetch_all_chats', { label: 'refund', page_size: 100 });
     assert.deepEqual((listed.data.chats as { chat_id: string }[]).map((x) => x.chat_id), [String(chat._id)]);

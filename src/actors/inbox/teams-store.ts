@@ -54,6 +54,11 @@ export class TeamsStore {
     return team;
   }
 
+  /** False when there was no such team. */
+  async remove(id: string): Promise<boolean> {
+    return (await this.teams.deleteOne({ _id: id })) > 0;
+  }
+
   async getSettings(): Promise<InboxSettings> {
     const doc = await this.settings.findOne({ _id: ASSIGNMENT });
     return { agent_cap: typeof doc?.agent_cap === 'number' ? doc.agent_cap : this.defaultCap };
