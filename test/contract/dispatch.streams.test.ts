@@ -60,6 +60,35 @@ describe('redis stream dispatcher', () => {
     }
   });
 
+  it('applies the entries of a read whose answer was lost (Redis served it, the pod never saw it) before anything read after it', async () => {
+    // A Redis shutting down (or a dropped connection) can serve XREADGROUP, putting the entries in this pod's
+    // pending list, and close before the answer arrives: a next read of new entries must not overtake them.
+    const store = new TallyStore();
+    const pod = await redisPod('solo', `${uniqueName('dispatch')}:`, store);
+    try {
+      const { dispatcher } = pod;
+      const streams = (dispatcher as unknown as { streams: { read: (...args: unknown[]) => Promise<{ entries: unknown[] }[]> } }).streams;
+      const read = streams.read.bind(streams);
+      let lost = false;
+      streams.read = async (...args: unknown[]) => {
+        const batches = await read(...args);
+        if (!lost && batches.some((b) => b.entries.length > 0)) {
+          lost = true;
+          throw new Error('Connection is closed.');
+        }
+        return batches;
+      };
+      const first = [1, 2].map((n) => dispatcher.dispatch(KIND, 'lost', add('lost', n)).done);
+      await eventually(async () => lost, 5000, 'a read lost its answer');
+      const later = dispatcher.dispatch(KIND, 'lost', add('lost', 3)).done;
+      const answers = await Promise.all([...first, later]);
+      assert.deepEqual(answers.map((d) => (d.context as TallyContext).log), [[1], [1, 2], [1, 2, 3]]);
+      assert.deepEqual(store.appliedIds('lost'), ['lost#1', 'lost#2', 'lost#3']);
+    } finally {
+      await pod.stop();
+    }
+  });
+
   it('drops an event that fails five times, answers its caller with the error, and still applies the later events of its actor', async () => {
     const store = new TallyStore();
     const pod = await redisPod('solo', `${uniqueName('dispatch')}:`, store);

@@ -82,6 +82,28 @@ describe('inbox', () => {
     assert.deepEqual(queuedOrder, ['msg:wamid.1', 'msg:wamid.2'], 'the retried message is queued before the next one');
   });
 
+  it('hears the failed answer of an event that could not be queued: nothing reaches the process as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const store = new MemoryStore();
+      // As the stream dispatcher's: `queued` is marked handled, its answer `done` fails with it and is not.
+      const inbox = new Inbox(store, () => {
+        const refused = Promise.reject(new Error('Connection is closed.'));
+        refused.catch(() => undefined);
+        const done = refused.then(() => ({}));
+        return { queued: refused, done };
+      }, log);
+      const { toDeliver } = await inbox.accept([item(1)]);
+      await assert.rejects(inbox.enqueue(toDeliver), (e: unknown) => e instanceof AppError && e.code === 'STORE_UNAVAILABLE');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('prunes applied items received before the retention, keeping recent, pending and failed ones', async () => {
     const store = new MemoryStore();
     const items = store.collection('inbox');

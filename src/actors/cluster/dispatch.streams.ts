@@ -183,7 +183,15 @@ export class StreamDispatcher implements ActorDispatcher {
         if (readable.length === 0) continue;
         const read = this.streams.read(readable, BATCH, READ_BLOCK_MS);
         this.reading = read;
-        const batches = (await read).filter((b) => b.entries.length > 0);
+        const batches = (
+          await read.catch((err: unknown) => {
+            // Redis may have served the read (its entries now pending for this pod) and lost the answer
+            // (a restart, a dropped connection): a plain next read would skip them. Taken over afresh
+            // instead, every pending entry first, in order.
+            for (const shard of readable) this.claimedShards.delete(shard);
+            throw err;
+          })
+        ).filter((b) => b.entries.length > 0);
         if (batches.length > 0) this.reads.batches++;
         for (const b of batches) this.reads.entries += b.entries.length;
         const checkStarted = performance.now();

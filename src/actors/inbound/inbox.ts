@@ -104,7 +104,12 @@ export class Inbox {
 
   /** Hands the items on; resolves once each is queued or failed to be (`failed`: the first such failure). */
   private async handOut(items: readonly InboxItem[]): Promise<{ applied: Promise<void>; failed?: PromiseRejectedResult }> {
-    const handed = items.map((item) => ({ item, ...this.deliver(item) }));
+    const handed = items.map((item) => {
+      const d = this.deliver(item);
+      // Awaited below only after `queued`: when queueing fails, its answer fails too and nobody would hear it.
+      d.done.catch(() => undefined);
+      return { item, ...d };
+    });
     this.handedOut += handed.length;
     const settle = Promise.all(
       handed.map(async ({ item, queued, done }) => {
