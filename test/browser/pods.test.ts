@@ -63,8 +63,9 @@ describe('agent console on two pods', () => {
     const n = pinbot.requests.length;
     await page.getByLabel('Reply', { exact: true }).fill('Yes, on it');
     await page.getByLabel('Reply', { exact: true }).press('Enter');
-    const [req] = (await pinbot.waitForRequests(n + 1)).slice(n);
-    assert.deepEqual(req!.json, { messaging_product: 'whatsapp', recipient_type: 'individual', to: '919820000001', type: 'text', text: { body: 'Yes, on it', preview_url: false } });
+    // The reply, not the typing indicator the typing sent first (team inbox).
+    const req = await eventually(async () => pinbot.requests.slice(n).find((r) => (r.json as { type?: string } | undefined)?.type === 'text'), 5000, 'the reply at Pinbot');
+    assert.deepEqual(req.json, { messaging_product: 'whatsapp', recipient_type: 'individual', to: '919820000001', type: 'text', text: { body: 'Yes, on it', preview_url: false } });
   });
 
   it('reconnects after its pod restarts and shows every message sent meanwhile exactly once', async () => {
