@@ -150,6 +150,27 @@ describe('team inbox in the console', () => {
     await asha.screenshot({ path: join(SCREENSHOTS, 'inbox.png') });
   });
 
+  it('reassigns by hand, unassigns, and marks a chat pending: the views and counts follow', async () => {
+    const asha = page('asha');
+    const meena = page('meena');
+    await asha.locator('[data-view="mine"]').click();
+    const row = asha.locator('.chat-list .row').first();
+    const chatId = (await row.getAttribute('data-chat'))!;
+    await row.click();
+    const meenaMine = Number(await meena.locator('[data-count="mine"]').textContent());
+    await asha.locator('[data-assign]').selectOption('meena');
+    await eventually(async () => (await meena.locator('[data-count="mine"]').textContent()) === String(meenaMine + 1), 5000, 'meena\'s Mine count grew');
+    assert.equal((await app.store.collection('chats').findOne({ _id: chatId }))?.assignee, 'meena');
+    await asha.locator('[data-assign]').selectOption('');
+    await eventually(async () => (await app.store.collection('chats').findOne({ _id: chatId }))?.assignee === null, 5000, 'unassigned');
+    await asha.locator('[data-assign]').selectOption('asha');
+    await asha.getByRole('button', { name: 'Mark pending' }).click();
+    await asha.locator('[data-conv-status="pending"]').waitFor({ timeout: 5000 });
+    await asha.getByRole('tab', { name: 'Pending' }).click();
+    await asha.locator(`.chat-list .row[data-chat="${chatId}"]`).waitFor({ timeout: 5000 });
+    await asha.getByRole('tab', { name: 'Active' }).click();
+  });
+
   it('snooze wakes at its time, and at the customer\'s next message', async () => {
     const asha = page('asha');
     const customer = numbers(40, 1)[0]!;
