@@ -405,6 +405,8 @@ export const chatMachine = setup({
      * an agent's manual (re/un)assignment is taken whoever has it.
      */
     mayAssign: ({ context, event }) => event.type === 'ASSIGN' && (event.manual ? event.assignee !== context.assignee : context.assignee === null && event.assignee !== null),
+    /** Outside `active` (pending, snoozed) only an agent assigns: a round-robin decision made while the chat was active comes too late. */
+    mayAssignByHand: ({ context, event }) => event.type === 'ASSIGN' && event.manual && event.assignee !== context.assignee,
     timedSnooze: ({ event }) => event.type === 'SNOOZE' && event.until !== null && event.until > event.at,
     untimedSnooze: ({ event }) => event.type === 'SNOOZE' && event.until === null,
     newLabel: ({ context, event }) => event.type === 'LABEL' && event.op === 'add' && !context.labels.includes(event.label) && context.labels.length < MAX_LABELS,
@@ -510,7 +512,7 @@ export const chatMachine = setup({
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         NOTE: { actions: 'recordNote' },
-        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        ASSIGN: { guard: 'mayAssignByHand', actions: 'handOver' },
         SET_STATUS: [
           { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('resolved') } }] },
           { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('pending'), to: statusNamed('resolved') } }] },
@@ -538,7 +540,7 @@ export const chatMachine = setup({
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         NOTE: { actions: 'recordNote' },
-        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        ASSIGN: { guard: 'mayAssignByHand', actions: 'handOver' },
         SET_STATUS: [
           { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
           { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
@@ -565,7 +567,7 @@ export const chatMachine = setup({
         AGENT_MESSAGE: { guard: 'mayReply', actions: ['recordAgentMessage', 'emitAgentMessage', 'requestReply', 'noteResponse'] },
         BOT_MESSAGE: { actions: ['recordBotMessage', 'emitAgentMessage'] },
         NOTE: { actions: 'recordNote' },
-        ASSIGN: { guard: 'mayAssign', actions: 'handOver' },
+        ASSIGN: { guard: 'mayAssignByHand', actions: 'handOver' },
         SET_STATUS: [
           { guard: 'resolvingInWindow', target: 'rating', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },
           { guard: 'resolving', target: 'resolved', actions: ['auditStatus', { type: 'emitStatus', params: { from: statusNamed('snoozed'), to: statusNamed('resolved') } }] },

@@ -64,6 +64,8 @@ describe('three pods', () => {
     console.log(`shards per pod: ${owned.join(' / ')}`);
     store = await MongoStore.connect({ url: env.MONGO_URL, dbName: env.MONGO_DB });
     for (const [i, pod] of pods.entries()) agents.push(await AgentClient.connect(pod.url, `agent-${i}`));
+    // Busy: no chat is assigned to them, so the only room_update pushes counted below are the messages' own (an assignment pushes one too).
+    for (const agent of agents) assert.equal((await agent.request('set_availability', { status: 'busy' })).data?.status, 'busy');
 
     const customers = numbers(9700000000, 200);
     const sent = await drive(() => pods, customers, 10, 'in');

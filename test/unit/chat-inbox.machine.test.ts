@@ -154,11 +154,17 @@ describe('chat machine: assignment', () => {
     assert.deepEqual(c.effects.filter((e) => e.type === 'conversation.responded').map((e) => [e.agent, e.conversation]), [['asha', 1]]);
   });
 
-  it('refuses ASSIGN before the chat is open and in states without it', () => {
+  it('refuses ASSIGN before the chat is open, and a round-robin decision that arrives after the chat left active', () => {
     const fresh = new Chat();
     const before = fresh.snap;
     fresh.send(autoAssign('asha'));
     assert.equal(fresh.snap, before);
+    const pending = new Chat().send(customerSays()).send(setStatus('pending'));
+    const waiting = pending.snap;
+    pending.send(autoAssign('asha'));
+    assert.equal(pending.snap, waiting, 'the assigner read the queue while it was active: too late now');
+    pending.send(manual('asha'));
+    assert.equal(pending.ctx.assignee, 'asha', 'an agent may still assign it');
   });
 });
 
