@@ -154,12 +154,20 @@ describe('team inbox in the console', () => {
     const asha = page('asha');
     const meena = page('meena');
     await asha.locator('[data-view="mine"]').click();
-    const row = asha.locator('.chat-list .row').first();
+    // Her oldest chat: not at the top of anyone's list.
+    const row = asha.locator('.chat-list .row').last();
     const chatId = (await row.getAttribute('data-chat'))!;
     await row.click();
+    await meena.locator('[data-view="all"]').click();
+    await meena.locator(`.chat-list .row[data-chat="${chatId}"]`).waitFor({ timeout: 5000 });
+    const order = () => meena.locator('.chat-list .row').evaluateAll((els) => els.map((e) => e.getAttribute('data-chat')));
+    const before = await order();
+    assert.notEqual(before[0], chatId, 'the chat is not already first in meena\'s list');
     const meenaMine = Number(await meena.locator('[data-count="mine"]').textContent());
     await asha.locator('[data-assign]').selectOption('meena');
     await eventually(async () => (await meena.locator('[data-count="mine"]').textContent()) === String(meenaMine + 1), 5000, 'meena\'s Mine count grew');
+    await meena.locator(`.chat-list .row[data-chat="${chatId}"] .assignee[data-assignee="meena"]`).waitFor({ timeout: 5000 });
+    assert.deepEqual(await order(), before, 'an assignment updates the row in place: only new messages move a chat to the top');
     assert.equal((await app.store.collection('chats').findOne({ _id: chatId }))?.assignee, 'meena');
     await asha.locator('[data-assign]').selectOption('');
     await eventually(async () => (await app.store.collection('chats').findOne({ _id: chatId }))?.assignee === null, 5000, 'unassigned');

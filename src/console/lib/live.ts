@@ -138,7 +138,8 @@ function chatChanged(pushed: Chat): void {
       }
       return;
     }
-    const newer = !known || (merged.last_message_time ?? '') >= (known.last_message_time ?? '');
+    // Only new activity (a newer message) moves a chat to the top; an assignment, a label or a status change updates it in place.
+    const newer = !known || (merged.last_message_time ?? '') > (known.last_message_time ?? '') || (merged.last_seq ?? 0) > (known.last_seq ?? 0);
     chats.value = newer ? [merged, ...rest] : list.map((c) => (c.chat_id === merged.chat_id ? merged : c));
     if (!known) chatTotal.value++;
   });
