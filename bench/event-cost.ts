@@ -10,6 +10,7 @@
  * Numbers go to stdout only (the notes in bench/notes.md quote them).
  */
 import { createServer, connect, type Socket } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import type { HttpLoadResult } from './lib/http-load.ts';
@@ -52,6 +53,24 @@ function countingProxy(target: URL): Promise<{ url: string; counts: { messages: 
     }),
   );
 }
+/** CPU time (µs) of this process's children with this command name (the JVM test server, redis-server), from /proc. */
+function childCpuUs(comm: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const f = stat.slice(close + 2).split(' ');
+      if (Number(f[1]) !== process.pid || !name.startsWith(comm)) continue;
+      total += ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 const proxy = services ? await countingProxy(new URL(services.mongoUrl)) : undefined;
 const redis = services ? new Redis(services.redisUrl) : undefined;
 const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec((await redis?.info('stats')) ?? '')?.[1] ?? 0);
@@ -75,6 +94,8 @@ try {
       const mongo0 = { ...proxy?.counts };
       const redis0 = await redisCommands();
       const stats0 = await commandStats();
+      const jvm0 = childCpuUs('java');
+      const redisCpu0 = childCpuUs('redis-server');
       const t0 = performance.now();
       const load = await loadgen.call<HttpLoadResult>('run', { spec: { port, path: WEBHOOK_PATH, connections: 100, pipelining: 1, durationMs: seconds * 1000, warmupMs: 0, customers: 1000, maxRequests: 1e7, runTag: tag } }, seconds * 1000 + 30_000);
       let state = await pod.call<{ pending: number; total: number }>('inbox');
@@ -85,6 +106,7 @@ try {
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = await pod.call<{ user: number; system: number }>('cpu');
       const stats1 = await commandStats();
+      const others = services ? `; JVM test server ${Math.round((childCpuUs('java') - jvm0) / Math.max(1, state.total - state.pending))} µs/event, redis-server ${Math.round((childCpuUs('redis-server') - redisCpu0) / Math.max(1, state.total - state.pending))} µs/event` : '';
       const appliedN = Math.max(1, state.total - state.pending);
       const byCommand = [...stats1].map(([k, v]) => [k, (v - (stats0.get(k) ?? 0)) / appliedN] as const).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
       if (services) console.log(`  Redis commands per event: ${byCommand.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
@@ -94,7 +116,7 @@ try {
       const applied = state.total - state.pending;
       const cpuUs = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
       console.log(
-        `${backend}: ${Math.round(load.rps)} req/s acked (p99 ${load.latencyMs.p99?.toFixed(1)} ms, ${load.non2xx} non-2xx), ${applied}/${state.total} applied in ${wall.toFixed(1)} s = ${Math.round(applied / wall)} events/s, pod CPU ${Math.round(cpuUs / Math.max(1, applied))} µs/event (${((cpuUs / 1e6 / wall) * 100).toFixed(0)}% of a core)${wire}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+        `${backend}: ${Math.round(load.rps)} req/s acked (p99 ${load.latencyMs.p99?.toFixed(1)} ms, ${load.non2xx} non-2xx), ${applied}/${state.total} applied in ${wall.toFixed(1)} s = ${Math.round(applied / wall)} events/s, pod CPU ${Math.round(cpuUs / Math.max(1, applied))} µs/event (${((cpuUs / 1e6 / wall) * 100).toFixed(0)}% of a core)${others}${wire}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
     } finally {
       await pod.stop();

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './lib/proc.ts';
-import { formatTable, RESULTS_DIR, type Machine } from './lib/report.ts';
+import { formatTable, RESULTS_DIR, type Machine, type Row } from './lib/report.ts';
 import { readResults, SCENARIO_ORDER } from './lib/results.ts';
 
 export interface RunInfo extends Machine {
@@ -25,6 +25,54 @@ const TITLES: Record<string, string> = {
   reports: '6. Conversation reports',
   soak: '7. Soak (`npm run bench -- --only=soak`)',
 };
+
+/**
+ * Issue 16's table: each target with the last round's figure (BENCHMARKS.md as it stood before this
+ * round, the issue's "now" column) beside this run's, found by scenario, metric and subject.
+ */
+interface RoundRow {
+  what: string;
+  last: string;
+  find: { scenario: string; metric: string; subject: string; baseline?: string };
+  /** How this run's row reads: its value with its unit, or its value over its baseline ("× the floor"). */
+  show: 'value' | 'times-baseline';
+  target: string;
+}
+
+const ROUND: RoundRow[] = [
+  { what: 'Redis + MongoDB test server, one pod: pod CPU per applied event', last: '~666 µs', find: { scenario: 'ingest', metric: 'pod CPU per applied event (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≤ 250 µs' },
+  { what: 'same: sustained events applied/s, closed loop', last: '680–1,100 /s', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≥ 2,500 /s' },
+  { what: 'same: message→agent p99 at 1,000 msg/s, open loop', last: '12,966 ms', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, 1 pod' }, show: 'value', target: '< 50 ms' },
+  { what: 'two pods (POST to pod 1, agent on pod 2): message→agent p99 at 1,000 msg/s', last: '2,161 ms', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, POST to pod 1, agent on pod 2' }, show: 'value', target: '< 50 ms' },
+  { what: 'store floor: the same documents per event straight through the driver, events/s', last: '—', find: { scenario: 'ingest', metric: 'events written/s (closed loop)', subject: 'store floor: the same documents through the driver' }, show: 'value', target: '(the floor)' },
+  { what: 'the runtime against the store floor (events applied/s ÷ floor)', last: '—', find: { scenario: 'ingest', metric: 'events applied/s against the store floor', subject: 'smart-chat redis+mongo' }, show: 'times-baseline', target: '≥ 0.5× the floor' },
+  { what: 'embedded: webhooks accepted and applied per second', last: '2,398 /s applied (3,297 req/s acked)', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat embedded' }, show: 'value', target: '≥ 10,000 /s' },
+  { what: 'embedded: acknowledged req/s against node:http parse + ack', last: '0.14×', find: { scenario: 'ingest', metric: 'req/s (no pipelining)', subject: 'smart-chat embedded', baseline: 'node:http JSON 200' }, show: 'times-baseline', target: '≥ 0.5×' },
+  { what: 'embedded: p99 ack at 5,000 req/s, open loop', last: '—', find: { scenario: 'ingest', metric: 'p99 ack (at 5k req/s)', subject: 'smart-chat embedded' }, show: 'value', target: '< 10 ms' },
+  { what: 'fan-out to 1,000 sockets, p99 against the bare loopback writer floor', last: '1.38× the floor', find: { scenario: 'fanout', metric: 'p99 publish → last of 1000 sockets, against the floor', subject: 'smart-chat, 1 pod' }, show: 'times-baseline', target: '≤ 1.2× the floor' },
+  { what: 'soak (two pods, 10 min at 500 msg/s): last window p99 ÷ first', last: '—', find: { scenario: 'soak', metric: 'p99 last window / first window', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 1.2' },
+  { what: 'soak: RSS growth after warm-up (larger pod)', last: '—', find: { scenario: 'soak', metric: 'RSS growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
+  { what: 'soak: Redis used_memory growth after warm-up', last: '—', find: { scenario: 'soak', metric: 'Redis used_memory growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
+  { what: 'soak: acknowledged messages never pushed (lost)', last: '—', find: { scenario: 'soak', metric: 'acknowledged, never pushed (lost)', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '0' },
+];
+
+function roundTable(all: readonly Row[]): string {
+  const num = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * (Math.abs(v) >= 10 ? 10 : 1000)) / (Math.abs(v) >= 10 ? 10 : 1000)));
+  const lines = ['| what | last round | this round | target |', '|---|---|---|---|'];
+  for (const r of ROUND) {
+    const row = all.find((x) => x.scenario === r.find.scenario && x.metric === r.find.metric && x.subject === r.find.subject && (r.find.baseline === undefined || x.baseline === r.find.baseline));
+    let now = '(not measured in this run)';
+    if (row && row.value !== null && !Number.isNaN(row.value)) {
+      if (r.show === 'times-baseline' && row.baseline_value) {
+        const times = row.value / row.baseline_value;
+        now = `${num(times)}× (${num(row.value)} ${row.unit} vs ${num(row.baseline_value)})`;
+      } else now = `${num(row.value)} ${row.unit}`;
+      if (row.target) now += row.target_met ? ' ✅' : ' ❌';
+    }
+    lines.push(`| ${r.what} | ${r.last} | ${now} | ${r.target} |`);
+  }
+  return lines.join('\n');
+}
 
 export function renderBenchmarks(): void {
   const infoFile = join(RESULTS_DIR, 'machine.json');
@@ -77,6 +125,14 @@ export function renderBenchmarks(): void {
     '- Profiles: `node --import tsx bench/profile.ts ingest-embedded|ingest-mongo|fanout|history-embedded` runs one',
     '  server under load with `--cpu-prof` and summarises it (self time by package / src file, time by the innermost',
     '  src/ caller, top functions); `BENCH_CPU_PROF=<dir> npm run bench -- --only=ingest` profiles every pod of a run.',
+    '',
+    '## Issue 16: the production path against the store\'s floor (this round beside the last)',
+    '',
+    'Last round: BENCHMARKS.md before this round (the issue\'s "now" column). This round: the run below; each',
+    'figure\'s row, notes and load average are in its scenario\'s table. The soak runs only with',
+    '`npm run bench -- --only=soak` (ten minutes), so its figures come from that run.',
+    '',
+    roundTable(all),
     '',
     '## Targets',
     '',
