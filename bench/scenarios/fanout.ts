@@ -178,14 +178,15 @@ try {
   const app = { BENCH_APP_ENV: JSON.stringify(appEnv()) };
   const ourUrl = (p: number, room: string) => smartChatUrl(p, token, room);
   const floor = READER === 'go' ? await measureFloor() : undefined;
-  const ours = await measure({ label: 'smart-chat (uWS topic publish)', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'parent' });
+  // The room is a real chat's: /ws/{chat_id} of a chat that does not exist is closed with 4404 (0d83f56).
+  const ours = await measure({ label: 'smart-chat (uWS topic publish)', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'parent', prepare: openChat });
   const sio = await measure({ label: 'socket.io (memory adapter)', podKind: 'socketio', env: { BENCH_SIO_ADAPTER: 'memory' }, pods: 1, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
   const sioRedisEnv = { BENCH_SIO_ADAPTER: 'redis', BENCH_REDIS_URL: services.redisUrl, BENCH_SIO_KEY: `bench-sio-${tag}` };
   const sioRedis = await measure({ label: 'socket.io (redis adapter)', podKind: 'socketio', env: sioRedisEnv, pods: 1, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
   const e2e = await measure({ label: 'smart-chat webhook → new_message', podKind: 'app', env: app, pods: 1, url: ourUrl, protocol: 'smart-chat', via: 'webhook', prepare: openChat });
   // Split across two pods / processes: smart-chat pods share Redis (cross-pod room fan-out) and MongoDB.
   const shared = { BENCH_APP_ENV: JSON.stringify(appEnv({ mongoUrl: services.mongoUrl, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `bench:${tag}:` })) };
-  const ours2 = await measure({ label: 'smart-chat, 2 pods (Redis fan-out)', podKind: 'app', env: shared, pods: 2, url: ourUrl, protocol: 'smart-chat', via: 'parent' });
+  const ours2 = await measure({ label: 'smart-chat, 2 pods (Redis fan-out)', podKind: 'app', env: shared, pods: 2, url: ourUrl, protocol: 'smart-chat', via: 'parent', prepare: openChat });
   const sio2 = await measure({ label: 'socket.io (redis adapter), 2 processes', podKind: 'socketio', env: { ...sioRedisEnv, BENCH_SIO_KEY: `bench-sio2-${tag}` }, pods: 2, url: socketIoUrl, protocol: 'socketio', via: 'parent' });
 
   {

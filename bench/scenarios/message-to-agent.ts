@@ -39,6 +39,8 @@ interface M2aResult {
   ackMs: Summary;
   non2xx: number;
   scheduleLagMsP99: number;
+  /** Redis mode: shard-stream reads on every pod and the time spent in the handoff's older-entries check. */
+  reads?: { batches: number; entries: number; olderCheckMs: number };
 }
 
 /** Webhooks go to the first pod, the agent listens on the last (the same pod when `pods` is 1). */
@@ -57,6 +59,12 @@ async function measure(label: string, backends: AppBackends, rate: number, pods 
       DURATION_MS + 60_000,
     );
     for (const k of Object.keys(r.latencyMs) as (keyof Summary)[]) r.latencyMs[k] ??= NaN;
+    if (backends.redisUrl) {
+      // The handoff's older-entries check after each shard-stream read, summed over the pods (wall time, the await included).
+      const reads = (await Promise.all(started.map((p) => p.pod.call<{ batches: number; entries: number; olderCheckMs: number } | null>('reads')))).filter((x) => x !== null);
+      r.reads = { batches: 0, entries: 0, olderCheckMs: 0 };
+      for (const x of reads) for (const k of ['batches', 'entries', 'olderCheckMs'] as const) r.reads[k] += x[k];
+    }
     console.log(`  ${label.padEnd(22)} @${rate}/s sent ${r.sent}, timed ${r.measured}, missing ${r.missing}, refused ${r.non2xx}: p50 ${r.latencyMs.p50?.toFixed(2)} ms, p99 ${r.latencyMs.p99?.toFixed(2)} ms (ack p99 ${r.ackMs.p99?.toFixed(2)} ms)`);
     return r;
   } finally {
@@ -94,6 +102,12 @@ try {
       ...(s.rate === RATE ? (s.backends.mongoUrl ? { target: '< 50 ms', target_met: r.latencyMs.p99 < 50 && r.missing === 0 } : { target: '< 10 ms', target_met: r.latencyMs.p99 < 10 && r.missing === 0 }) : {}),
     });
     report.add({ metric: `p99 webhook ack ${at}`, subject, value: r.ackMs.p99, unit: 'ms', better: 'lower' });
+    if (r.reads && r.reads.batches > 0) {
+      report.add({
+        metric: `handoff check (XPENDING before applying a read) per stream read ${at}`, subject, value: (r.reads.olderCheckMs * 1000) / r.reads.batches, unit: 'µs', better: 'lower',
+        notes: `the older-entries check the handoff fix added after each shard-stream read, wall time including the wait for the pod's event loop: ${r.reads.batches} reads of ${r.reads.entries} entries (${(r.reads.entries / r.reads.batches).toFixed(1)} per read), ${((r.reads.olderCheckMs * 1000) / Math.max(1, r.reads.entries)).toFixed(1)} µs per event`,
+      });
+    }
   }
   report.finish();
 } finally {
