@@ -90,7 +90,8 @@ const readerBin = READER === 'go' ? buildFanoutReader() : '';
 async function measure(s: Setup): Promise<FanoutResult> {
   const pods = await Promise.all(Array.from({ length: s.pods }, () => startPod(s.podKind, s.env)));
   const first = pods[0]!;
-  const publish = (marker: string) => first.pod.call('publish', { room: ROOM, event: 'new_message', data: payload(marker) });
+  let target = ROOM;
+  const publish = (marker: string) => first.pod.call('publish', { room: target, event: 'new_message', data: payload(marker) });
   const cpu = async () => {
     const all = await Promise.all(pods.map((p) => p.pod.call<NodeJS.CpuUsage>('cpu')));
     return all.reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
@@ -99,6 +100,7 @@ async function measure(s: Setup): Promise<FanoutResult> {
   let agents: Child | undefined;
   try {
     const room = s.prepare ? await s.prepare(first.port) : ROOM;
+    target = room;
     const urls = pods.map((p) => s.url(p.port, room));
     let cpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
     let r: FanoutResult;
