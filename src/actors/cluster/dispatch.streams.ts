@@ -51,8 +51,12 @@ export class StreamDispatcher implements ActorDispatcher {
   private readonly inflightByShard = new Map<number, number>();
   /** Shards being handed to another pod: no longer read, so nothing of theirs is left in this pod's pending list. */
   private readonly releasing = new Set<number>();
-  /** Failures per entry: one that keeps failing is set aside, so it cannot block its shard for ever. */
-  private readonly failures = new Map<string, number>();
+  /**
+   * Failures per entry, by shard: one that keeps failing is set aside, so it cannot block its shard for
+   * ever. A shard's are forgotten when it moves away (its next owner counts afresh), so this never grows
+   * with entries another pod went on to apply.
+   */
+  private readonly failures = new Map<number, Map<string, number>>();
   private reading: Promise<unknown> | undefined;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -61,6 +65,7 @@ export class StreamDispatcher implements ActorDispatcher {
     this.streams = new ShardStreams(opts);
     opts.ownership.onChange(({ shard, owned }) => {
       if (owned) return;
+      this.failures.delete(shard);
       this.claimedShards.delete(shard);
       this.releasing.delete(shard);
     });
@@ -260,7 +265,7 @@ export class StreamDispatcher implements ActorDispatcher {
       applied
         .then(
           async (d) => {
-            this.failures.delete(id);
+            this.failures.get(shard)?.delete(id);
             this.reply(entry, { d: { handled: d.handled, duplicate: d.duplicate, context: d.context, value: d.value, effects: [] } });
             this.stats.consumed++;
             await this.streams.ack(shard, id);
@@ -270,16 +275,20 @@ export class StreamDispatcher implements ActorDispatcher {
             // mailbox fails what queued behind it): not held against the entry, or an innocent event behind a
             // poison one would be dropped with it. The first failure of each round still counts, so this ends.
             const echo = this.blocked.has(shard);
-            const failed = (this.failures.get(id) ?? 0) + (echo ? 0 : 1);
+            const failed = (this.failures.get(shard)?.get(id) ?? 0) + (echo ? 0 : 1);
             if (failed >= MAX_FAILURES) {
               // A poison entry: acknowledge and drop it; its inbox item (if any) is retried, then set aside, there.
-              this.failures.delete(id);
+              this.failures.get(shard)?.delete(id);
               this.opts.log.error({ err: (err as Error).message, shard, entry: { id, kind: entry.kind, key: entry.key, event: entry.event } }, `routed event failed ${MAX_FAILURES} times; dropped from the stream`);
               this.reply(entry, failureReply(err));
               await this.streams.ack(shard, id);
               return;
             }
-            if (!echo) this.failures.set(id, failed);
+            if (!echo) {
+              let counts = this.failures.get(shard);
+              if (!counts) this.failures.set(shard, (counts = new Map()));
+              counts.set(id, failed);
+            }
             // No error reply: the entry is applied again shortly, in order, and answers the caller then.
             this.blocked.add(shard);
             this.opts.log.warn({ err: (err as Error).message, shard }, 'routed event failed; the shard is re-applied in order');
