@@ -80,7 +80,7 @@ export const inboxRouteDocs: RouteDoc[] = [
     description: 'Its numbers go back to the default pool (every online agent).',
     params: { team: { schema: teamId } },
     responses: { 200: { description: 'Removed', schema: okBody({}) } },
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
   },
   {
     method: 'get', path: '/api/inbox/settings', tags: ['inbox'], auth: 'admin', summary: 'The assignment settings (per-agent cap of open chats)',
