@@ -11,7 +11,7 @@ import { startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/infra/config.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 import { newId } from '../../src/infra/store/store.ts';
-import { INBOX_DEFAULTS, type ChatContext, type CustomerType } from '../../src/machines/chat.machine.ts';
+import { newInbox, type ChatContext, type CustomerType } from '../../src/machines/chat.machine.ts';
 import { appEnv, BENCH_JWT_SECRET } from './app-env.ts';
 import { benchCustomer } from './webhook-body.ts';
 
@@ -30,8 +30,7 @@ export function chatWithMessages(i: number, now: number): { chat: Doc; messages:
     lastSeq: MESSAGES_PER_CHAT, lastMessage: `message ${MESSAGES_PER_CHAT}`, lastMessageAt: last, lastMsgBy: customer, lastCustomerMessageAt: last,
     statusUpdatedBy: null, statusUpdatedAt: null, reads: i % 3 === 0 ? [{ agent: 'bench-agent', seq: 5 }] : [],
 
-    ...INBOX_DEFAULTS,
-    labels: [],
+    inbox: newInbox(),
   };
   const status = i % 5 === 0 ? 'resolved' : 'active';
   const actor: ActorRecord = { fence: 0, schema: 1, version: 1, state: { value: status, context }, applied: [], pending: [], deadlines: [], history: [] };

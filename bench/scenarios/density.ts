@@ -23,7 +23,7 @@ import { CHAT_INDEXES } from '../../src/actors/chat/chat-store.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 import { MongoStore } from '../../src/infra/store/store.mongo.ts';
 import { newId, type DocumentStore } from '../../src/infra/store/store.ts';
-import { INBOX_DEFAULTS, type ChatContext } from '../../src/machines/chat.machine.ts';
+import { newInbox, type ChatContext } from '../../src/machines/chat.machine.ts';
 import type { ActorRecord } from '../../src/actors/runtime/actor-kind.ts';
 import { withPointLookups } from '../lib/indexed-store.ts';
 import { customerMessage, mapChatKind, MapRecords, readEvent, storeChatKind } from '../lib/kinds.ts';
@@ -132,8 +132,7 @@ function chatDoc(i: number, now: number): Record<string, unknown> {
     createdAt: now, lastSeq: 1, lastMessage: 'Need a cab', lastMessageAt: now, lastMsgBy: benchCustomer(i), lastCustomerMessageAt: now,
     statusUpdatedBy: null, statusUpdatedAt: null, reads: [],
 
-    ...INBOX_DEFAULTS,
-    labels: [],
+    inbox: newInbox(),
   };
   const actor: ActorRecord = {
     fence: 0, schema: 1, version: 1, state: { value: 'active', context }, applied: [`msg:seed.${i}`], pending: [], deadlines: [],

@@ -89,8 +89,8 @@ describe('chat machine: assignment', () => {
   it('queues a new chat as unassigned (waiting since its first message) and tells the assigner', () => {
     const c = new Chat().send(customerSays());
     assert.equal(c.state, 'active');
-    assert.equal(c.ctx.assignee, null);
-    assert.equal(c.ctx.waitingSince, c.now);
+    assert.equal(c.ctx.inbox.assignee, null);
+    assert.equal(c.ctx.inbox.waitingSince, c.now);
     assert.deepEqual(c.take(), ['chat.opened', 'conversation.opened', 'message.appended', 'assignment.wanted']);
   });
 
@@ -99,10 +99,10 @@ describe('chat machine: assignment', () => {
     c.take();
     c.now += 5;
     c.send(autoAssign('asha'));
-    assert.equal(c.ctx.assignee, 'asha');
-    assert.equal(c.ctx.team, 'drivers');
-    assert.equal(c.ctx.waitingSince, null, 'out of the Unassigned queue');
-    assert.equal(c.ctx.assignedAt, c.now);
+    assert.equal(c.ctx.inbox.assignee, 'asha');
+    assert.equal(c.ctx.inbox.team, 'drivers');
+    assert.equal(c.ctx.inbox.waitingSince, null, 'out of the Unassigned queue');
+    assert.equal(c.ctx.inbox.assignedAt, c.now);
     assert.deepEqual(c.effects, [{ type: 'assignment.changed', from: null, to: 'asha', team: 'drivers', by: 'auto', at: c.now, conversation: 1, eventId: 'e2' }]);
     const before = c.snap;
     c.take();
@@ -115,13 +115,13 @@ describe('chat machine: assignment', () => {
     const c = new Chat().send(customerSays()).send(autoAssign('asha'));
     c.take();
     c.send(manual('ravi'));
-    assert.equal(c.ctx.assignee, 'ravi');
-    assert.equal(c.ctx.team, 'drivers', 'the team stays when the event names none');
+    assert.equal(c.ctx.inbox.assignee, 'ravi');
+    assert.equal(c.ctx.inbox.team, 'drivers', 'the team stays when the event names none');
     assert.deepEqual(c.take(), ['assignment.changed']);
     c.now += 100;
     c.send(manual(null));
-    assert.equal(c.ctx.assignee, null);
-    assert.equal(c.ctx.waitingSince, c.now);
+    assert.equal(c.ctx.inbox.assignee, null);
+    assert.equal(c.ctx.inbox.waitingSince, c.now);
     assert.deepEqual(c.take(), ['assignment.changed', 'assignment.wanted']);
     const same = c.snap;
     c.send(manual(null));
@@ -130,23 +130,23 @@ describe('chat machine: assignment', () => {
 
   it('gives a chat an agent opens to that agent, and a reopened chat back to the queue as a new conversation', () => {
     const opened = new Chat().send({ type: 'OPEN', by: 'asha', channel: '8000247247', customerType: 'Customer' });
-    assert.equal(opened.ctx.assignee, 'asha');
-    assert.equal(opened.ctx.waitingSince, null);
+    assert.equal(opened.ctx.inbox.assignee, 'asha');
+    assert.equal(opened.ctx.inbox.waitingSince, null);
     const c = new Chat().send(customerSays()).send(autoAssign('asha')).send(agentSays());
     c.now += SERVICE_WINDOW_MS * 2; // resolved outside the window: no rating question
     c.send(setStatus('resolved'));
     assert.equal(c.state, 'resolved');
-    assert.equal(c.ctx.assignee, 'asha', 'a resolved chat keeps who had it');
+    assert.equal(c.ctx.inbox.assignee, 'asha', 'a resolved chat keeps who had it');
     c.take();
     c.now += 10;
     c.send(customerSays('again'));
     assert.equal(c.state, 'active');
-    assert.equal(c.ctx.conversation, 2);
-    assert.equal(c.ctx.assignee, null);
-    assert.equal(c.ctx.waitingSince, c.now);
+    assert.equal(c.ctx.inbox.conversation, 2);
+    assert.equal(c.ctx.inbox.assignee, null);
+    assert.equal(c.ctx.inbox.waitingSince, c.now);
     assert.deepEqual(c.take(), ['status.changed', 'conversation.opened', 'assignment.changed', 'message.appended', 'assignment.wanted']);
     c.send(setStatus('resolved', 'ravi')).send(setStatus('active', 'ravi'));
-    assert.equal(c.ctx.assignee, 'ravi', 'an agent who reopens a chat has it');
+    assert.equal(c.ctx.inbox.assignee, 'ravi', 'an agent who reopens a chat has it');
   });
 
   it('logs the first agent response of each conversation once', () => {
@@ -164,7 +164,7 @@ describe('chat machine: assignment', () => {
     pending.send(autoAssign('asha'));
     assert.equal(pending.snap, waiting, 'the assigner read the queue while it was active: too late now');
     pending.send(manual('asha'));
-    assert.equal(pending.ctx.assignee, 'asha', 'an agent may still assign it');
+    assert.equal(pending.ctx.inbox.assignee, 'asha', 'an agent may still assign it');
   });
 });
 
@@ -189,17 +189,17 @@ describe('chat machine: statuses and snooze', () => {
     const until = c.now + 3_600_000;
     c.send({ type: 'SNOOZE', by: 'asha', until });
     assert.equal(c.state, 'snoozed');
-    assert.equal(c.ctx.snoozedUntil, until);
-    assert.equal(c.ctx.waitingSince, null, 'a snoozed chat is not in the Unassigned queue');
+    assert.equal(c.ctx.inbox.snoozedUntil, until);
+    assert.equal(c.ctx.inbox.waitingSince, null, 'a snoozed chat is not in the Unassigned queue');
     assert.deepEqual([...c.deadlines.values()].map((d) => d.due), [until], 'one deadline, at the snooze time');
     assert.deepEqual(c.take(), ['status.changed']);
     c.advance(3_600_000 - 1);
     assert.equal(c.state, 'snoozed', 'not a millisecond early');
     c.advance(1);
     assert.equal(c.state, 'active');
-    assert.equal(c.ctx.snoozedUntil, null);
+    assert.equal(c.ctx.inbox.snoozedUntil, null);
     assert.equal(c.ctx.statusUpdatedBy, 'snooze');
-    assert.equal(c.ctx.waitingSince, until);
+    assert.equal(c.ctx.inbox.waitingSince, until);
     assert.deepEqual(c.effects.map((e) => [e.type, e.to ?? '']), [['status.changed', 'active'], ['assignment.wanted', '']]);
     assert.equal(c.deadlines.size, 0);
   });
@@ -212,7 +212,7 @@ describe('chat machine: statuses and snooze', () => {
     c.send(customerSays('still waiting'));
     assert.equal(c.state, 'active');
     assert.equal(c.deadlines.size, 0, 'the wake-up deadline is gone');
-    assert.equal(c.ctx.assignee, 'asha', 'the assignee keeps it');
+    assert.equal(c.ctx.inbox.assignee, 'asha', 'the assignee keeps it');
     assert.deepEqual(c.take(), ['status.changed', 'message.appended']);
   });
 
@@ -261,13 +261,13 @@ describe('chat machine: notes and labels', () => {
     const c = new Chat().send(customerSays());
     c.take();
     c.send({ type: 'LABEL', by: 'asha', label: 'refund', op: 'add' }).send({ type: 'LABEL', by: 'asha', label: 'refund', op: 'add' });
-    assert.deepEqual(c.ctx.labels, ['refund']);
+    assert.deepEqual(c.ctx.inbox.labels, ['refund']);
     assert.deepEqual(c.take(), ['labels.changed'], 'the same label twice is one change');
     c.send({ type: 'LABEL', by: 'asha', label: 'refund', op: 'remove' }).send({ type: 'LABEL', by: 'asha', label: 'nope', op: 'remove' });
-    assert.deepEqual(c.ctx.labels, []);
+    assert.deepEqual(c.ctx.inbox.labels, []);
     assert.deepEqual(c.take(), ['labels.changed']);
     for (let i = 0; i < MAX_LABELS + 3; i++) c.send({ type: 'LABEL', by: 'asha', label: `l${i}`, op: 'add' });
-    assert.equal(c.ctx.labels.length, MAX_LABELS);
+    assert.equal(c.ctx.inbox.labels.length, MAX_LABELS);
   });
 });
 
@@ -282,13 +282,13 @@ describe('chat machine: CSAT', () => {
     assert.equal(c.state, 'rating');
     assert.equal(listingOf(c.snap.value), 'resolved');
     assert.deepEqual(c.take(), ['status.changed', 'message.appended', 'reply.requested', 'csat.asked']);
-    assert.deepEqual(c.ctx.csat, { conversation: 1, status: 'asked', score: null, askedAt: c.now, ratedAt: null });
+    assert.deepEqual(c.ctx.inbox.csat, { conversation: 1, status: 'asked', score: null, askedAt: c.now, ratedAt: null });
     const sent = (c.snap.context as ChatContext).lastSeq;
     assert.equal(sent, 2, 'the question is a message of the chat');
     c.now += 5000;
     c.send(answer(1, 3));
     assert.equal(c.state, 'resolved', 'the answer does not reopen the chat');
-    assert.deepEqual(c.ctx.csat, { conversation: 1, status: 'rated', score: 3, askedAt: c.now - 5000, ratedAt: c.now });
+    assert.deepEqual(c.ctx.inbox.csat, { conversation: 1, status: 'rated', score: 3, askedAt: c.now - 5000, ratedAt: c.now });
     assert.deepEqual(c.take(), ['message.appended', 'csat.rated']);
     assert.equal(c.deadlines.size, 0, 'the rating wait ended');
   });
@@ -306,7 +306,7 @@ describe('chat machine: CSAT', () => {
     c.take();
     c.send(setStatus('resolved'));
     assert.equal(c.state, 'resolved');
-    assert.equal(c.ctx.csat, null);
+    assert.equal(c.ctx.inbox.csat, null);
     assert.deepEqual(c.take(), ['status.changed']);
   });
 
@@ -316,11 +316,11 @@ describe('chat machine: CSAT', () => {
     assert.equal(c.state, 'rating');
     c.advance(1);
     assert.equal(c.state, 'resolved');
-    assert.equal(c.ctx.csat?.status, 'expired');
+    assert.equal(c.ctx.inbox.csat?.status, 'expired');
     c.take();
     c.send(answer(1, 1));
     assert.equal(c.state, 'resolved');
-    assert.equal(c.ctx.csat?.score, 1);
+    assert.equal(c.ctx.inbox.csat?.score, 1);
     assert.deepEqual(c.take(), ['message.appended', 'csat.rated']);
   });
 
@@ -329,24 +329,37 @@ describe('chat machine: CSAT', () => {
     c.take();
     c.send(customerSays('one more thing'));
     assert.equal(c.state, 'active');
-    assert.equal(c.ctx.conversation, 2);
-    assert.equal(c.ctx.assignee, null);
+    assert.equal(c.ctx.inbox.conversation, 2);
+    assert.equal(c.ctx.inbox.assignee, null);
     assert.equal(c.deadlines.size, 0, 'the rating wait was cancelled');
     c.send(setStatus('resolved'));
-    assert.equal(c.ctx.csat?.conversation, 2);
+    assert.equal(c.ctx.inbox.csat?.conversation, 2);
     c.send(answer(1, 3));
     assert.equal(c.state, 'active', 'a button of conversation 1 is just a message: it reopens');
-    assert.equal(c.ctx.csat?.status, 'asked');
+    assert.equal(c.ctx.inbox.csat?.status, 'asked');
   });
 });
 
 describe('chat machine: records stored before the team inbox', () => {
   it('completes an old context with the defaults and carries on', () => {
     const c = new Chat().send(customerSays());
-    const { assignee: _a, team: _t, assignedAt: _s, waitingSince: _w, snoozedAt: _z, snoozedUntil: _u, labels: _l, conversation: _c, responded: _r, csat: _q, lastInboundWaId: _i, ...old } = c.ctx;
+    const { inbox: _inbox, ...old } = c.ctx;
     const restored = chatMachine.resolveState({ value: 'active', context: withInboxDefaults(JSON.parse(JSON.stringify(old)) as Partial<ChatContext>) });
     const [next] = transition(chatMachine, restored, { type: 'LABEL', id: 'l', at: 1, by: 'asha', label: 'vip', op: 'add' });
-    assert.deepEqual((next.context as ChatContext).labels, ['vip']);
-    assert.equal((next.context as ChatContext).conversation, 1);
+    assert.deepEqual((next.context as ChatContext).inbox.labels, ['vip']);
+    assert.equal((next.context as ChatContext).inbox.conversation, 1);
+  });
+
+  it('moves the fields of a record stored with them at the top level into `inbox`', () => {
+    const c = new Chat().send(customerSays()).send(autoAssign('asha'));
+    const { inbox, ...rest } = c.ctx;
+    const flat = withInboxDefaults(JSON.parse(JSON.stringify({ ...rest, ...inbox })) as Partial<ChatContext>);
+    assert.deepEqual(flat, JSON.parse(JSON.stringify(c.ctx)));
+    assert.equal('assignee' in flat, false);
+  });
+
+  it('keeps the context to 16 top-level fields, so XState\'s copy of it stays a fast object', () => {
+    const c = new Chat().send(customerSays());
+    assert.ok(Object.keys(c.ctx).length <= 16, `${Object.keys(c.ctx).length} fields`);
   });
 });

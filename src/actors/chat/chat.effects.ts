@@ -73,21 +73,21 @@ export function chatEffects(deps: ChatEffectDeps) {
           await deps.counters.change({ [effect.from]: -1, [effect.to]: 1 }, `${chatId}:${effect.eventId}`);
           if (resolved) {
             await chats.logResolved(chatId, effect.eventId, { customer: context.customer, customerType: context.customerType, by: effect.by, at: effect.at });
-            await deps.conversations?.resolved(chatId, context.conversation, { by: effect.by, at: effect.at });
+            await deps.conversations?.resolved(chatId, context.inbox.conversation, { by: effect.by, at: effect.at });
           }
           // To every dashboard, not only the chat's room: every agent's list moves the chat between tabs.
           // (Every connection is in `dashboard`, so the chat's room members get it there, once.)
           deps.rooms.publish(DASHBOARD_ROOM, 'chat_status_updated', {
             chat_id: chatId, customer: context.customer, status: effect.to, previous_status: effect.from,
             status_updated_by: effect.by, status_updated_at: new Date(effect.at).toISOString(),
-            snoozed_until: context.snoozedUntil === null ? null : new Date(context.snoozedUntil).toISOString(),
+            snoozed_until: context.inbox.snoozedUntil === null ? null : new Date(context.inbox.snoozedUntil).toISOString(),
           });
           // Its agent has one open chat fewer: the Unassigned queue may move.
-          if (context.assignee !== null && opens(effect.from) && !opens(effect.to)) deps.assigner?.kick();
+          if (context.inbox.assignee !== null && opens(effect.from) && !opens(effect.to)) deps.assigner?.kick();
           break;
         }
         case 'conversation.opened':
-          await deps.conversations?.opened({ chatId, conversation: effect.conversation, customer: context.customer, customerType: context.customerType, channel: context.channel, team: context.team, at: effect.at });
+          await deps.conversations?.opened({ chatId, conversation: effect.conversation, customer: context.customer, customerType: context.customerType, channel: context.channel, team: context.inbox.team, at: effect.at });
           break;
         case 'conversation.responded':
           await deps.conversations?.firstResponse(chatId, effect.conversation, { agent: effect.agent, at: effect.at });
@@ -102,7 +102,7 @@ export function chatEffects(deps: ChatEffectDeps) {
           if (effect.from !== null && opens(status)) deps.assigner?.kick();
           break;
         case 'assignment.wanted':
-          if (context.assignee === null && value === 'active') deps.assigner?.kick();
+          if (context.inbox.assignee === null && value === 'active') deps.assigner?.kick();
           break;
         case 'note.mentioned':
           for (const agent of effect.mentions) {

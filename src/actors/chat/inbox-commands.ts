@@ -39,7 +39,7 @@ export class InboxCommands {
 
   /** Assigns (`assignee` null: unassigns) by an agent's hand; assigning the current assignee again changes nothing. */
   assign(by: string, chatId: string, assignee: string | null): Promise<Doc> {
-    return this.apply(chatId, { type: 'ASSIGN', id: `assign:${randomUUID()}`, at: Date.now(), by, assignee, manual: true }, (c) => c.assignee === assignee);
+    return this.apply(chatId, { type: 'ASSIGN', id: `assign:${randomUUID()}`, at: Date.now(), by, assignee, manual: true }, (c) => c.inbox.assignee === assignee);
   }
 
   /** active / pending / resolved; the status it has already is a no-op. */
@@ -49,11 +49,11 @@ export class InboxCommands {
 
   /** Snoozes until `until` (epoch ms) or the customer's next message (null). */
   snooze(by: string, chatId: string, until: number | null): Promise<Doc> {
-    return this.apply(chatId, { type: 'SNOOZE', id: `snooze:${randomUUID()}`, at: Date.now(), by, until }, (c, value) => value === 'snoozedUntilReply' && until === null && c.snoozedUntil === null);
+    return this.apply(chatId, { type: 'SNOOZE', id: `snooze:${randomUUID()}`, at: Date.now(), by, until }, (c, value) => value === 'snoozedUntilReply' && until === null && c.inbox.snoozedUntil === null);
   }
 
   label(by: string, chatId: string, label: string, op: 'add' | 'remove'): Promise<Doc> {
-    return this.apply(chatId, { type: 'LABEL', id: `label:${randomUUID()}`, at: Date.now(), by, label, op }, (c) => (op === 'add') === c.labels.includes(label));
+    return this.apply(chatId, { type: 'LABEL', id: `label:${randomUUID()}`, at: Date.now(), by, label, op }, (c) => (op === 'add') === c.inbox.labels.includes(label));
   }
 
   /** A private note (same `requestId` → stored once); `@username`s in it are notified. */
