@@ -37,4 +37,21 @@ describe('agent availability', () => {
     await podA.set('asha', 'online');
     assert.deepEqual(await podA.available(), ['asha']);
   });
+  it('never overwrites a status the agent sets while its first socket is being recorded (set offline right after connecting)', async () => {
+    const store = new MemoryStore();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Reads answer late (a loaded store): the agent's own toggle lands between a read and the write that follows it.
+    const slow = Object.assign(Object.create(store) as MemoryStore, {
+      collection: (name: string) => {
+        const c = store.collection(name);
+        return Object.assign(Object.create(c) as typeof c, { findOne: async (...a: Parameters<typeof c.findOne>) => { const found = await c.findOne(...a); await sleep(30); return found; } });
+      },
+    });
+    const pushes: { event: string; data: { status: string } }[] = [];
+    const availability = new AgentAvailability({ store: slow, kv: new MemoryKv(), rooms: { publish: (_r: string, event: string, data: unknown) => void pushes.push({ event, data: data as { status: string } }) }, log: pino({ level: 'silent' }), offlineAfterMs: 60_000 });
+    await Promise.all([availability.socketOpened('ravi'), sleep(5).then(() => availability.set('ravi', 'offline'))]);
+    assert.equal(await availability.statusOf('ravi'), 'offline');
+    assert.deepEqual(await availability.available(), []);
+    assert.equal(pushes.at(-1)?.data.status, 'offline', 'the last push agrees');
+  });
 });

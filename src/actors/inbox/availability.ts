@@ -53,6 +53,10 @@ export class AgentAvailability {
   async set(agent: string, status: Availability, auto?: { previous: Availability }): Promise<void> {
     const at = new Date(this.now());
     await this.docs.updateOne({ _id: agent }, { $set: { status, updated_at: at, auto: auto ? auto.previous : null } }, { upsert: true });
+    this.announce(agent, status, at);
+  }
+
+  private announce(agent: string, status: Availability, at: Date): void {
     this.opts.rooms.publish(DASHBOARD_ROOM, 'agent_availability', { agent, status, at: at.toISOString() });
     if (status === 'online') this.opts.onAvailable?.(agent);
   }
@@ -71,10 +75,16 @@ export class AgentAvailability {
   async socketOpened(agent: string): Promise<void> {
     this.local.set(agent, (this.local.get(agent) ?? 0) + 1);
     await this.touch([agent]);
+    // Each write is conditional: a status the agent sets meanwhile (the console's toggle, right after connecting) is never overwritten.
+    const at = new Date(this.now());
+    // An agent's first socket ever: online.
+    const first = await this.docs.updateOne({ _id: agent }, { $setOnInsert: { status: 'online', updated_at: at, auto: null } }, { upsert: true });
+    if (first.upsertedId !== undefined) return this.announce(agent, 'online', at);
     const doc = await this.docs.findOne({ _id: agent });
-    // An agent's first socket ever: online (the console's toggle changes it).
-    if (!doc) await this.set(agent, 'online');
-    else if (doc.status === 'offline' && typeof doc.auto === 'string' && doc.auto !== 'offline') await this.set(agent, doc.auto as Availability);
+    const previous = doc?.auto;
+    if (doc?.status !== 'offline' || typeof previous !== 'string' || previous === 'offline') return;
+    const restored = await this.docs.updateOne({ _id: agent, status: 'offline', auto: previous }, { $set: { status: previous, updated_at: at, auto: null } });
+    if (restored.matched === 1) this.announce(agent, previous as Availability, at);
   }
 
   /** A socket of `agent` closed on this pod; the last one starts the offline delay from now. */
