@@ -169,8 +169,14 @@ describe('team inbox in the console', () => {
     await meena.locator(`.chat-list .row[data-chat="${chatId}"] .assignee[data-assignee="meena"]`).waitFor({ timeout: 5000 });
     assert.deepEqual(await order(), before, 'an assignment updates the row in place: only new messages move a chat to the top');
     assert.equal((await app.store.collection('chats').findOne({ _id: chatId }))?.assignee, 'meena');
+    // Everyone at the cap: an unassigned chat waits in the queue (with room, the assigner hands it out again at once).
+    await admin('PUT', '/api/inbox/settings', { agent_cap: 1 });
     await asha.locator('[data-assign]').selectOption('');
     await eventually(async () => (await app.store.collection('chats').findOne({ _id: chatId }))?.assignee === null, 5000, 'unassigned');
+    await asha.locator('[data-view="unassigned"]').click();
+    await asha.locator(`.chat-list .row[data-chat="${chatId}"]`).waitFor({ timeout: 5000 });
+    await asha.locator('[data-view="mine"]').click();
+    await admin('PUT', '/api/inbox/settings', { agent_cap: CAP + 3 });
     await asha.locator('[data-assign]').selectOption('asha');
     await asha.getByRole('button', { name: 'Mark pending' }).click();
     await asha.locator('[data-conv-status="pending"]').waitFor({ timeout: 5000 });
