@@ -12,35 +12,13 @@ import { AgentClient } from '../support/agent-client.ts';
 import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { startFakePinbot, type FakePinbot } from '../support/fake-pinbot.ts';
 import { testMongoUrl, testRedisUrl, uniqueName } from '../support/services.ts';
-import { eventually, postWebhook, textWebhook } from '../support/webhooks.ts';
+import { buttonReplyWebhook, eventually, postWebhook, textWebhook } from '../support/webhooks.ts';
 
 const adminToken = signToken({ sub: 'ops', role: 'admin' }, TEST_JWT_SECRET);
 const VENDOR_A = '9726724247';
 const VENDOR_B = '9726524247';
 const SRDP_A = '9586924247';
 const SRDP_B = '9081812247';
-
-/** The customer's tap on a reply button, as Meta sends it (shared fixture inbound-interactive-button-reply.json). */
-function buttonReplyWebhook(from: string, replyId: string, title: string): object {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [{
-      id: '102290129340398',
-      changes: [{
-        field: 'messages',
-        value: {
-          messaging_product: 'whatsapp',
-          metadata: { display_phone_number: '919638106888', phone_number_id: '106540352242922' },
-          contacts: [{ profile: { name: 'Test Customer' }, wa_id: from }],
-          messages: [{
-            context: { from: '919638106888', id: 'wamid.question' }, from, id: `wamid.tap.${from}.${replyId}`, timestamp: String(Math.floor(Date.now() / 1000)),
-            type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: replyId, title } },
-          }],
-        },
-      }],
-    }],
-  };
-}
 
 describe('team inbox', () => {
   let app: TestApp;

@@ -1,8 +1,8 @@
 /** Realistic Meta webhook bodies for tests, built on the shared fixtures' shape. */
 let counter = 0;
 
-export function textWebhook(from: string, text: string, opts: { name?: string; id?: string; at?: number } = {}): object {
-  const id = opts.id ?? `wamid.test.${Date.now()}.${++counter}`;
+/** Meta's envelope around one inbound `message` from `from` (shown as `name`). */
+function inboundWebhook(from: string, name: string, message: object): object {
   return {
     object: 'whatsapp_business_account',
     entry: [{
@@ -12,12 +12,25 @@ export function textWebhook(from: string, text: string, opts: { name?: string; i
         value: {
           messaging_product: 'whatsapp',
           metadata: { display_phone_number: '919638106888', phone_number_id: '106540352242922' },
-          contacts: [{ profile: { name: opts.name ?? 'Test Customer' }, wa_id: from }],
-          messages: [{ from, id, timestamp: String(Math.floor((opts.at ?? Date.now()) / 1000)), type: 'text', text: { body: text } }],
+          contacts: [{ profile: { name }, wa_id: from }],
+          messages: [message],
         },
       }],
     }],
   };
+}
+
+export function textWebhook(from: string, text: string, opts: { name?: string; id?: string; at?: number } = {}): object {
+  const id = opts.id ?? `wamid.test.${Date.now()}.${++counter}`;
+  return inboundWebhook(from, opts.name ?? 'Test Customer', { from, id, timestamp: String(Math.floor((opts.at ?? Date.now()) / 1000)), type: 'text', text: { body: text } });
+}
+
+/** The customer's tap on a reply button, as Meta sends it (shared fixture inbound-interactive-button-reply.json). */
+export function buttonReplyWebhook(from: string, replyId: string, title: string): object {
+  return inboundWebhook(from, 'Test Customer', {
+    context: { from: '919638106888', id: 'wamid.question' }, from, id: `wamid.tap.${from}.${replyId}`, timestamp: String(Math.floor(Date.now() / 1000)),
+    type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: replyId, title } },
+  });
 }
 
 export function statusWebhook(recipient: string, waMessageId: string, status: 'sent' | 'delivered' | 'read' | 'failed'): object {
