@@ -1,4 +1,5 @@
-import { MongoBulkWriteError, MongoServerError, type Collection as DriverCollection, type Document } from 'mongodb';
+import type { Collection as DriverCollection, Document } from 'mongodb';
+import { failedWrites, GroupCommit } from './group-commit.ts';
 
 interface Waiting {
   doc: Document;
@@ -14,47 +15,20 @@ interface Waiting {
  * only the insert that carried it, as `insertOne` would.
  */
 export class InsertBatcher {
-  private waiting: Waiting[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly batches: GroupCommit<Waiting>;
 
   constructor(
     private readonly collection: () => DriverCollection<Document>,
     /** Most documents per insertMany. */
-    private readonly maxBatch = 500,
-    /**
-     * Writes in flight at once. Past it, inserts wait for one to return and
-     * leave together with it (group commit): under load the batches grow to
-     * what the server takes per round trip; unloaded, an insert leaves at once.
-     */
-    private readonly maxInFlight = 2,
-  ) {}
+    maxBatch = 500,
+    /** Writes in flight at once; past it, inserts wait and leave together with the next (`group-commit.ts`). */
+    maxInFlight = 2,
+  ) {
+    this.batches = new GroupCommit((batch) => this.write(batch), maxBatch, maxInFlight);
+  }
 
   insert(doc: Document): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ doc, resolve, reject });
-      if (this.waiting.length >= this.maxBatch && this.inFlight < this.maxInFlight) this.flush();
-      else this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
-    this.scheduled = true;
-    // After this turn's I/O callbacks: everything they inserted goes together.
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.inFlight >= this.maxInFlight) return;
-    const batch = this.waiting.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
-    this.inFlight++;
-    void this.write(batch).finally(() => {
-      this.inFlight--;
-      if (this.waiting.length > 0) this.schedule();
-    });
+    return new Promise<void>((resolve, reject) => this.batches.push({ doc, resolve, reject }));
   }
 
   private write(batch: Waiting[]): Promise<void> {
@@ -67,10 +41,8 @@ export class InsertBatcher {
       .then(
         () => batch.forEach((w) => w.resolve()),
         (err: unknown) => {
-          if (!(err instanceof MongoBulkWriteError) || err.writeErrors === undefined) return batch.forEach((w) => w.reject(err));
-          const failed = new Map<number, unknown>();
-          // Each failed insert's share, shaped like the error insertOne would have thrown.
-          for (const we of [err.writeErrors].flat()) failed.set(we.index, new MongoServerError({ message: we.errmsg ?? err.message, errmsg: we.errmsg, code: we.code }));
+          const failed = failedWrites(err);
+          if (!failed) return batch.forEach((w) => w.reject(err));
           batch.forEach((w, i) => (failed.has(i) ? w.reject(failed.get(i)) : w.resolve()));
         },
       )

@@ -1,4 +1,5 @@
-import { MongoBulkWriteError, MongoServerError, type Collection as DriverCollection, type Document } from 'mongodb';
+import type { MongoBulkWriteError, Collection as DriverCollection, Document } from 'mongodb';
+import { failedWrites, GroupCommit } from './group-commit.ts';
 
 /** What one grouped update learns of its own outcome. */
 export interface GroupedOutcome {
@@ -20,7 +21,7 @@ interface Waiting {
  * `bulkWrite` — one round trip and one socket write instead of one each.
  *
  * While `maxInFlight` writes are out, further updates wait and leave
- * together once one returns (group commit sized by the server's pace).
+ * together once one returns (`group-commit.ts`).
  *
  * A bulk write reports how many of its updates matched, not which. When all
  * or none did (every event but a conflict), each caller's outcome follows. When
@@ -31,43 +32,22 @@ interface Waiting {
  * in the order they were issued.
  */
 export class UpdateBatcher {
-  private waiting: Waiting[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly batches: GroupCommit<Waiting>;
 
   constructor(
     private readonly collection: () => DriverCollection<Document>,
     /** Most updates per bulkWrite. */
-    private readonly maxBatch = 500,
-    /** Writes in flight at once; past it, updates wait and leave together with the next (see InsertBatcher). */
-    private readonly maxInFlight = 2,
-  ) {}
+    maxBatch = 500,
+    /** Writes in flight at once; past it, updates wait and leave together with the next (`group-commit.ts`). */
+    maxInFlight = 2,
+  ) {
+    this.batches = new GroupCommit((batch) => this.writeRounds(batch), maxBatch, maxInFlight);
+  }
 
   /** `set` is the update's `$set` (the only operator a grouped update may use). */
   update(id: string, filter: Document, set: Document): Promise<GroupedOutcome> {
     return new Promise<GroupedOutcome>((resolve, reject) => {
-      this.waiting.push({ id, filter, set, resolve, reject });
-      if (this.waiting.length >= this.maxBatch && this.inFlight < this.maxInFlight) this.flush();
-      else this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
-    this.scheduled = true;
-    // After this turn's I/O callbacks: every update they issued goes together.
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.inFlight >= this.maxInFlight) return;
-    const batch = this.waiting.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
-    this.inFlight++;
-    void this.writeRounds(batch).finally(() => {
-      this.inFlight--;
-      if (this.waiting.length > 0) this.schedule();
+      this.batches.push({ id, filter, set, resolve, reject });
     });
   }
 
@@ -103,13 +83,11 @@ export class UpdateBatcher {
       const r = await c.bulkWrite(round.map((w) => ({ updateOne: { filter: w.filter, update: { $set: w.set } } })), { ordered: false });
       matched = r.matchedCount;
     } catch (err) {
-      if (!(err instanceof MongoBulkWriteError) || err.writeErrors === undefined) return round.forEach((w) => w.reject(err));
-      const failed = new Map<number, unknown>();
-      // Each failed update's share, shaped like the error updateOne would have thrown.
-      for (const we of [err.writeErrors].flat()) failed.set(we.index, new MongoServerError({ message: we.errmsg ?? err.message, errmsg: we.errmsg, code: we.code }));
+      const failed = failedWrites(err);
+      if (!failed) return round.forEach((w) => w.reject(err));
       round.forEach((w, i) => failed.has(i) && w.reject(failed.get(i)));
       open = round.filter((_, i) => !failed.has(i));
-      matched = err.result?.matchedCount ?? -1;
+      matched = (err as MongoBulkWriteError).result?.matchedCount ?? -1;
     }
     if (matched === open.length || matched === 0) {
       const n = matched === 0 ? 0 : 1;
