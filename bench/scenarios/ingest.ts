@@ -41,14 +41,17 @@ const mongoBackends = (label: string): AppBackends => {
   return { mongoUrl: services.mongoUrl, mongoDb: db, redisUrl: services.redisUrl, redisPrefix: `bench:${tag}:${label}:` };
 };
 
+/** BENCH_EXTRA_ENV='{"MAX_UNAPPLIED_EVENTS":"20000"}': settings for the smart-chat pods, to try a change without editing code. */
+const extraEnv = JSON.parse(process.env.BENCH_EXTRA_ENV ?? '{}') as Record<string, string>;
+
 const subjects = (label: string): Subject[] => {
   const mongo = mongoBackends(label);
   return [
     { name: 'bare uWS 200', pod: 'uws-bare', env: {} },
     { name: 'fastify JSON 200', pod: 'fastify', env: {} },
     { name: 'node:http JSON 200', pod: 'node-http', env: {} },
-    { name: 'smart-chat embedded', pod: 'app', env: { BENCH_APP_ENV: JSON.stringify(appEnv()) }, app: {} },
-    { name: 'smart-chat redis+mongo', pod: 'app', env: { BENCH_APP_ENV: JSON.stringify(appEnv(mongo)) }, app: mongo },
+    { name: 'smart-chat embedded', pod: 'app', env: { BENCH_APP_ENV: JSON.stringify(appEnv({}, extraEnv)) }, app: {} },
+    { name: 'smart-chat redis+mongo', pod: 'app', env: { BENCH_APP_ENV: JSON.stringify(appEnv(mongo, extraEnv)) }, app: mongo },
   ];
 };
 
@@ -227,13 +230,19 @@ try {
   const all = (s: Subject) => !!s;
   const configs: { label: string; spec: Omit<HttpLoadSpec, 'port' | 'runTag'>; targets: { rps?: boolean; p99At10k?: boolean; p99At5k?: boolean }; include: (s: Subject) => boolean }[] = [
     { label: '(no pipelining)', spec: { ...base, pipelining: 1 }, targets: { rps: true }, include: all },
-    { label: '(pipelining 10)', spec: { ...base, pipelining: 10 }, targets: {}, include: quick ? (s) => !s.name.includes('node:http') && s.name !== 'smart-chat redis+mongo' : all },
+    // Not for redis+mongo: uWS closes a connection whose next pipelined request arrives while an answer is still
+    // pending (uNetworking/uWebSockets.js#277, wontfix), and that pod answers after a store round trip. Webhook
+    // senders do not pipeline; the embedded pod answers within the same read, so its row stays.
+    { label: '(pipelining 10)', spec: { ...base, pipelining: 10 }, targets: {}, include: quick ? (s) => !s.name.includes('node:http') && s.name !== 'smart-chat redis+mongo' : (s) => s.name !== 'smart-chat redis+mongo' },
     { label: `(at ${MODERATE_RATE / 1000}k req/s)`, spec: { ...base, pipelining: 1, rate: MODERATE_RATE }, targets: { p99At5k: true }, include: (s) => s.name === 'smart-chat embedded' || s.name === 'node:http JSON 200' },
     { label: `(at ${FIXED_RATE / 1000}k req/s)`, spec: { ...base, pipelining: 1, rate: FIXED_RATE }, targets: { p99At10k: true }, include: quick ? (s) => !s.name.includes('node:http') && s.name !== 'smart-chat redis+mongo' : all },
   ];
+  // BENCH_SUBJECTS=redis+mongo (comma-separated parts of subject names): only those subjects, for a profile-and-fix loop.
+  const picked = process.env.BENCH_SUBJECTS?.split(',');
+  const wanted = (s: Subject) => !picked || picked.some((p) => s.name.includes(p));
   for (const [i, c] of configs.entries()) {
     const runs: Run[] = [];
-    for (const s of subjects(`c${i}`).filter(c.include)) runs.push(await measure(s, c.label, c.spec));
+    for (const s of subjects(`c${i}`).filter(c.include).filter(wanted)) runs.push(await measure(s, c.label, c.spec));
     rows(c.label, runs, c.targets);
     if (i === 0) await floorRows(runs);
   }

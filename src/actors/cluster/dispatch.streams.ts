@@ -88,6 +88,8 @@ export class StreamDispatcher implements ActorDispatcher {
   async start(): Promise<void> {
     this.unsubscribe = await this.streams.subscribeReplies((r) => this.settle(r));
     this.running = true;
+    // The first retry sweep comes a full period after start-up: the takeover claims every pending entry anyway.
+    this.lastSweep = Date.now();
     this.loop = this.consume();
   }
 
@@ -170,18 +172,21 @@ export class StreamDispatcher implements ActorDispatcher {
       try {
         // A shard whose lease lapsed, even for a moment, is taken over afresh: pending entries first, in order.
         for (const shard of this.claimedShards) if (!owned.includes(shard)) this.claimedShards.delete(shard);
-        for (const shard of owned) if (!this.claimedShards.has(shard)) await this.takeOver(shard, 0);
+        const fresh = owned.filter((shard) => !this.claimedShards.has(shard));
+        await this.takeOverAll(fresh, 0);
+        const unblocked: number[] = [];
         for (const shard of [...this.blocked]) {
           if (!owned.includes(shard)) this.blocked.delete(shard);
           else if (!this.inflightByShard.get(shard)) {
             this.blocked.delete(shard);
-            await this.takeOver(shard, 0); // every pending entry again, in order (applied ones are no-ops)
+            unblocked.push(shard);
           }
         }
+        await this.takeOverAll(unblocked, 0); // every pending entry again, in order (applied ones are no-ops)
         if (Date.now() - this.lastSweep > RETRY_IDLE_MS) {
           // Entries whose application failed here stay pending: try them again.
           this.lastSweep = Date.now();
-          for (const shard of owned) await this.takeOver(shard, RETRY_IDLE_MS);
+          await this.takeOverAll(owned, RETRY_IDLE_MS);
         }
         // Decided in the same tick as the read starts (no await in between), so a release() cannot slip in unseen.
         const readable = owned.filter((s) => !this.releasing.has(s) && this.opts.ownership.fence(s) !== null);
@@ -220,12 +225,26 @@ export class StreamDispatcher implements ActorDispatcher {
   }
 
   /**
+   * Takes the shards over side by side: their commands share round trips
+   * (one pipeline instead of two round trips per shard, which under load held
+   * the consumer loop for a second at start-up and every retry sweep). Each
+   * shard's own claims still go in order. Every shard is tried; the first
+   * failure is then thrown, and a failed shard is taken over afresh next round.
+   */
+  private async takeOverAll(shards: readonly number[], minIdleMs: number): Promise<void> {
+    const outcomes = await Promise.allSettled(shards.map((shard) => this.takeOver(shard, minIdleMs)));
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
    * A newly owned shard (`minIdleMs` 0): make its group, then apply every entry a
    * previous owner read but never acknowledged. Later, with a minimum idle time:
    * retry entries whose application failed.
    */
   private async takeOver(shard: number, minIdleMs: number): Promise<void> {
-    await this.streams.ensureGroup(shard);
+    // A retry sweep finds the group the takeover made; if Redis lost it, the claim fails and the shard is taken over afresh.
+    if (minIdleMs === 0) await this.streams.ensureGroup(shard);
     // Marked first: an entry `apply` has to leave pending (the lease lapsed meanwhile) clears the mark again.
     this.claimedShards.add(shard);
     let cursor = '0-0';
