@@ -16,11 +16,18 @@ export interface Services {
   stop(): Promise<void>;
 }
 
+/**
+ * The MongoDB test server's JVM for benchmarks: the tests' serial collector. `BENCH_MONGO_JVM` overrides it
+ * (e.g. `-XX:+UseParallelGC`); G1 and Parallel did not change message→agent p99 (bench/notes.md).
+ */
+const BENCH_JVM_ARGS = ['-XX:+UseSerialGC'];
+
 /** Builds the MongoDB test server's jar if needed (Java 17 + Maven), then starts private servers. */
 export async function startServices(): Promise<Services> {
   const build = spawnSync('bash', [join(BENCH_DIR, '..', 'test/mongo-server/build.sh')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the MongoDB test server failed (needs Java 17 and Maven)');
-  const [redis, mongo] = await Promise.all([startRedisServer({ private: true }), startMongoServer({ private: true })]);
+  const jvmArgs = process.env.BENCH_MONGO_JVM?.split(' ').filter(Boolean) ?? BENCH_JVM_ARGS;
+  const [redis, mongo] = await Promise.all([startRedisServer({ private: true }), startMongoServer({ private: true, jvmArgs })]);
   return { redisUrl: redis.url, mongoUrl: mongo.url, stop: async () => void (await Promise.allSettled([redis.stop(), mongo.stop()])) };
 }
 

@@ -13,7 +13,7 @@ import { Report, type Measured } from '../lib/report.ts';
 import { modeFromArgs, runTag, sleep, startLoadgen, startPod, within } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import { WEBHOOK_PATH } from '../lib/webhook-body.ts';
-import { floorTemplates, measureStoreFloor, type FloorResult } from '../lib/store-floor.ts';
+import { floorTemplates, measureStoreFloor, warmUpStore, type FloorResult } from '../lib/store-floor.ts';
 
 const mode = modeFromArgs();
 const quick = mode === 'quick';
@@ -65,6 +65,11 @@ interface Run {
   applied?: { total: number; pending: number; drainS: number };
   /** smart-chat only: the pod's CPU time (user + system) from the load's start until all was applied, per applied event. */
   cpuUsPerEvent?: number;
+  /**
+   * smart-chat only: events applied after the warm-up (its first contact with every customer, JIT) until all
+   * were applied, over that time; and the backlog (acknowledged, not yet applied) when the warm-up ended.
+   */
+  sustained?: { events: number; seconds: number; backlogAtWarmup: number };
   /** Redis mode only: shard-stream reads and the time spent in the handoff's older-entries check. */
   reads?: { batches: number; entries: number; olderCheckMs: number } | null;
 }
@@ -74,11 +79,11 @@ async function measure(subject: Subject, label: string, spec: Omit<HttpLoadSpec,
   try {
     // The pod's CPU and applied count once the warm-up is over (JIT, lazily loaded modules, the first event of each chat):
     // CPU per applied event is the steady state's.
-    let cpu0: { cpu: { user: number; system: number }; applied: number } | undefined;
+    let cpu0: { cpu: { user: number; system: number }; applied: number; pending: number; at: number } | undefined;
     const warm = subject.app
       ? new Promise<void>((resolve) => setTimeout(resolve, spec.warmupMs)).then(async () => {
           const [cpu, inbox] = await Promise.all([pod.call<{ user: number; system: number }>('cpu'), pod.call<{ pending: number; total: number }>('inbox')]);
-          cpu0 = { cpu, applied: inbox.total - inbox.pending };
+          cpu0 = { cpu, applied: inbox.total - inbox.pending, pending: inbox.pending, at: performance.now() };
         })
       : undefined;
     const load = await within(spec.durationMs + 30_000, `${subject.name} ${label}`, () =>
@@ -99,17 +104,20 @@ async function measure(subject: Subject, label: string, spec: Omit<HttpLoadSpec,
       }
       applied = { ...state, drainS: (performance.now() - began) / 1000 };
     }
+    const appliedAt = performance.now();
     let cpuUsPerEvent: number | undefined;
+    let sustained: Run['sustained'];
     let reads: Run['reads'];
     await warm;
     if (cpu0 && applied) {
       const cpu1 = await pod.call<{ user: number; system: number }>('cpu');
       cpuUsPerEvent = (cpu1.user - cpu0.cpu.user + cpu1.system - cpu0.cpu.system) / Math.max(1, applied.total - applied.pending - cpu0.applied);
+      sustained = { events: applied.total - applied.pending - cpu0.applied, seconds: (appliedAt - cpu0.at) / 1000, backlogAtWarmup: cpu0.pending };
       reads = await pod.call<Run['reads']>('reads');
     }
     console.log(`  ${subject.name.padEnd(24)} ${label.padEnd(16)} ${Math.round(load.rps).toString().padStart(7)} req/s  p50 ${load.latencyMs.p50.toFixed(3)} ms  p99 ${load.latencyMs.p99.toFixed(3)} ms${applied ? `  (applied ${applied.total - applied.pending}/${applied.total}, ${applied.drainS.toFixed(1)} s after the load)` : ''}`);
     if (cpuUsPerEvent !== undefined) console.log(`  ${''.padEnd(24)} ${''.padEnd(16)} pod CPU ${cpuUsPerEvent.toFixed(0)} µs per applied event${reads ? `; ${reads.batches} stream reads, ${reads.entries} entries, older-entries check ${((reads.olderCheckMs * 1000) / Math.max(1, reads.batches)).toFixed(0)} µs per read` : ''}`);
-    return { subject, load, ...(applied ? { applied } : {}), ...(cpuUsPerEvent !== undefined ? { cpuUsPerEvent } : {}), ...(reads ? { reads } : {}) };
+    return { subject, load, ...(applied ? { applied } : {}), ...(cpuUsPerEvent !== undefined ? { cpuUsPerEvent } : {}), ...(sustained ? { sustained } : {}), ...(reads ? { reads } : {}) };
   } finally {
     await pod.stop();
   }
@@ -155,16 +163,19 @@ function rows(label: string, runs: Run[], targets: { rps?: boolean; p99At10k?: b
       if (isRps && nodeHttp) report.compare({ ...m, ...vsNode }, { subject: nodeHttp.subject.name, value: nodeHttp.load.rps, unit: m.unit });
     }
     if (run.applied) {
-      const windowS = DURATION_MS / 1000 + WARMUP_MS / 1000 + run.applied.drainS;
+      const perS = appliedPerS(run);
+      const s = run.sustained;
       report.add({
         metric: `events applied/s ${label}`,
         subject: run.subject.name,
-        value: (run.applied.total - run.applied.pending) / windowS,
+        value: perS,
         unit: 'events/s',
         better: 'higher',
-        notes: `${run.applied.total - run.applied.pending} of ${run.applied.total} acknowledged events applied by their actors, the last ${run.applied.drainS.toFixed(1)} s after the load stopped`,
+        notes: s
+          ? `sustained: ${s.events} events applied from the end of the ${WARMUP_MS / 1000} s warm-up (the first message of each of the ${CUSTOMERS} chats, JIT; ${s.backlogAtWarmup} acknowledged and not yet applied at its end) until the last was applied, ${s.seconds.toFixed(1)} s later (${run.applied.drainS.toFixed(1)} s after the load stopped); warm-up included: ${((run.applied.total - run.applied.pending) / (DURATION_MS / 1000 + WARMUP_MS / 1000 + run.applied.drainS)).toFixed(0)} events/s`
+          : `${run.applied.total - run.applied.pending} of ${run.applied.total} acknowledged events applied by their actors, the last ${run.applied.drainS.toFixed(1)} s after the load stopped`,
         // Issue 16: closed loop, embedded ≥ 10k/s; Redis + MongoDB ≥ 2,500/s.
-        ...(targets.rps ? (embedded ? { target: '≥ 10,000/s', target_met: (run.applied.total - run.applied.pending) / windowS >= 10_000 } : { target: '≥ 2,500/s', target_met: (run.applied.total - run.applied.pending) / windowS >= 2500 }) : {}),
+        ...(targets.rps ? (embedded ? { target: '≥ 10,000/s', target_met: perS >= 10_000 } : { target: '≥ 2,500/s', target_met: perS >= 2500 }) : {}),
       });
     }
     if (run.cpuUsPerEvent !== undefined) {
@@ -208,12 +219,18 @@ async function floorRows(runs: Run[]): Promise<void> {
   const floorSubject = 'store floor: the same documents through the driver';
   const notes = `per event: its inbox item inserted, its chat document's conditional $set (summary + actor record, ~${f.chatDocBytes} bytes as JSON), its message inserted, its inbox item marked applied; copied from the documents the redis+mongo run stored; 4 writers, batches of 50 events (one insertMany / bulkWrite / updateMany per collection each), 1,000 chats; the same MongoDB test server; no Redis, HTTP or runtime`;
   report.add({ metric: 'events written/s (closed loop)', subject: floorSubject, value: f.eventsPerS, unit: 'events/s', better: 'higher', notes });
-  const windowS = DURATION_MS / 1000 + WARMUP_MS / 1000 + mongo.applied.drainS;
-  const appliedPerS = (mongo.applied.total - mongo.applied.pending) / windowS;
+  const perS = appliedPerS(mongo);
   report.compare(
-    { metric: 'events applied/s against the store floor', subject: mongo.subject.name, value: appliedPerS, unit: 'events/s', better: 'higher', target: '≥ 0.5× the floor', target_met: appliedPerS >= 0.5 * f.eventsPerS },
+    { metric: 'events applied/s against the store floor', subject: mongo.subject.name, value: perS, unit: 'events/s', better: 'higher', target: '≥ 0.5× the floor', target_met: perS >= 0.5 * f.eventsPerS },
     { subject: floorSubject, value: f.eventsPerS, unit: 'events/s' },
   );
+}
+
+/** Sustained events applied per second (after the warm-up, as the floor's chats exist before it starts); the whole window when unknown. */
+function appliedPerS(run: Run): number {
+  if (run.sustained) return run.sustained.events / Math.max(0.001, run.sustained.seconds);
+  const a = run.applied!;
+  return (a.total - a.pending) / (DURATION_MS / 1000 + WARMUP_MS / 1000 + a.drainS);
 }
 
 function metricOf(run: Run, metric: string): number {
@@ -240,6 +257,8 @@ try {
   // BENCH_SUBJECTS=redis+mongo (comma-separated parts of subject names): only those subjects, for a profile-and-fix loop.
   const picked = process.env.BENCH_SUBJECTS?.split(',');
   const wanted = (s: Subject) => !picked || picked.some((p) => s.name.includes(p));
+  // The runtime on Redis + MongoDB is measured first of what uses the test server: warm its JVM up, as the floor's run after it finds it.
+  if (!picked || picked.some((p) => 'smart-chat redis+mongo'.includes(p))) await warmUpStore(services.mongoUrl, `bench_ingest_${tag}_warmup`, quick ? 2000 : 10_000);
   for (const [i, c] of configs.entries()) {
     const runs: Run[] = [];
     for (const s of subjects(`c${i}`).filter(c.include).filter(wanted)) runs.push(await measure(s, c.label, c.spec));

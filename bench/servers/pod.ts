@@ -25,6 +25,8 @@ interface Pod {
   inbox?: () => Promise<{ pending: number; total: number }>;
   /** Shard-stream reads (Redis mode only): batches, entries and the time spent in the handoff's older-entries check. */
   reads?: () => { batches: number; entries: number; olderCheckMs: number } | null;
+  /** Shards this pod owns and how many there are (the app only): whether a multi-pod run has settled. */
+  shards?: () => { owned: number; total: number };
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ async function startPod(kind: string): Promise<Pod> {
         port: app.port,
         publish: (room, event, data) => app.hub.publish(room, event, data),
         inbox: async () => ({ pending: await inbox.countDocuments({ state: 'pending' }), total: await inbox.countDocuments({}) }),
+        shards: () => ({ owned: app.actors.ownership.owned().size, total: app.actors.ownership.shards }),
         reads: () => ('reads' in app.actors.dispatcher ? (app.actors.dispatcher.reads as { batches: number; entries: number; olderCheckMs: number }) : null),
         stop: () => app.stop(),
       };
@@ -141,6 +144,9 @@ serveCommands(
       }
       case 'reads':
         return pod.reads?.() ?? null;
+      case 'shards':
+        if (!pod.shards) throw new Error('this pod owns no shards');
+        return pod.shards();
       case 'inbox':
         if (!pod.inbox) throw new Error('this pod has no inbox');
         return pod.inbox();

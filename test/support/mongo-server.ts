@@ -85,7 +85,10 @@ function unrefChild(child: ChildProcess): void {
 }
 
 /** `private: true` always starts a new server (for tests that stop it). */
-export async function startMongoServer(opts: { private?: boolean } = {}): Promise<MongoServerHandle> {
+/** Tests: the serial collector (least CPU and memory beside the suites). `jvmArgs` replaces it (the benchmarks pick a low-pause one). */
+const TEST_JVM_ARGS = ['-XX:+UseSerialGC'];
+
+export async function startMongoServer(opts: { private?: boolean; jvmArgs?: readonly string[] } = {}): Promise<MongoServerHandle> {
   const external = opts.private ? undefined : process.env['TEST_MONGO_URL'];
   if (external) {
     return { url: external, stop: async () => {} };
@@ -98,7 +101,7 @@ export async function startMongoServer(opts: { private?: boolean } = {}): Promis
     );
   }
 
-  const child = spawn(javaBinary(), ['-XX:+UseSerialGC', '-Xss512k', '-jar', JAR_PATH, '0'], {
+  const child = spawn(javaBinary(), [...(opts.jvmArgs ?? TEST_JVM_ARGS), '-Xss512k', '-jar', JAR_PATH, '0'], {
     // stdin stays a pipe on purpose: the server exits when it is closed (i.e. when we die).
     stdio: ['pipe', 'pipe', 'pipe'],
   });

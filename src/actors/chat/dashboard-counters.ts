@@ -62,9 +62,14 @@ export class DashboardCounters {
 
   private async write(sums: Record<Counted, number>): Promise<void> {
     this.turn = undefined;
-    await Promise.all(STATUSES.map((s) => (sums[s] ? this.kv.incrBy(KEYS[s], sums[s]) : undefined)));
-    await this.kv.del(CACHE);
-    this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', await this.read());
+    // Issued together, in this order, on one connection (Redis runs them in order): the increments, the cache
+    // drop, then the read of the counts after both. One round trip instead of three, which first contacts wait on.
+    const [, , after] = await Promise.all([
+      Promise.all(STATUSES.map((s) => (sums[s] ? this.kv.incrBy(KEYS[s], sums[s]) : undefined))),
+      this.kv.del(CACHE),
+      this.read(),
+    ]);
+    this.rooms.publish(DASHBOARD_ROOM, 'dashboard_stats', after);
   }
 
   /** The counts as `GET /api/dashboard/stats` answers them (cached up to 60 s, dropped on change). */
