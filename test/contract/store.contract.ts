@@ -156,6 +156,24 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.equal((await c.findOne({ _id: 'g5' }))?.v, 4);
     });
 
+    it('appends with a grouped $push beside its $set, keeping the window $slice asks for, and reads its outcome from the $set', async () => {
+      const c = fresh();
+      for (let i = 0; i < 6; i++) await c.insertOne({ _id: `w${i}`, v: 1, actor: { applied: ['a', 'b', 'c'], state: { context: { n: 1, keep: 'k' } } } });
+      // One turn, as actor saves are grouped: a stale version (w0) changes nothing, even with an ambiguous match count.
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          c.updateOne({ _id: `w${i}`, v: i === 0 ? 9 : 1 }, { $set: { v: 2, 'actor.state.context.n': i }, $push: { 'actor.applied': { $each: ['d'], $slice: -3 }, 'actor.history': { $each: [{ i }], $slice: -2 } } }, { grouped: true }),
+        ),
+      );
+      outcomes.forEach((o, i) => assert.deepEqual(o, i === 0 ? { matched: 0, modified: 0 } : { matched: 1, modified: 1 }, `update ${i}`));
+      assert.deepEqual(await c.findOne({ _id: 'w0' }), { _id: 'w0', v: 1, actor: { applied: ['a', 'b', 'c'], state: { context: { n: 1, keep: 'k' } } } });
+      assert.deepEqual(await c.findOne({ _id: 'w4' }), { _id: 'w4', v: 2, actor: { applied: ['b', 'c', 'd'], state: { context: { n: 4, keep: 'k' } }, history: [{ i: 4 }] } });
+      // MongoDB's $slice: 0 empties the array; a positive one keeps the first items.
+      await c.updateOne({ _id: 'w5' }, { $push: { 'actor.applied': { $each: ['e'], $slice: 0 }, list: { $each: [1, 2, 3], $slice: 2 } } });
+      const w5 = await c.findOne({ _id: 'w5' });
+      assert.deepEqual([(w5?.actor as { applied: unknown }).applied, w5?.list], [[], [1, 2]]);
+    });
+
     it('applies every condition of a filter that names an _id or a unique field', async () => {
       const name = `p${++n}`;
       await store.ensureIndexes([{ collection: name, name: 'customer_unique', keys: { customer: 1 }, unique: true }]);

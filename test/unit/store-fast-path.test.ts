@@ -83,17 +83,22 @@ describe('memory store fast paths agree with mingo', () => {
   it('updates produce the document mingo produces, and report change the same way', () => {
     const r = rng(11);
     const setValues = [1, 'z', true, null, new Date(5_000), { k: [1, { j: 2 }] }, [3, 4], 0];
+    // An item, `$each`, `$each` with `$slice` (the actor saves' windows: negative).
+    // `$slice` only onto an existing array, and never 0 or positive: there mingo differs from MongoDB (it ignores the
+    // slice when it creates the array, and a 0); the store contract test checks those against the MongoDB server.
+    const pushValues = [7, { k: 1 }, { $each: [1, { j: 2 }] }];
+    const slicedPushes = [{ $each: [3], $slice: -2 }, { $each: ['q', 'r', 's'], $slice: -1 }];
     let applied = 0;
     for (let round = 0; round < 1500; round++) {
       const doc = randomDoc(r, round);
       const modifier: AnyObject = {};
       const used = new Set<string>();
       for (let i = 0; i < 3; i++) {
-        const op = r.pick(['$set', '$unset', '$inc', '$max', '$min']);
+        const op = r.pick(['$set', '$unset', '$inc', '$max', '$min', '$push']);
         const path = r.pick(['a', 'b', 'n.x', 'n.y', 'm.deep.z', 'arr']);
         if ([...used].some((u) => u === path || u.startsWith(`${path}.`) || path.startsWith(`${u}.`))) continue;
         used.add(path);
-        const arg = op === '$set' ? r.pick(setValues) : op === '$unset' ? '' : op === '$inc' ? r.pick([1, -2, 0.5, 0]) : r.pick([1, 3, 'b', new Date(1_500)]);
+        const arg = op === '$set' ? r.pick(setValues) : op === '$unset' ? '' : op === '$inc' ? r.pick([1, -2, 0.5, 0]) : op === '$push' ? r.pick(Array.isArray(doc[path]) ? [...pushValues, ...slicedPushes] : pushValues) : r.pick([1, 3, 'b', new Date(1_500)]);
         modifier[op] = { ...(modifier[op] as AnyObject | undefined), [path]: arg };
       }
       const before = copy(doc);
@@ -106,7 +111,7 @@ describe('memory store fast paths agree with mingo', () => {
       assert.deepEqual(fast.next, expected, `${JSON.stringify(modifier)} on ${JSON.stringify(doc)}`);
       assert.equal(fast.changed, changed.length > 0, `changed? ${JSON.stringify(modifier)} on ${JSON.stringify(doc)}`);
     }
-    assert.ok(applied > 700, `most generated updates should take the fast path (got ${applied})`);
+    assert.ok(applied > 600, `most generated updates should take the fast path (got ${applied})`);
   });
 
   it('hands back what MongoDB would refuse or treat element-wise', () => {
@@ -115,7 +120,9 @@ describe('memory store fast paths agree with mingo', () => {
     assert.equal(applyUpdate({ _id: 'x' }, { $set: { a: 1, 'a.b': 2 } }), undefined, 'conflicting paths');
     assert.equal(applyUpdate({ _id: 'x' }, { $set: { _id: 'y' } }), undefined, '_id');
     assert.equal(applyUpdate({ _id: 'x', a: [1] }, { $set: { 'a.0': 2 } }), undefined, 'array index');
-    assert.equal(applyUpdate({ _id: 'x' }, { $push: { a: 1 } }), undefined, 'other operators');
+    assert.equal(applyUpdate({ _id: 'x' }, { $addToSet: { a: 1 } }), undefined, 'other operators');
+    assert.equal(applyUpdate({ _id: 'x', a: [1] }, { $push: { a: { $each: [2], $position: 0 } } }), undefined, '$push modifiers other than $each and $slice');
+    assert.equal(applyUpdate({ _id: 'x', a: 1 }, { $push: { a: 2 } }), undefined, '$push to a scalar');
   });
 
   it('sorts, skips and limits as mingo does (top-k included), and hands back mixed kinds', () => {

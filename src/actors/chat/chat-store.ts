@@ -2,6 +2,7 @@
 import type { CustomerType } from '../../domain/channels.ts';
 import { chatKey, parseChatKey } from '../../domain/chat-key.ts';
 import { statusesNotBelow } from '../../domain/delivery-status.ts';
+import { docDelta, type DeltaShape } from '../../infra/store/doc-delta.ts';
 import { isDuplicateKey, type Collection, type DocumentStore, type Filter, type IndexSpec, type Projection } from '../../infra/store/store.ts';
 import type { ActorRecord } from '../runtime/actor-kind.ts';
 import type { Doc } from './chat-views.ts';
@@ -51,6 +52,12 @@ export interface OutboundOutcome {
   outbound_error?: unknown;
 }
 
+/**
+ * How a save finds what changed since the stored version: the record's fields and its context's one by one; the
+ * applied-ids window and the transition history are appended to (each save adds one item to each).
+ */
+const SAVE_DELTA: DeltaShape = { descend: ['actor', 'actor.state', 'actor.state.context'], appendOnly: ['actor.applied', 'actor.history'] };
+
 /** The actor record is most of a chat document and never shown: left out of every read but the actor's own. */
 const WITHOUT_ACTOR: Projection = { actor: 0 };
 /** Newest activity first; `_id` breaks ties so pages never overlap. */
@@ -83,9 +90,10 @@ export class ChatStore {
   /**
    * Stores `summary` and `record` in chat `chatId`: a new document when
    * `expected` is 0, otherwise only over version `expected` written by a
-   * pod not fenced out. False on conflict.
+   * pod not fenced out. False on conflict. With `previous` (what the store
+   * holds at version `expected`), only the fields that changed are written.
    */
-  async saveRecord(chatId: string, summary: Doc, record: ActorRecord, expected: number): Promise<boolean> {
+  async saveRecord(chatId: string, summary: Doc, record: ActorRecord, expected: number, previous?: { summary: Doc; record: ActorRecord }): Promise<boolean> {
     const fields = { ...summary, actor: record };
     if (expected === 0) {
       try {
@@ -97,7 +105,8 @@ export class ChatStore {
       }
     }
     // Grouped: every actor's save of this turn leaves as one write (the store tells each its own outcome).
-    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, { $set: fields }, { grouped: true });
+    const update = (previous && docDelta({ ...previous.summary, actor: previous.record }, fields, SAVE_DELTA)) ?? { $set: fields };
+    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, update, { grouped: true });
     return r.matched === 1;
   }
 

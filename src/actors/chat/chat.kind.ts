@@ -29,9 +29,10 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
       const record = await chats.loadRecord(key);
       return record && { ...record, state: { ...record.state, context: withInboxDefaults(record.state.context as Partial<ChatContext>) } };
     },
-    save(_key, record, expected) {
+    save(_key, record, expected, previous) {
+      const summary = (r: typeof record) => chatSummary(r.state.context as ChatContext, listingOf(r.state.value), r);
       const context = record.state.context as ChatContext;
-      return chats.saveRecord(context.chatId, chatSummary(context, listingOf(record.state.value), record), record, expected);
+      return chats.saveRecord(context.chatId, summary(record), record, expected, previous && { summary: summary(previous), record: previous });
     },
     execute,
     dueKeys: (now, limit) => chats.dueKeys(now, limit),

@@ -96,6 +96,8 @@ export class ActorHost {
   private readonly effectAttempts: number;
   private readonly effectBackoffMs: number;
   private readonly deadLettered = new Map<string, number>();
+  /** Records this host stored itself: the store holds exactly these, so the next save may write only what changed. */
+  private readonly written = new WeakSet<ActorRecord>();
   private readonly sweeper: NodeJS.Timeout;
   private stopped = false;
 
@@ -262,7 +264,7 @@ export class ActorHost {
       history: [...record.history, { at: event.at, event: event.type, from: snapshot.value, to: next.value }].slice(-HISTORY),
       ...(record.deadLetters ? { deadLetters: record.deadLetters } : {}),
     };
-    if (!(await kind.save(r.key, stored, record.version))) {
+    if (!(await this.save(r, stored, record))) {
       throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
     }
     r.snapshot = next;
@@ -333,12 +335,19 @@ export class ActorHost {
     if (fence === null) throw new ActorConflictError(`${kind.name}/${r.key}: this pod no longer owns its shard`);
     const settled: ActorRecord = { ...record, ...(fence === undefined ? {} : { fence }), pending: [], version: record.version + 1 };
     if (dead.length) settled.deadLetters = [...(record.deadLetters ?? []), ...dead].slice(-DEAD_LETTERS);
-    if (!(await kind.save(r.key, settled, record.version))) throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
+    if (!(await this.save(r, settled, record))) throw new ActorConflictError(`${kind.name}/${r.key}: stored version moved past ${record.version}`);
     if (r.record === record) r.record = settled; // unless evicted meanwhile: the next event reloads
     for (const d of dead) {
       this.deadLettered.set(kind.name, (this.deadLettered.get(kind.name) ?? 0) + 1);
       this.opts.log.error({ actor: `${kind.name}/${r.key}`, effect: effectType(d.effect), event: d.event, attempts: d.attempts, err: d.error }, 'effect dead-lettered after its last attempt');
     }
+  }
+
+  /** Stores `next` over `previous` (conditional on its version), telling the kind when `previous` is what the store holds. */
+  private async save(r: Resident, next: ActorRecord, previous: ActorRecord): Promise<boolean> {
+    const saved = await r.kind.save(r.key, next, previous.version, this.written.has(previous) ? previous : undefined);
+    if (saved) this.written.add(next);
+    return saved;
   }
 
   private observe(tell: (o: HostObserver) => void): void {

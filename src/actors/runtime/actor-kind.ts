@@ -67,8 +67,12 @@ export interface ActorKind<E extends ActorEvent = ActorEvent> {
   /** Input for a new actor, made when the first event for `key` arrives. */
   input(key: string, event: E): unknown;
   load(key: string): Promise<ActorRecord | null>;
-  /** Writes `record` only if the stored version is `expected` (0: none stored). False on conflict. */
-  save(key: string, record: ActorRecord, expected: number): Promise<boolean>;
+  /**
+   * Writes `record` only if the stored version is `expected` (0: none stored). False on conflict.
+   * `previous`: the stored record it replaces, when this process wrote that one itself (so the store holds
+   * exactly it): a kind may then write only what changed. Absent after a load.
+   */
+  save(key: string, record: ActorRecord, expected: number, previous?: ActorRecord): Promise<boolean>;
   /**
    * Carries out effects in order. Idempotent: after a crash they may run again.
    * The host passes one effect at a time, so a failure is that effect's alone.

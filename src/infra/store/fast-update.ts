@@ -1,6 +1,7 @@
 /**
  * The memory store's fast path for the updates the product writes on every
- * event (`$set` of summary fields and the actor record, `$inc`, `$unset`,
+ * event (`$set` of summary fields and the actor record, `$push` with `$each`
+ * and `$slice` to its applied-ids and history windows, `$inc`, `$unset`,
  * `$max`/`$min`): applied copy-on-write, so the stored document is replaced,
  * never mutated — the old one stays intact for index bookkeeping and needs no
  * defensive deep copy. mingo's updater set up a fresh operator context and
@@ -13,7 +14,7 @@
 
 type AnyObject = Record<string, unknown>;
 
-const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min']);
+const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min', '$push']);
 
 /** The updated copy and whether anything changed; undefined when mingo must apply it. */
 export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObject; changed: boolean } | undefined {
@@ -38,13 +39,21 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObj
     if (!parent) return undefined;
     const leaf = path[path.length - 1]!;
     const old = parent[leaf];
-    if (Array.isArray(old) && op !== '$set' && op !== '$unset') return undefined;
+    if (Array.isArray(old) && op !== '$set' && op !== '$unset' && op !== '$push') return undefined;
     switch (op) {
       case '$set': {
         if (arg === undefined) break; // dropped, as the driver's ignoreUndefined does
         const value = copy(arg);
         if (!equal(old, value)) changed = true;
         parent[leaf] = value;
+        break;
+      }
+      case '$push': {
+        const items = pushed(arg);
+        if (!items || (old !== undefined && !Array.isArray(old))) return undefined;
+        const grown = [...((old as unknown[] | undefined) ?? []), ...items.each.map(copy)];
+        parent[leaf] = items.slice === undefined ? grown : items.slice < 0 ? grown.slice(items.slice) : grown.slice(0, items.slice);
+        changed = true;
         break;
       }
       case '$unset':
@@ -77,6 +86,15 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObj
     }
   }
   return changed ? { next, changed } : { next: doc, changed };
+}
+
+/** A `$push` argument: one item, or `$each` with an optional integer `$slice` (other modifiers go to mingo). */
+function pushed(arg: unknown): { each: unknown[]; slice?: number } | undefined {
+  if (!isPlainObject(arg) || !Object.keys(arg).some((k) => k.startsWith('$'))) return { each: [arg] };
+  const { $each, $slice, ...rest } = arg;
+  if (Object.keys(rest).length || !Array.isArray($each)) return undefined;
+  if ($slice === undefined) return { each: $each };
+  return Number.isInteger($slice) ? { each: $each, slice: $slice as number } : undefined;
 }
 
 /** The object holding the path's last segment, copying each level once; undefined across an array or a scalar. */

@@ -175,9 +175,9 @@ class MongoCollection implements Collection<Doc> {
   }
 
   async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
-    if (options.grouped && !options.upsert && typeof filter._id === 'string' && isSetOnly(update)) {
+    if (options.grouped && !options.upsert && typeof filter._id === 'string' && isGroupable(update)) {
       const id = filter._id;
-      return this.store.run(() => this.store.updates(this.name).update(id, filter, update.$set as Document));
+      return this.store.run(() => this.store.updates(this.name).update(id, filter, update.$set as Document, update.$push as Document | undefined));
     }
     const r = await this.store.run(() => this.c.updateOne(filter, withInsertId(filter, update, options.upsert), { upsert: !!options.upsert }));
     return upsertResult(r.matchedCount, r.modifiedCount, r.upsertedId);
@@ -213,9 +213,10 @@ class MongoCollection implements Collection<Doc> {
   }
 }
 
-function isSetOnly(update: Update): boolean {
-  const ops = Object.keys(update);
-  return ops.length === 1 && ops[0] === '$set' && typeof update.$set === 'object' && update.$set !== null;
+/** A `$set`, with or without a `$push`: what a grouped update may carry (its outcome is read from what it set). */
+function isGroupable(update: Update): boolean {
+  const isDoc = (v: unknown) => typeof v === 'object' && v !== null;
+  return isDoc(update.$set) && Object.keys(update).every((op) => op === '$set' || (op === '$push' && isDoc(update.$push)));
 }
 
 /** Upserts get a string `_id` like every other insert, unless the filter or update names one. */

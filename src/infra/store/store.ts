@@ -27,8 +27,9 @@ export interface UpdateOptions {
   /**
    * May be written together with the other grouped updates of this event-loop
    * turn (MongoDB: one bulkWrite; see update-batcher.ts). Only for a `$set`
-   * by string `_id`, without upsert (others are written alone). `matched` then
-   * means the document holds what this update set, and `modified` equals it.
+   * (and a `$push` beside it) by string `_id`, without upsert (others are
+   * written alone). `matched` then means the document holds what this update's
+   * `$set` set, and `modified` equals it.
    */
   grouped?: boolean;
 }

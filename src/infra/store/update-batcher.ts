@@ -11,6 +11,8 @@ interface Waiting {
   id: string;
   filter: Document;
   set: Document;
+  /** Appends beside the `$set` (its outcome is still read from what the `$set` wrote). */
+  push: Document | undefined;
   resolve: (r: GroupedOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -44,10 +46,10 @@ export class UpdateBatcher {
     this.batches = new GroupCommit((batch) => this.writeRounds(batch), maxBatch, maxInFlight);
   }
 
-  /** `set` is the update's `$set` (the only operator a grouped update may use). */
-  update(id: string, filter: Document, set: Document): Promise<GroupedOutcome> {
+  /** `set` is the update's `$set`, `push` its `$push` if any (the only operators a grouped update may use). */
+  update(id: string, filter: Document, set: Document, push?: Document): Promise<GroupedOutcome> {
     return new Promise<GroupedOutcome>((resolve, reject) => {
-      this.batches.push({ id, filter, set, resolve, reject });
+      this.batches.push({ id, filter, set, push, resolve, reject });
     });
   }
 
@@ -74,13 +76,13 @@ export class UpdateBatcher {
     const c = this.collection();
     if (round.length === 1) {
       const [only] = round as [Waiting];
-      await c.updateOne(only.filter, { $set: only.set }).then((r) => only.resolve({ matched: r.matchedCount, modified: r.modifiedCount }), only.reject);
+      await c.updateOne(only.filter, operators(only)).then((r) => only.resolve({ matched: r.matchedCount, modified: r.modifiedCount }), only.reject);
       return;
     }
     let matched: number;
     let open = round;
     try {
-      const r = await c.bulkWrite(round.map((w) => ({ updateOne: { filter: w.filter, update: { $set: w.set } } })), { ordered: false });
+      const r = await c.bulkWrite(round.map((w) => ({ updateOne: { filter: w.filter, update: operators(w) } })), { ordered: false });
       matched = r.matchedCount;
     } catch (err) {
       const failed = failedWrites(err);
@@ -118,6 +120,10 @@ export class UpdateBatcher {
     }
     return held;
   }
+}
+
+function operators(w: Waiting): Document {
+  return w.push ? { $set: w.set, $push: w.push } : { $set: w.set };
 }
 
 function valueAt(doc: Document, path: string): unknown {

@@ -1,0 +1,78 @@
+/**
+ * The update that turns a stored document into its next version, writing
+ * only what changed: an actor's save otherwise rewrites its whole chat
+ * document (summary and record, ~3 KB, ~6 KB for a long chat) for a message
+ * that changes a few hundred bytes of it.
+ */
+
+type Doc = Record<string, unknown>;
+
+export interface DeltaShape {
+  /** Objects compared field by field (their changed fields are set by dotted path); any other changed field is set whole. */
+  descend: readonly string[];
+  /** Arrays that only grow at the end and keep their last n (an applied-ids window, a history): sent as `$push` with `$slice`. */
+  appendOnly: readonly string[];
+}
+
+export type Delta = { $set: Doc; $push?: Doc };
+
+/**
+ * `$set` (and `$push`) taking `before` to `after`, or undefined when that
+ * needs more than these operators (a field removed, an array rewritten
+ * rather than appended to): then write the document whole.
+ */
+export function docDelta(before: Doc, after: Doc, shape: DeltaShape): Delta | undefined {
+  const $set: Doc = {};
+  const $push: Doc = {};
+  if (!diff(before, after, '', shape, $set, $push)) return undefined;
+  return Object.keys($push).length ? { $set, $push } : { $set };
+}
+
+function diff(before: Doc, after: Doc, prefix: string, shape: DeltaShape, $set: Doc, $push: Doc): boolean {
+  for (const key of Object.keys(before)) if (before[key] !== undefined && after[key] === undefined) return false;
+  for (const [key, value] of Object.entries(after)) {
+    if (value === undefined) continue;
+    const path = prefix + key;
+    const old = before[key];
+    if (same(old, value)) continue;
+    if (shape.descend.includes(path) && isPlainObject(old) && isPlainObject(value)) {
+      if (!diff(old, value, `${path}.`, shape, $set, $push)) return false;
+    } else if (shape.appendOnly.includes(path) && Array.isArray(old) && Array.isArray(value)) {
+      const added = appended(old, value);
+      if (added === undefined) $set[path] = value;
+      else $push[path] = { $each: added, $slice: -value.length };
+    } else {
+      $set[path] = value;
+    }
+  }
+  return true;
+}
+
+/**
+ * The fewest items appended to `before` that, keeping its last `after.length`, give `after`; undefined when
+ * none short of all of `after` do (then setting it whole is smaller).
+ */
+function appended(before: readonly unknown[], after: readonly unknown[]): unknown[] | undefined {
+  for (let k = 1; k < after.length; k++) {
+    const added = after.slice(after.length - k);
+    if (same([...before, ...added].slice(-after.length), after)) return added;
+  }
+  return undefined;
+}
+
+/** Equal as stored (BSON drops undefined fields; dates compare by instant). */
+export function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => same(a[k], b[k]));
+  }
+  return false;
+}
+
+function isPlainObject(v: unknown): v is Doc {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
