@@ -1,9 +1,9 @@
 import { parseChatKey } from '../../domain/chat-key.ts';
 import { chatMachine, listingOf, withInboxDefaults, type ChatContext, type ChatEvent } from '../../machines/chat.machine.ts';
 import { newId, type DocumentStore } from '../../infra/store/store.ts';
-import type { ActorKind } from '../runtime/actor-kind.ts';
+import type { ActorKind, ActorRecord } from '../runtime/actor-kind.ts';
 import { ChatStore } from './chat-store.ts';
-import { chatSummary } from './chat-views.ts';
+import { chatSummary, type Doc } from './chat-views.ts';
 
 export const CHAT_SCHEMA = 1;
 
@@ -13,6 +13,9 @@ export const CHAT_SCHEMA = 1;
  */
 export function chatKind(store: DocumentStore, execute: ActorKind['execute']): ActorKind {
   const chats = new ChatStore(store);
+  /** The summary each record was saved with, so the next save's delta need not build it again (kept as long as its record). */
+  const summaries = new WeakMap<ActorRecord, Doc>();
+  const summaryOf = (r: ActorRecord) => chatSummary(r.state.context as ChatContext, listingOf(r.state.value), r);
   return {
     name: 'chat',
     machine: chatMachine,
@@ -30,9 +33,10 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
       return record && { ...record, state: { ...record.state, context: withInboxDefaults(record.state.context as Partial<ChatContext>) } };
     },
     save(_key, record, expected, previous) {
-      const summary = (r: typeof record) => chatSummary(r.state.context as ChatContext, listingOf(r.state.value), r);
+      const next = summaryOf(record);
+      summaries.set(record, next);
       const context = record.state.context as ChatContext;
-      return chats.saveRecord(context.chatId, summary(record), record, expected, previous && { summary: summary(previous), record: previous });
+      return chats.saveRecord(context.chatId, next, record, expected, previous && { summary: summaries.get(previous) ?? summaryOf(previous), record: previous });
     },
     execute,
     dueKeys: (now, limit) => chats.dueKeys(now, limit),
