@@ -329,6 +329,7 @@ function onPush(p: Push): void {
   for (const l of pushListeners) l(p);
   switch (p.event) {
     case 'dashboard_stats':
+      statsPushes++;
       stats.value = p.data as Stats;
       break;
     case 'room_update':
@@ -359,9 +360,14 @@ function onPush(p: Push): void {
   }
 }
 
+/** Counter pushes received: a GET answered after a push may carry older counts (read, or cached, before it). */
+let statsPushes = 0;
+
 async function refreshStats(): Promise<void> {
   try {
-    stats.value = (await getJson<{ data: Stats }>('/api/dashboard/stats')).data;
+    const before = statsPushes;
+    const fetched = (await getJson<{ data: Stats }>('/api/dashboard/stats')).data;
+    if (statsPushes === before) stats.value = fetched;
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) notice.value = `Counters: ${(err as Error).message}`;
   }
