@@ -5,6 +5,8 @@
  * that changes a few hundred bytes of it.
  */
 
+import { sameAsStored } from './fast-update.ts';
+
 type Doc = Record<string, unknown>;
 
 export interface DeltaShape {
@@ -34,7 +36,7 @@ function diff(before: Doc, after: Doc, prefix: string, shape: DeltaShape, $set: 
     if (value === undefined) continue;
     const path = prefix + key;
     const old = before[key];
-    if (same(old, value)) continue;
+    if (sameAsStored(old, value)) continue;
     if (shape.descend.includes(path) && isPlainObject(old) && isPlainObject(value)) {
       if (!diff(old, value, `${path}.`, shape, $set, $push)) return false;
     } else if (shape.appendOnly.includes(path) && Array.isArray(old) && Array.isArray(value)) {
@@ -55,24 +57,11 @@ function diff(before: Doc, after: Doc, prefix: string, shape: DeltaShape, $set: 
 function appended(before: readonly unknown[], after: readonly unknown[]): unknown[] | undefined {
   for (let k = 1; k < after.length; k++) {
     const added = after.slice(after.length - k);
-    if (same([...before, ...added].slice(-after.length), after)) return added;
+    if (sameAsStored([...before, ...added].slice(-after.length), after)) return added;
   }
   return undefined;
 }
 
-/** Equal as stored (BSON drops undefined fields; dates compare by instant). */
-export function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => same(a[k], b[k]));
-  }
-  return false;
-}
-
 function isPlainObject(v: unknown): v is Doc {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp);
 }

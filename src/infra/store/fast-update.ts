@@ -44,7 +44,7 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObj
       case '$set': {
         if (arg === undefined) break; // dropped, as the driver's ignoreUndefined does
         const value = copy(arg);
-        if (!equal(old, value)) changed = true;
+        if (!sameAsStored(old, value)) changed = true;
         parent[leaf] = value;
         break;
       }
@@ -169,15 +169,15 @@ export function copy<T>(v: T): T {
   return v;
 }
 
-function equal(a: unknown, b: unknown): boolean {
+/** Equal as stored: BSON drops undefined fields, and dates compare by instant. */
+export function sameAsStored(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
-  }
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameAsStored(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && equal(a[k], b[k]));
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => sameAsStored(a[k], b[k]));
   }
   return false;
 }
