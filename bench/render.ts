@@ -24,6 +24,7 @@ const TITLES: Record<string, string> = {
   history: '5. Agent history',
   reports: '6. Conversation reports',
   soak: '7. Soak (`npm run bench -- --only=soak`)',
+  handover: '8. Shard hand-over under load (a pod joins, a pod stops)',
 };
 
 /**

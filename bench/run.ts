@@ -33,6 +33,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'density', nodeFlags: ['--expose-gc', '--max-old-space-size=4096'], quickMs: 60_000, fullMs: 300_000 },
   { name: 'history', nodeFlags: ['--max-old-space-size=8192'], quickMs: 60_000, fullMs: 480_000 },
   { name: 'reports', nodeFlags: ['--max-old-space-size=4096'], quickMs: 90_000, fullMs: 600_000 },
+  { name: 'handover', nodeFlags: [], quickMs: 90_000, fullMs: 240_000 },
   { name: 'soak', nodeFlags: [], quickMs: 180_000, fullMs: 900_000, optIn: true },
 ];
 

@@ -348,7 +348,7 @@ async function openCluster(kv: MemoryKv | RedisKv, config: Config, log: Logger):
   }
   const commands = await kv.connection();
   const blocking = await kv.connection({ commandTimeoutMs: 0 });
-  const ownership = new RedisOwnership({ redis: commands, prefix: kv.prefix, pod: config.POD_ID, log });
+  const ownership = new RedisOwnership({ redis: commands, prefix: kv.prefix, pod: config.POD_ID, log, notices: kv });
   return {
     ownership,
     dispatcher: (host) => new StreamDispatcher({ host, ownership, kv, redis: commands, blocking, prefix: kv.prefix, pod: config.POD_ID, log }),

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsDir, type Mode, type Row } from './report.ts';
 
-export const SCENARIO_ORDER = ['ingest', 'message-to-agent', 'fanout', 'density', 'history', 'reports', 'soak'] as const;
+export const SCENARIO_ORDER = ['ingest', 'message-to-agent', 'fanout', 'density', 'history', 'reports', 'soak', 'handover'] as const;
 
 export function readResults(mode: Mode, scenario: string): Row[] {
   const file = join(resultsDir(mode), `${scenario}.json`);

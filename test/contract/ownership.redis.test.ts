@@ -10,10 +10,10 @@ import { ownershipContract } from './ownership.contract.ts';
 const log = pino({ level: 'silent' });
 
 /** A pod's ownership on its own connection, sharing `prefix` with its peers. */
-async function pod(id: string, prefix: string, timing = { leaseMs: 1200, heartbeatMs: 200 }) {
+async function pod(id: string, prefix: string, timing = { leaseMs: 1200, heartbeatMs: 200 }, withNotices = false) {
   const kv = await RedisKv.connect({ url: testRedisUrl(), prefix });
   const redis = await kv.connection();
-  const ownership = new RedisOwnership({ redis, prefix, pod: id, log, ...timing });
+  const ownership = new RedisOwnership({ redis, prefix, pod: id, log, ...timing, ...(withNotices ? { notices: kv } : {}) });
   return { ownership, redis, close: async () => (redis.disconnect(), kv.close()) };
 }
 
@@ -78,6 +78,27 @@ describe('redis shard ownership with several pods', () => {
     assert.ok(a.ownership.fence(0)! > before, `token ${a.ownership.fence(0)} after the loss, ${before} before: an actor stored under the old one must still accept writes`);
     await a.ownership.stop();
     await a.close();
+  });
+
+  it('with notices, moves shards a pod frees, joining or stopping, at once rather than at the next heartbeat', async () => {
+    const prefix = `${uniqueName('dir')}:`;
+    // Heartbeats 4 s apart: without the notices, each step below would wait for one.
+    const slow = { leaseMs: 12_000, heartbeatMs: 4000 };
+    const a = await pod('a', prefix, slow, true);
+    await a.ownership.start();
+    assert.equal(a.ownership.owned().size, 64);
+    const b = await pod('b', prefix, slow, true);
+    const joined = Date.now();
+    await b.ownership.start(); // its first round finds nothing free; its notice makes `a` shed an eighth, which `b` takes
+    await eventually(async () => b.ownership.owned().size === 8, 3000, "b gets the first eighth of a's shards");
+    assert.ok(Date.now() - joined < 2000, `the first eighth moved in ${Date.now() - joined} ms`);
+    assert.equal(a.ownership.owned().size, 56);
+    const left = Date.now();
+    await b.ownership.stop(); // leaving: `a` takes each shard as soon as `b` frees it
+    await eventually(async () => a.ownership.owned().size === 64, 3000, 'a owns everything again');
+    assert.ok(Date.now() - left < 2000, `b's shards came back in ${Date.now() - left} ms`);
+    await a.ownership.stop();
+    await Promise.all([a.close(), b.close()]);
   });
 
   it("moves a dead pod's shards to the living within a lease, and the dead pod's tokens stop working", async () => {

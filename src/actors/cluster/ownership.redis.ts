@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../infra/logger.ts';
+import type { KeyValueStore } from '../../infra/kv/kv.ts';
 import { SHARDS, type ShardOwnership } from './ownership.ts';
 
 export interface RedisDirectoryOptions {
@@ -12,6 +13,12 @@ export interface RedisDirectoryOptions {
   leaseMs?: number;
   /** Heartbeat, renewal and rebalancing period. */
   heartbeatMs?: number;
+  /**
+   * Pub/Sub between the pods (optional): a pod that frees a shard, joins or leaves says so, and the
+   * others run their round at once instead of at their next heartbeat — a moving shard is unowned
+   * for a round trip, not up to a period.
+   */
+  notices?: Pick<KeyValueStore, 'publish' | 'subscribe'>;
 }
 
 // Grant (SET NX PX, then the next epoch; only if ARGV[3] is '1') or renew one's own lease; returns the epoch, or false.
@@ -29,6 +36,9 @@ end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return tonumber(redis.call('GET', KEYS[2])) end
 return false`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** The channel of ownership notices; a message is the pod that sent it. */
+const NOTICES = 'shards:changed';
 
 type Listener = (c: { shard: number; owned: boolean; epoch: number }) => void;
 
@@ -54,6 +64,9 @@ export class RedisOwnership implements ShardOwnership {
   private stopped = false;
   private ended = false;
   private drain: ((shard: number) => Promise<void>) | undefined;
+  /** A notice came while a round ran: another one follows it at once. */
+  private again = false;
+  private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: RedisDirectoryOptions) {
     this.shards = opts.shards ?? SHARDS;
@@ -63,8 +76,12 @@ export class RedisOwnership implements ShardOwnership {
 
   async start(drain?: (shard: number) => Promise<void>): Promise<void> {
     if (drain) this.drain = drain;
+    this.unsubscribe = await this.opts.notices?.subscribe(NOTICES, (from) => {
+      if (from !== this.opts.pod) this.prompt();
+    });
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
+    this.notify(); // joined: the others shed their excess now
   }
 
   fence(shard: number): number | null {
@@ -89,13 +106,26 @@ export class RedisOwnership implements ShardOwnership {
   async stop(drain?: (shard: number) => Promise<void>): Promise<void> {
     this.stopped = true;
     await this.round;
+    await this.opts.redis.zrem(this.key('pods'), this.opts.pod).catch(() => undefined);
+    this.notify(); // leaving: the others' fair share grows, and each shard is theirs to take as soon as it is freed
     // Leases keep being renewed while the shards drain, so a long drain does not let them lapse under it.
     for (const shard of this.mine.keys()) if (!this.leaving.has(shard)) this.leave(shard, drain ?? this.drain);
     await Promise.all(this.leaving.values());
     this.ended = true;
     clearInterval(this.timer);
     await this.round;
-    await this.opts.redis.zrem(this.key('pods'), this.opts.pod).catch(() => undefined);
+    await this.unsubscribe?.().catch(() => undefined);
+  }
+
+  /** A round now, or right after the one running (rounds never overlap). */
+  private prompt(): void {
+    if (this.ended) return;
+    if (this.round) this.again = true;
+    else void this.tick();
+  }
+
+  private notify(): void {
+    void this.opts.notices?.publish(NOTICES, this.opts.pod).catch(() => undefined);
   }
 
   /** One round: heartbeat, renew, shed, take. Rounds never overlap. */
@@ -105,6 +135,10 @@ export class RedisOwnership implements ShardOwnership {
       .catch((err: unknown) => this.opts.log.warn({ err }, 'shard ownership round failed'))
       .finally(() => {
         this.round = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.tick();
+        }
       });
     return this.round;
   }
@@ -113,7 +147,8 @@ export class RedisOwnership implements ShardOwnership {
     const { redis, pod } = this.opts;
     const started = performance.now();
     const now = Date.now();
-    await redis.pipeline().zadd(this.key('pods'), now, pod).zremrangebyscore(this.key('pods'), '-inf', now - this.leaseMs).exec();
+    // A stopping pod is no longer counted (see stop()), so the others take its shards as it frees them.
+    if (!this.stopped) await redis.pipeline().zadd(this.key('pods'), now, pod).zremrangebyscore(this.key('pods'), '-inf', now - this.leaseMs).exec();
     const pods = await this.livePods();
 
     // Renew what we hold, in one round trip; a lease we could not renew is gone (another pod may own it now).
@@ -182,7 +217,8 @@ export class RedisOwnership implements ShardOwnership {
   private async release(shard: number, drain?: (shard: number) => Promise<void>): Promise<void> {
     await drain?.(shard).catch((err: unknown) => this.opts.log.warn({ err, shard }, 'draining a shard failed'));
     this.lose(shard);
-    await this.opts.redis.eval(RELEASE, 1, this.key(`shard:${shard}:owner`), this.opts.pod).catch(() => undefined);
+    const released = await this.opts.redis.eval(RELEASE, 1, this.key(`shard:${shard}:owner`), this.opts.pod).catch(() => 0);
+    if (released === 1) this.notify();
   }
 
   private lose(shard: number): void {
