@@ -178,13 +178,17 @@ export class RedisOwnership implements ShardOwnership {
     if (kept.length >= fair || this.stopped) return;
     const owners = await redis.mget(Array.from({ length: this.shards }, (_, s) => this.key(`shard:${s}:owner`)));
     const offset = hash(pod) % this.shards; // pods start looking at different places
-    for (let i = 0, have = kept.length; i < this.shards && have < fair; i++) {
+    const free: number[] = [];
+    for (let i = 0; i < this.shards && kept.length + free.length < fair; i++) {
       const shard = (offset + i) % this.shards;
-      if (owners[shard] !== null || this.mine.has(shard)) continue;
-      const epoch = await this.grant(shard);
-      if (epoch === null) continue;
-      this.gain(shard, epoch, started);
-      have++;
+      if (owners[shard] === null && !this.mine.has(shard)) free.push(shard);
+    }
+    // Asked for in one round trip (a pod taking over a leaving pod's 32 shards waited on 32 of them in a row);
+    // a shard another pod was granted meanwhile is simply not ours.
+    const granted = await this.grantAll(free);
+    for (const [i, shard] of free.entries()) {
+      const epoch = granted[i];
+      if (epoch != null && !this.mine.has(shard)) this.gain(shard, epoch, started);
     }
   }
 
@@ -193,18 +197,13 @@ export class RedisOwnership implements ShardOwnership {
     for (const l of this.listeners) l({ shard, owned: true, epoch });
   }
 
-  /** Renews the leases (a lapsed one is granted afresh if free, unless the shard is being given up). */
+  /** Renews the leases, or asks for free shards (a lapsed or free one is granted if free, unless the shard is being given up). */
   private async grantAll(shards: number[]): Promise<(number | null)[]> {
     if (shards.length === 0) return [];
     const p = this.opts.redis.pipeline();
     for (const s of shards) p.eval(ACQUIRE, 2, this.key(`shard:${s}:owner`), this.key(`shard:${s}:epoch`), this.opts.pod, this.leaseMs, this.leaving.has(s) ? '0' : '1');
     const results = (await p.exec()) ?? [];
     return results.map(([err, r]) => (!err && typeof r === 'number' ? r : null));
-  }
-
-  private async grant(shard: number): Promise<number | null> {
-    const r = await this.opts.redis.eval(ACQUIRE, 2, this.key(`shard:${shard}:owner`), this.key(`shard:${shard}:epoch`), this.opts.pod, this.leaseMs, '1');
-    return typeof r === 'number' ? r : null;
   }
 
   /** Starts giving `shard` up (drain, then release); once per shard at a time. */

@@ -77,6 +77,8 @@ const DEAD_LETTERS = 20;
 const ERROR_CHARS = 500;
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Passivation saves in flight at once: a bound on one grouped write, whatever the number of idle actors. */
+const PASSIVATE_BATCH = 256;
 
 /**
  * Hosts actors in this process: made on first use, one event at a time per
@@ -180,11 +182,7 @@ export class ActorHost {
     const chosen = [...this.residents].filter(([, r]) => which(r.kind.name, r.key));
     const deadline = Date.now() + timeoutMs;
     while (chosen.some(([, r]) => r.busy || r.queue.length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    for (const [id, r] of chosen) {
-      const record = r.record;
-      this.evict(id, r);
-      await this.clearPending({ ...r, record });
-    }
+    await this.passivate(chosen);
   }
 
   /** Forgets resident actors `which` selects at once, without writing (their shard is already lost). */
@@ -200,11 +198,7 @@ export class ActorHost {
     while ([...this.residents.values()].some((r) => r.busy || r.queue.length) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    for (const [id, r] of [...this.residents]) {
-      const record = r.record;
-      this.evict(id, r);
-      await this.clearPending({ ...r, record });
-    }
+    await this.passivate([...this.residents]);
     this.residents.clear();
   }
 
@@ -382,12 +376,21 @@ export class ActorHost {
 
   private async passivateIdle(): Promise<void> {
     const cutoff = this.now() - this.opts.idleMs;
-    for (const [id, r] of this.residents) {
-      if (r.busy || r.queue.length || r.lastUsed > cutoff) continue;
+    await this.passivate([...this.residents].filter(([, r]) => !r.busy && !r.queue.length && r.lastUsed <= cutoff));
+  }
+
+  /**
+   * Evicts these actors, then clears their pending effects side by side (PASSIVATE_BATCH at a time):
+   * the saves leave in the store's grouped writes, not one round trip after another (a shard's
+   * hand-over waited on them).
+   */
+  private async passivate(chosen: readonly [string, Resident][]): Promise<void> {
+    const evicted = chosen.map(([id, r]) => {
       const record = r.record;
       this.evict(id, r);
-      await this.clearPending({ ...r, record });
-    }
+      return { ...r, record };
+    });
+    for (let i = 0; i < evicted.length; i += PASSIVATE_BATCH) await Promise.all(evicted.slice(i, i + PASSIVATE_BATCH).map((r) => this.clearPending(r)));
   }
 
   /** Effects of the last event already ran; clear them so a later activation does not run them again. */
