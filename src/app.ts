@@ -173,7 +173,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const templateLimit = new HttpRateLimit('template sends', { perMinute: config.TEMPLATE_RATE_LIMIT, maxAddresses: config.RATE_LIMIT_MAX_ADDRESSES });
   registerHealthRoutes(server.router, { checks, metrics, isDraining: () => draining });
   registerWebhookAdminRoutes(server.router, { users: new UsersStore(store), auth, verifyToken: config.WEBHOOK_VERIFY_TOKEN, adminLimit });
-  registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder });
+  registerWebhookRoutes(server.router, { chats, secret: config.WEBHOOK_SECRET, forwarder, log });
   registerDashboardRoutes(server.router, { counters, auth });
   registerMachineRoutes(server.router, { host, auth });
   registerDiscountRoutes(server.router, { catalogue: actors.catalogue, auth, adminLimit });

@@ -89,6 +89,22 @@ describe('doc delta', () => {
     assert.equal(docDelta(before, droppedInContext, SHAPE), undefined);
   });
 
+  it('appends several items at once, to windows not yet full and full ones, items repeating included', () => {
+    // Seeded, so a failure repeats: windows of 1-6 items drawn from 3 values (repeats make the overlap ambiguous).
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let round = 0; round < 500; round++) {
+      const window = 1 + rand(6);
+      const before = doc();
+      before.actor.applied = Array.from({ length: rand(window + 1) }, () => `v${rand(3)}`);
+      const after = copy(before);
+      after.actor.applied = [...before.actor.applied, ...Array.from({ length: rand(4) }, () => `v${rand(3)}`)].slice(-window);
+      const delta = docDelta(before, after, SHAPE);
+      assert.ok(delta, `round ${round}`);
+      assert.deepEqual(applied(before, delta), after, `round ${round}: ${JSON.stringify(before.actor.applied)} -> ${JSON.stringify(after.actor.applied)}`);
+    }
+  });
+
   it('writes nothing for what is equal as stored: the same instant, undefined fields', () => {
     const before = doc();
     const after = { ...copy(before), last_message_time: new Date(1000), extra: undefined };

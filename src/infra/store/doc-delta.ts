@@ -31,14 +31,18 @@ export function docDelta(before: Doc, after: Doc, shape: DeltaShape): Delta | un
 }
 
 function diff(before: Doc, after: Doc, prefix: string, shape: DeltaShape, $set: Doc, $push: Doc): boolean {
-  for (const key of Object.keys(before)) if (before[key] !== undefined && after[key] === undefined) return false;
-  for (const [key, value] of Object.entries(after)) {
-    if (value === undefined) continue;
-    const path = prefix + key;
+  for (const key in before) if (Object.hasOwn(before, key) && before[key] !== undefined && after[key] === undefined) return false;
+  for (const key in after) {
+    const value = after[key];
+    if (!Object.hasOwn(after, key) || value === undefined) continue;
     const old = before[key];
-    if (sameAsStored(old, value)) continue;
+    if (old === value) continue;
+    const path = prefix + key;
+    // An object compared field by field is not compared whole first (that walked each changed subtree twice).
     if (shape.descend.includes(path) && isPlainObject(old) && isPlainObject(value)) {
       if (!diff(old, value, `${path}.`, shape, $set, $push)) return false;
+    } else if (sameAsStored(old, value)) {
+      continue;
     } else if (shape.appendOnly.includes(path) && Array.isArray(old) && Array.isArray(value)) {
       const added = appended(old, value);
       if (added === undefined) $set[path] = value;
@@ -55,9 +59,14 @@ function diff(before: Doc, after: Doc, prefix: string, shape: DeltaShape, $set: 
  * none short of all of `after` do (then setting it whole is smaller).
  */
 function appended(before: readonly unknown[], after: readonly unknown[]): unknown[] | undefined {
-  for (let k = 1; k < after.length; k++) {
-    const added = after.slice(after.length - k);
-    if (sameAsStored([...before, ...added].slice(-after.length), after)) return added;
+  const n = after.length;
+  // k appended items fit when the `n - k` items `before` keeps (its last ones) are `after`'s first; compared in place.
+  for (let k = 1; k < n; k++) {
+    const kept = n - k;
+    if (kept > before.length) continue;
+    let same = true;
+    for (let i = 0, from = before.length - kept; same && i < kept; i++) same = sameAsStored(before[from + i], after[i]);
+    if (same) return after.slice(kept);
   }
   return undefined;
 }
