@@ -49,31 +49,56 @@ export function parseJson(bytes: Buffer | string, what: string): unknown {
  * `constructor.prototype`, as secure-json-parse refuses).
  */
 export function assertSafeJson(root: unknown, what: string): void {
-  // Walked without recursion: depth is what is being checked.
-  const stack: { value: unknown; depth: number; path: string }[] = [{ value: root, depth: 0, path: '' }];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const { value, depth, path } = item;
+  // Walked without recursion (depth is what is being checked); leaves are checked where they are met, and a
+  // path is spelled out only for an error: every webhook and frame goes through here.
+  const stack: Place[] = [];
+  const visit = (value: unknown, depth: number, parent: Place | undefined, key: string | number | undefined): void => {
     if (typeof value === 'string') {
-      if (!value.isWellFormed()) throw invalid(what, path, 'text is not well-formed Unicode (lone surrogate)');
-      continue;
+      if (!value.isWellFormed()) throw invalid(what, pathOf(parent, key), 'text is not well-formed Unicode (lone surrogate)');
+      return;
     }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_JSON_DEPTH) throw invalid(what, path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (typeof value !== 'object' || value === null) return;
+    const place: Place = { value, depth, parent, key };
+    if (depth >= MAX_JSON_DEPTH) throw invalid(what, pathOf(place), `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    stack.push(place);
+  };
+  visit(root, 0, undefined, undefined);
+  for (let place = stack.pop(); place; place = stack.pop()) {
+    const { value, depth } = place;
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth: depth + 1, path: `${path}[${i}]` });
+      for (let i = 0; i < value.length; i++) visit(value[i], depth + 1, place, i);
       continue;
     }
     for (const key of Object.keys(value)) {
-      const at = path ? `${path}.${key}` : key;
-      if (!key.isWellFormed()) throw invalid(what, path, 'a key is not well-formed Unicode (lone surrogate)');
-      if (key === '__proto__') throw invalid(what, at, 'key not allowed');
+      if (!key.isWellFormed()) throw invalid(what, pathOf(place), 'a key is not well-formed Unicode (lone surrogate)');
+      if (key === '__proto__') throw invalid(what, pathOf(place, key), 'key not allowed');
       const child = (value as Record<string, unknown>)[key];
       if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) {
-        throw invalid(what, `${at}.prototype`, 'key not allowed');
+        throw invalid(what, `${pathOf(place, key)}.prototype`, 'key not allowed');
       }
-      stack.push({ value: child, depth: depth + 1, path: at });
+      visit(child, depth + 1, place, key);
     }
   }
+}
+
+/** An object or array met on the walk, and where it hangs (its path is spelled out only for an error). */
+interface Place {
+  value: object;
+  depth: number;
+  parent: Place | undefined;
+  key: string | number | undefined;
+}
+
+/** `a.b[2].c`: the path of `key` in `place` (or of `place` itself), as the error messages give it. */
+function pathOf(place: Place | undefined, key?: string | number): string {
+  const keys: (string | number)[] = key === undefined ? [] : [key];
+  for (let p = place; p && p.key !== undefined; p = p.parent) keys.push(p.key);
+  let path = '';
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i]!;
+    path = typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+  }
+  return path;
 }
 
 function invalid(what: string, path: string, problem: string): AppError {
