@@ -175,6 +175,32 @@ describe('actor host', () => {
     await host.stop();
   });
 
+  it('an event arriving while an idle actor is being passivated waits for it, and its effects never run twice', async () => {
+    const { kind, executed } = memoryKind();
+    let slowSaveMs = 0;
+    let clearing = false;
+    // Saves slowed down once the first event is in: the passivation's save (clearing the pending effects) is in flight for 300 ms.
+    const slow: ActorKind = {
+      ...kind,
+      save: async (key, record, expected, previous) => {
+        if (slowSaveMs) {
+          clearing = true;
+          await new Promise((r) => setTimeout(r, slowSaveMs));
+        }
+        return kind.save(key, record, expected, previous);
+      },
+    };
+    const host = new ActorHost([slow], { log, idleMs: 200 });
+    await host.send('counter', 'k', add('a', 2));
+    slowSaveMs = 300;
+    for (let waited = 0; !clearing && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(clearing, 'the idle sweep began passivating the actor');
+    const d = await host.send('counter', 'k', add('b', 3));
+    assert.equal((d.context as { total: number }).total, 5);
+    assert.deepEqual(executed, [{ type: 'added', total: 2 }, { type: 'added', total: 5 }], "the first event's effect ran once");
+    await host.stop();
+  });
+
   it('runs effects a crash left pending when the actor is next activated, then clears them', async () => {
     const { kind, records, executed } = memoryKind();
     const cleanUp = await crashBeforeEffects(kind, 'k', add('a', 7));

@@ -182,7 +182,7 @@ export class ActorHost {
     const chosen = [...this.residents].filter(([, r]) => which(r.kind.name, r.key));
     const deadline = Date.now() + timeoutMs;
     while (chosen.some(([, r]) => r.busy || r.queue.length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await this.passivate(chosen);
+    await this.passivate(chosen, true);
   }
 
   /** Forgets resident actors `which` selects at once, without writing (their shard is already lost). */
@@ -198,7 +198,7 @@ export class ActorHost {
     while ([...this.residents.values()].some((r) => r.busy || r.queue.length) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    await this.passivate([...this.residents]);
+    await this.passivate([...this.residents], true);
     this.residents.clear();
   }
 
@@ -380,25 +380,40 @@ export class ActorHost {
   }
 
   /**
-   * Evicts these actors, then clears their pending effects side by side (PASSIVATE_BATCH at a time):
-   * the saves leave in the store's grouped writes, not one round trip after another (a shard's
-   * hand-over waited on them).
+   * Passivates these actors side by side (PASSIVATE_BATCH at a time): their saves leave in the store's
+   * grouped writes, not one round trip after another (a shard's hand-over waited on them). `force`
+   * (a hand-over, a stop): one still busy is evicted anyway, its timers with it.
    */
-  private async passivate(chosen: readonly [string, Resident][]): Promise<void> {
-    const evicted = chosen.map(([id, r]) => {
-      const record = r.record;
-      this.evict(id, r);
-      return { ...r, record };
-    });
-    for (let i = 0; i < evicted.length; i += PASSIVATE_BATCH) await Promise.all(evicted.slice(i, i + PASSIVATE_BATCH).map((r) => this.clearPending(r)));
+  private async passivate(chosen: readonly [string, Resident][], force = false): Promise<void> {
+    for (let i = 0; i < chosen.length; i += PASSIVATE_BATCH) {
+      await Promise.all(chosen.slice(i, i + PASSIVATE_BATCH).map(([id, r]) => (r.busy ? (force ? this.evict(id, r) : undefined) : this.retire(id, r))));
+    }
   }
 
-  /** Effects of the last event already ran; clear them so a later activation does not run them again. */
-  private async clearPending(r: Resident): Promise<void> {
-    const record = r.record;
-    if (!record?.pending.length) return;
-    const cleared = { ...record, pending: [], version: record.version + 1 };
-    await r.kind.save(r.key, cleared, record.version).catch((err: unknown) => this.opts.log.warn({ err, key: r.key }, 'clearing pending effects failed'));
+  /**
+   * Passivates one idle actor through its own mailbox: busy while the effects its last event ran are
+   * cleared from its record, so an event sent meanwhile queues behind that save and applies to the
+   * cleared record. (Evicted first, it was reactivated from the record still listing them: they ran
+   * again, then its save lost to the clearing one.) Evicted only if nothing queued meanwhile.
+   */
+  private async retire(id: string, r: Resident): Promise<void> {
+    r.busy = true;
+    try {
+      const record = r.record;
+      if (record?.pending.length) {
+        const cleared = { ...record, pending: [], version: record.version + 1 };
+        const saved = await this.save(r, cleared, record).catch((err: unknown) => {
+          this.opts.log.warn({ err, key: r.key }, 'clearing pending effects failed');
+          return false;
+        });
+        if (saved) r.record = cleared;
+        else [r.snapshot, r.record] = [undefined, undefined]; // the store is the truth: the next event reloads it
+      }
+    } finally {
+      r.busy = false;
+    }
+    if (r.queue.length === 0) this.evict(id, r);
+    else void this.drain(id, r);
   }
 
   private evict(id: string, r: Resident): void {
