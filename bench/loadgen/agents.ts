@@ -12,6 +12,7 @@ import { openSockets, type AgentSockets, type Protocol } from '../lib/agent-sock
 import { runHttpLoad, type HttpLoadSpec } from '../lib/http-load.ts';
 import { askParent, serveCommands } from '../lib/proc.ts';
 import { Samples, summarize } from '../lib/stats.ts';
+import type { LatencyWindow, M2aResult } from '../lib/m2a-result.ts';
 import { webhookTemplate, WEBHOOK_PATH } from '../lib/webhook-body.ts';
 
 let agents: AgentSockets | undefined;
@@ -95,7 +96,7 @@ interface M2aArgs {
   windowMs?: number;
 }
 
-async function messageToAgent(a: M2aArgs) {
+async function messageToAgent(a: M2aArgs): Promise<M2aResult> {
   const dashboard = await openSockets([a.wsUrl], 1, 'smart-chat');
   const cap = Math.ceil(((a.spec.rate ?? 1000) * a.spec.durationMs) / 1000) + 1000;
   const sentAt = new Float64Array(Math.min(cap, a.spec.maxRequests));
@@ -137,7 +138,7 @@ async function messageToAgent(a: M2aArgs) {
   // Acknowledged (made durable) and never pushed to the agent: lost, as far as the agent can tell.
   let lost = 0;
   for (let k = 0; k < lastDue; k++) if (answered[k] === 1 && arrived[k] === 0) lost++;
-  const windows: { fromS: number; count: number; missing: number; refused: number; latencyMs: ReturnType<Samples['summary']> }[] = [];
+  const windows: LatencyWindow[] = [];
   if (a.windowMs) {
     const perWindow = Math.max(1, Math.round((a.windowMs * rate) / 1000));
     for (let from = firstTimed; from < lastDue; from += perWindow) {

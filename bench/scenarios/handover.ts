@@ -12,6 +12,7 @@ import { Report } from '../lib/report.ts';
 import { modeFromArgs, runTag, sleep, startLoadgen, startPod } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
+import type { M2aResult } from '../lib/m2a-result.ts';
 import type { Child } from '../lib/proc.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 import { warmUpStore } from '../lib/store-floor.ts';
@@ -31,23 +32,6 @@ const db = `bench_handover_${tag}`;
 const report = new Report('handover', mode);
 const agents = await startLoadgen('agents');
 const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
-
-interface Window {
-  fromS: number;
-  count: number;
-  missing: number;
-  refused: number;
-  latencyMs: Summary;
-}
-interface M2aResult {
-  sent: number;
-  measured: number;
-  missing: number;
-  lost: number;
-  non2xx: number;
-  latencyMs: Summary;
-  windows: Window[];
-}
 
 type Pod = { pod: Child; port: number };
 const startAppPod = (backends: AppBackends): Promise<Pod> => startPod('app', { BENCH_APP_ENV: JSON.stringify(appEnv(backends)) });

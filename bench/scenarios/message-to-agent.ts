@@ -16,6 +16,7 @@ import { Report } from '../lib/report.ts';
 import { modeFromArgs, runTag, startLoadgen, startPod } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
+import type { M2aResult } from '../lib/m2a-result.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 import { warmUpStore } from '../lib/store-floor.ts';
 
@@ -37,26 +38,17 @@ const report = new Report('message-to-agent', mode);
 const agents = await startLoadgen('agents');
 const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
 
-interface M2aResult {
-  sent: number;
-  measured: number;
-  missing: number;
-  latencyMs: Summary;
-  ackMs: Summary;
-  non2xx: number;
-  scheduleLagMsP99: number;
-  /** Redis mode: shard-stream reads on every pod and the time spent in the handoff's older-entries check. */
-  reads?: { batches: number; entries: number; olderCheckMs: number };
-}
+/** The load generator's answer, and (Redis mode) the pods' shard-stream reads and the time spent in the handoff's older-entries check. */
+type M2aRun = M2aResult & { reads?: { batches: number; entries: number; olderCheckMs: number } };
 
 /** Webhooks go to the first pod, the agent listens on the last (the same pod when `pods` is 1). */
-async function measure(label: string, backends: AppBackends, rate: number, pods = 1): Promise<M2aResult> {
+async function measure(label: string, backends: AppBackends, rate: number, pods = 1): Promise<M2aRun> {
   const started = await Promise.all(Array.from({ length: pods }, () => startPod('app', { BENCH_APP_ENV: JSON.stringify(appEnv(backends)) })));
   const port = started[0]!.port;
   const agentPort = started[started.length - 1]!.port;
   try {
     if (pods > 1) await settled(started.map((p) => p.pod));
-    const r = await agents.call<M2aResult>(
+    const r = await agents.call<M2aRun>(
       'm2a',
       {
         wsUrl: smartChatUrl(agentPort, token),

@@ -14,6 +14,7 @@ import { Report } from '../lib/report.ts';
 import { modeFromArgs, runTag, sleep, startLoadgen, startPod } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
+import type { M2aResult } from '../lib/m2a-result.ts';
 import { signToken } from '../../src/infra/jwt.ts';
 
 const mode = modeFromArgs();
@@ -32,22 +33,6 @@ const agents = await startLoadgen('agents', DURATION_MS + 5 * 60_000);
 const token = signToken({ sub: 'bench-agent' }, BENCH_JWT_SECRET);
 const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
 
-interface Window {
-  fromS: number;
-  count: number;
-  missing: number;
-  refused: number;
-  latencyMs: Summary;
-}
-interface SoakResult {
-  sent: number;
-  acked: number;
-  lost: number;
-  missing: number;
-  non2xx: number;
-  latencyMs: Summary;
-  windows: Window[];
-}
 
 async function redisMemory(): Promise<number> {
   const info = await redis.info('memory');
@@ -74,9 +59,9 @@ try {
       while (sampling && performance.now() < next) await sleep(Math.min(500, next - performance.now()));
     }
   })();
-  let r: SoakResult;
+  let r: M2aResult;
   try {
-    r = await agents.call<SoakResult>(
+    r = await agents.call<M2aResult>(
       'm2a',
       {
         wsUrl: smartChatUrl(pods[1]!.port, token),

@@ -76,9 +76,15 @@ export class RedisOwnership implements ShardOwnership {
 
   async start(drain?: (shard: number) => Promise<void>): Promise<void> {
     if (drain) this.drain = drain;
-    this.unsubscribe = await this.opts.notices?.subscribe(NOTICES, (from) => {
-      if (from !== this.opts.pod) this.prompt();
-    });
+    // The notices only hurry the rounds up: without them (Redis refusing the subscription) the heartbeat still does the work.
+    this.unsubscribe = await this.opts.notices
+      ?.subscribe(NOTICES, (from) => {
+        if (from !== this.opts.pod) this.prompt();
+      })
+      .catch((err: unknown) => {
+        this.opts.log.warn({ err }, 'subscribing to shard ownership notices failed; rounds keep their heartbeat');
+        return undefined;
+      });
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
     this.notify(); // joined: the others shed their excess now
