@@ -235,13 +235,27 @@ export function wsWire(template: (event: string, n: number) => Record<string, un
   );
   return wire.map((w): WireFrame => {
     if (w.kind === 'json' || w.kind === 'json-binary') {
-      let text = JSON.stringify(w.f);
+      let text = stringifyDeep(w.f);
       if (Buffer.byteLength(text) > MAX_GENERATED_FRAME) text = JSON.stringify({ ...w.f, data: { big: 'x'.repeat(50_000) } });
       return { bytes: Buffer.from(text), binary: w.kind === 'json-binary' };
     }
     if (w.kind === 'text') return { bytes: Buffer.from(w.text), binary: false };
     return { bytes: w.bytes, binary: true };
   });
+}
+
+/**
+ * JSON text of a generated frame. Mutations can nest deep values inside each other past what JSON.stringify's
+ * recursion takes (it overflowed the stack in one CI run, failing the generator, not the server): such a frame
+ * is sent with 3,000 levels of nesting as its data instead, still deep, still refused by the server.
+ */
+function stringifyDeep(f: { data?: unknown }): string {
+  try {
+    return JSON.stringify(f);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return JSON.stringify({ ...f, data: '\u0000deep\u0000' }).replace('"\\u0000deep\\u0000"', nestedJson(3000));
+  }
 }
 
 /** A frame read as the contract says the server must: UTF-8 JSON (anything else reads as undefined). */
