@@ -8,6 +8,15 @@ export function modeFromArgs(argv = process.argv): Mode {
 }
 
 /** A short random tag that keeps ids, databases and key prefixes of one run apart from another's. */
+/**
+ * BENCH_SUBJECTS='redis+mongo, 1 pod|embedded': only the subjects whose names contain one of the
+ * `|`-separated parts (subject names themselves hold commas), for a profile-and-fix loop. All without it.
+ */
+export function wantedSubject(name: string): boolean {
+  const picked = process.env.BENCH_SUBJECTS?.split('|').map((p) => p.trim());
+  return !picked || picked.some((p) => name.includes(p));
+}
+
 export const runTag = (): string => randomBytes(4).toString('hex');
 
 /** Starts a pod (see servers/pod.ts) and resolves with it and its port. */

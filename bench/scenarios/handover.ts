@@ -9,7 +9,7 @@
 import { appEnv, BENCH_JWT_SECRET, type AppBackends } from '../lib/app-env.ts';
 import { smartChatUrl } from '../lib/agent-sockets.ts';
 import { Report } from '../lib/report.ts';
-import { modeFromArgs, runTag, sleep, startLoadgen, startPod } from '../lib/scenario.ts';
+import { modeFromArgs, runTag, sleep, startLoadgen, startPod, wantedSubject } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
 import type { M2aResult } from '../lib/m2a-result.ts';
@@ -89,9 +89,8 @@ try {
   console.log(`handover (${mode}): ${RATE} webhooks/s for ${DURATION_MS / 1000} s to pod A (first ${WARMUP_MS / 1000} s not timed); a second pod joins or leaves at ${CHANGE_AT_MS / 1000} s`);
   // The test server's JVM warmed in quick runs too: cold, it left pod A half a second behind before any change.
   await warmUpStore(services.mongoUrl, `${db}_warmup`, 8000);
-  const picked = process.env.BENCH_SUBJECTS?.split(',');
   for (const change of ['join', 'leave'] as const) {
-    if (picked && !picked.some((p) => change.includes(p.trim()))) continue;
+    if (!wantedSubject(change)) continue;
     const backends: AppBackends = { mongoUrl: services.mongoUrl, mongoDb: `${db}_${change}`, redisUrl: services.redisUrl, redisPrefix: `bench:${tag}:${change}:` };
     const { r, movedMs } = await measure(change, backends);
     const subject = change === 'join' ? 'smart-chat redis+mongo, a second pod joins' : 'smart-chat redis+mongo, one of two pods stops';

@@ -10,7 +10,7 @@
 import type { HttpLoadResult, HttpLoadSpec } from '../lib/http-load.ts';
 import { appEnv, type AppBackends } from '../lib/app-env.ts';
 import { Report, type Measured } from '../lib/report.ts';
-import { modeFromArgs, runTag, sleep, startLoadgen, startPod, within } from '../lib/scenario.ts';
+import { modeFromArgs, runTag, sleep, startLoadgen, startPod, within, wantedSubject } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import { WEBHOOK_PATH } from '../lib/webhook-body.ts';
 import { floorTemplates, measureStoreFloor, warmUpStore, type FloorResult } from '../lib/store-floor.ts';
@@ -254,11 +254,9 @@ try {
     { label: `(at ${MODERATE_RATE / 1000}k req/s)`, spec: { ...base, pipelining: 1, rate: MODERATE_RATE }, targets: { p99At5k: true }, include: (s) => s.name === 'smart-chat embedded' || s.name === 'node:http JSON 200' },
     { label: `(at ${FIXED_RATE / 1000}k req/s)`, spec: { ...base, pipelining: 1, rate: FIXED_RATE }, targets: { p99At10k: true }, include: quick ? (s) => !s.name.includes('node:http') && s.name !== 'smart-chat redis+mongo' : all },
   ];
-  // BENCH_SUBJECTS=redis+mongo (comma-separated parts of subject names): only those subjects, for a profile-and-fix loop.
-  const picked = process.env.BENCH_SUBJECTS?.split(',');
-  const wanted = (s: Subject) => !picked || picked.some((p) => s.name.includes(p));
+  const wanted = (s: Subject) => wantedSubject(s.name);
   // The runtime on Redis + MongoDB is measured first of what uses the test server: warm its JVM up, as the floor's run after it finds it.
-  if (!picked || picked.some((p) => 'smart-chat redis+mongo'.includes(p))) await warmUpStore(services.mongoUrl, `bench_ingest_${tag}_warmup`, quick ? 2000 : 10_000);
+  if (wantedSubject('smart-chat redis+mongo')) await warmUpStore(services.mongoUrl, `bench_ingest_${tag}_warmup`, quick ? 2000 : 10_000);
   for (const [i, c] of configs.entries()) {
     const runs: Run[] = [];
     for (const s of subjects(`c${i}`).filter(c.include).filter(wanted)) runs.push(await measure(s, c.label, c.spec));

@@ -13,7 +13,7 @@
 import { appEnv, BENCH_JWT_SECRET, type AppBackends } from '../lib/app-env.ts';
 import { smartChatUrl } from '../lib/agent-sockets.ts';
 import { Report } from '../lib/report.ts';
-import { modeFromArgs, runTag, startLoadgen, startPod } from '../lib/scenario.ts';
+import { modeFromArgs, runTag, startLoadgen, startPod, wantedSubject } from '../lib/scenario.ts';
 import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
 import type { M2aResult } from '../lib/m2a-result.ts';
@@ -107,10 +107,8 @@ try {
           { label: 'smart-chat redis+mongo', backends: fresh('twolow'), rate: 100, pods: 2 },
         ]),
   ];
-  // BENCH_SUBJECTS='redis+mongo, 1 pod' (comma-separated parts of subject names): only those setups, for a profile-and-fix loop.
-  const picked = process.env.BENCH_SUBJECTS?.split(',');
   const subjectOf = (s: { label: string; pods: number }) => (s.pods > 1 ? `${s.label}, POST to pod 1, agent on pod 2` : `${s.label}, 1 pod`);
-  for (const s of setups.filter((x) => !picked || picked.some((p) => subjectOf(x).includes(p.trim())))) {
+  for (const s of setups.filter((x) => wantedSubject(subjectOf(x)))) {
     const r = await measure(`${s.label}${s.pods > 1 ? `, ${s.pods} pods` : ''}`, s.backends, s.rate, s.pods);
     const notes = `${s.rate} msg/s: ${r.measured} messages due after the warm-up, timed from when each was due; ${r.missing} had not reached the agent when measuring stopped (${quick ? 2 : 5} s after the last POST) and count with that lower bound; ${r.sent} POSTs written, ${r.non2xx} refused (non-2xx: 503 OVERLOADED is load shedding, which a real sender retries; this generator does not, so they count as missing); generator lag p99 ${r.scheduleLagMsP99.toFixed(2)} ms`;
     const subject = subjectOf(s);

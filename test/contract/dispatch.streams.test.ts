@@ -69,15 +69,19 @@ describe('redis stream dispatcher', () => {
       const { dispatcher } = pod;
       const streams = (dispatcher as unknown as { streams: { read: (...args: unknown[]) => Promise<{ entries: unknown[] }[]> } }).streams;
       const read = streams.read.bind(streams);
+      let armed = false;
       let lost = false;
       streams.read = async (...args: unknown[]) => {
         const batches = await read(...args);
-        if (!lost && batches.some((b) => b.entries.length > 0)) {
+        if (armed && !lost && batches.some((b) => b.entries.length > 0)) {
           lost = true;
           throw new Error('Connection is closed.');
         }
         return batches;
       };
+      // Answered once a read begun before the wrapper was in place has returned: every read after it is wrapped.
+      await dispatcher.dispatch(KIND, 'warm', add('warm', 1)).done;
+      armed = true;
       const first = [1, 2].map((n) => dispatcher.dispatch(KIND, 'lost', add('lost', n)).done);
       await eventually(async () => lost, 5000, 'a read lost its answer');
       const later = dispatcher.dispatch(KIND, 'lost', add('lost', 3)).done;
