@@ -18,7 +18,7 @@ import { dropDatabases, servicesFromEnv } from '../lib/services.ts';
 import type { Summary } from '../lib/stats.ts';
 import type { M2aResult } from '../lib/m2a-result.ts';
 import { signToken } from '../../src/infra/jwt.ts';
-import { warmUpStore } from '../lib/store-floor.ts';
+import { measureStoreLatency, syntheticTemplates, warmUpStore } from '../lib/store-floor.ts';
 
 const mode = modeFromArgs();
 const quick = mode === 'quick';
@@ -108,6 +108,15 @@ try {
         ]),
   ];
   const subjectOf = (s: { label: string; pods: number }) => (s.pods > 1 ? `${s.label}, POST to pod 1, agent on pod 2` : `${s.label}, 1 pod`);
+  const FLOOR = 'store floor: the same writes through the driver, no runtime';
+  if (wantedSubject(FLOOR)) {
+    // The test server's own latency at this rate (its collector's pauses included): no runtime delivers sooner on it.
+    const f = await measureStoreLatency(services.mongoUrl, `${db}_floor`, syntheticTemplates(), { rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, customers: 1000 });
+    console.log(`  ${'store floor'.padEnd(22)} @${RATE}/s timed ${f.count}: p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`);
+    const notes = `${RATE} events/s open loop for ${DURATION_MS / 1000} s (first ${WARMUP_MS / 1000} s not timed): each millisecond's due events written as one batch the way the runtime groups a turn (inbox items, the chats' conditional $set, the messages), timed from when each was due until its chat and message were stored; documents of the runtime's sizes, on the same test server (its JVM's collector pauses included)`;
+    report.add({ metric: 'p50 one event stored @1k/s (the latency floor)', subject: FLOOR, value: f.p50, unit: 'ms', better: 'lower', notes });
+    report.add({ metric: 'p99 one event stored @1k/s (the latency floor)', subject: FLOOR, value: f.p99, unit: 'ms', better: 'lower' });
+  }
   for (const s of setups.filter((x) => wantedSubject(subjectOf(x)))) {
     const r = await measure(`${s.label}${s.pods > 1 ? `, ${s.pods} pods` : ''}`, s.backends, s.rate, s.pods);
     const notes = `${s.rate} msg/s: ${r.measured} messages due after the warm-up, timed from when each was due; ${r.missing} had not reached the agent when measuring stopped (${quick ? 2 : 5} s after the last POST) and count with that lower bound; ${r.sent} POSTs written, ${r.non2xx} refused (non-2xx: 503 OVERLOADED is load shedding, which a real sender retries; this generator does not, so they count as missing); generator lag p99 ${r.scheduleLagMsP99.toFixed(2)} ms`;
@@ -130,6 +139,6 @@ try {
   report.finish();
 } finally {
   await agents.stop();
-  await dropDatabases(services.mongoUrl, [db, `${db}_low`, `${db}_two`, `${db}_twolow`]).catch(() => undefined);
+  await dropDatabases(services.mongoUrl, [db, `${db}_low`, `${db}_two`, `${db}_twolow`, `${db}_floor`]).catch(() => undefined);
   await services.stop();
 }
