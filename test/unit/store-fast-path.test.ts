@@ -114,10 +114,25 @@ describe('memory store fast paths agree with mingo', () => {
     assert.ok(applied > 600, `most generated updates should take the fast path (got ${applied})`);
   });
 
+  it('keeps handed-over values as given, and otherwise stores a copy: the same document either way', () => {
+    const doc = { _id: 'x', keep: { k: 1 }, n: 1 };
+    const record = { version: 2, applied: ['a', 'b'], state: { context: { reads: [{ agent: 'a', seq: 1 }] } } };
+    const given = applyUpdate(doc, { $set: { actor: record, n: 2 } }, true)!;
+    const copied = applyUpdate(doc, { $set: { actor: record, n: 2 } })!;
+    assert.equal(given.next.actor, record, 'handed over: no copy');
+    assert.notEqual(copied.next.actor, record, 'not handed over: a copy');
+    assert.deepEqual(given.next, copied.next);
+    assert.equal(given.next.keep, doc.keep, 'what the update leaves is shared with the document before (copy-on-write)');
+    assert.deepEqual(doc, { _id: 'x', keep: { k: 1 }, n: 1 }, 'the document before is unchanged');
+  });
+
   it('hands back what MongoDB would refuse or treat element-wise', () => {
     assert.equal(applyUpdate({ _id: 'x', a: 1 }, { $set: { 'a.b': 1 } }), undefined, 'a path through a scalar');
     assert.equal(applyUpdate({ _id: 'x', a: 'text' }, { $inc: { a: 1 } }), undefined, '$inc of a string');
     assert.equal(applyUpdate({ _id: 'x' }, { $set: { a: 1, 'a.b': 2 } }), undefined, 'conflicting paths');
+    assert.equal(applyUpdate({ _id: 'x', a: 1 }, { $set: { a: 2 }, $inc: { a: 1 } }), undefined, 'one plain field under two operators');
+    assert.equal(applyUpdate({ _id: 'x' }, { $set: { '': 1 } }), undefined, 'an empty field name');
+    assert.equal(applyUpdate({ _id: 'x' }, { $set: { $where: 1 } }), undefined, 'an operator as a field name');
     assert.equal(applyUpdate({ _id: 'x' }, { $set: { _id: 'y' } }), undefined, '_id');
     assert.equal(applyUpdate({ _id: 'x', a: [1] }, { $set: { 'a.0': 2 } }), undefined, 'array index');
     assert.equal(applyUpdate({ _id: 'x' }, { $addToSet: { a: 1 } }), undefined, 'other operators');

@@ -73,8 +73,11 @@ export class ChatStore {
   private readonly chats: Collection;
   private readonly messages: Collection;
   private readonly resolveLog: Collection;
+  /** Whether saves write only what changed (`docDelta`): over a wire, yes; in process, no. */
+  private readonly deltas: boolean;
 
   constructor(store: DocumentStore) {
+    this.deltas = store.kind !== 'memory';
     this.chats = store.collection(CHATS);
     this.messages = store.collection(MESSAGES);
     this.resolveLog = store.collection(RESOLVE_LOG);
@@ -104,9 +107,12 @@ export class ChatStore {
         throw err;
       }
     }
+    // A delta saves bytes on the wire; in process, finding it costs more than setting the whole document (handed over, not copied).
+    const delta = this.deltas && previous ? docDelta({ ...previous.summary, actor: previous.record }, fields, SAVE_DELTA) : undefined;
+    const update = delta ?? { $set: fields };
     // Grouped: every actor's save of this turn leaves as one write (the store tells each its own outcome).
-    const update = (previous && docDelta({ ...previous.summary, actor: previous.record }, fields, SAVE_DELTA)) ?? { $set: fields };
-    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, update, { grouped: true });
+    // Handed over: the summary is built for this save and the record is never changed once saved.
+    const r = await this.chats.updateOne({ _id: chatId, 'actor.version': expected, ...notFencedOut(record, 'actor.fence') }, update, { grouped: true, handOver: true });
     return r.matched === 1;
   }
 

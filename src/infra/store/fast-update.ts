@@ -17,17 +17,23 @@ type AnyObject = Record<string, unknown>;
 const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min', '$push']);
 
 /** The updated copy and whether anything changed; undefined when mingo must apply it. */
-export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObject; changed: boolean } | undefined {
+export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = false): { next: AnyObject; changed: boolean } | undefined {
   const steps: { op: string; path: string[]; arg: unknown }[] = [];
-  for (const [op, fields] of Object.entries(modifier)) {
+  // A whole-document $set (every path one plain field, no field twice) cannot conflict: the sort below is skipped.
+  let dotted = false;
+  for (const op in modifier) {
+    if (!Object.hasOwn(modifier, op)) continue;
+    const fields = modifier[op];
     if (!OPERATORS.has(op) || !isPlainObject(fields)) return undefined;
-    for (const [path, arg] of Object.entries(fields)) {
-      const segments = path.split('.');
-      if (segments[0] === '_id' || segments.some((s) => s === '' || s.startsWith('$') || /^\d+$/.test(s))) return undefined;
-      steps.push({ op, path: segments, arg });
+    for (const path in fields) {
+      if (!Object.hasOwn(fields, path)) continue;
+      const segments = path.includes('.') ? path.split('.') : [path];
+      if (segments.length > 1) dotted = true;
+      if (segments[0] === '_id' || segments.some(unsupportedSegment)) return undefined;
+      steps.push({ op, path: segments, arg: fields[path] });
     }
   }
-  if (conflicting(steps.map((s) => s.path.join('.')))) return undefined;
+  if ((dotted || steps.length > 1) && conflicting(steps)) return undefined;
 
   const next: AnyObject = { ...doc };
   const fresh = new Set<AnyObject>([next]);
@@ -43,7 +49,7 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject): { next: AnyObj
     switch (op) {
       case '$set': {
         if (arg === undefined) break; // dropped, as the driver's ignoreUndefined does
-        const value = copy(arg);
+        const value = handOver ? arg : copy(arg);
         if (!sameAsStored(old, value)) changed = true;
         parent[leaf] = value;
         break;
@@ -100,7 +106,8 @@ function pushed(arg: unknown): { each: unknown[]; slice?: number } | undefined {
 /** The object holding the path's last segment, copying each level once; undefined across an array or a scalar. */
 function writableParent(root: AnyObject, path: readonly string[], fresh: Set<AnyObject>): AnyObject | undefined {
   let cur = root;
-  for (const s of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    const s = path[i]!;
     const child = cur[s];
     if (child === undefined) {
       const made: AnyObject = {};
@@ -126,16 +133,36 @@ function writableParent(root: AnyObject, path: readonly string[], fresh: Set<Any
 /** Whether every level above the path's last segment exists (as an object). */
 function reaches(root: AnyObject, path: readonly string[]): boolean {
   let cur: unknown = root;
-  for (const s of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    const s = path[i]!;
     if (!isPlainObject(cur)) return false;
     cur = cur[s];
   }
   return isPlainObject(cur);
 }
 
+/** A path segment this module leaves to mingo: empty, an operator, or an array index. */
+function unsupportedSegment(s: string): boolean {
+  if (s === '' || s.charCodeAt(0) === 36 /* $ */) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** MongoDB refuses an update where one path is another's prefix ("would create a conflict"). */
-function conflicting(paths: string[]): boolean {
-  const sorted = [...paths].sort();
+function conflicting(steps: readonly { path: string[] }[]): boolean {
+  if (!steps.some((s) => s.path.length > 1)) {
+    // Plain fields: a conflict is the same field twice (under two operators).
+    const seen = new Set<string>();
+    for (const s of steps) {
+      if (seen.has(s.path[0]!)) return true;
+      seen.add(s.path[0]!);
+    }
+    return false;
+  }
+  const sorted = steps.map((s) => s.path.join('.')).sort();
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
     if (sorted[i] === prev || sorted[i]!.startsWith(`${prev}.`)) return true;

@@ -77,6 +77,8 @@ export class MemoryStore implements DocumentStore {
 interface UniqueIndex {
   spec: IndexSpec;
   fields: string[];
+  /** Each field's path, split once. */
+  paths: string[][];
   owners: Map<string, string>; // index key → _id
 }
 
@@ -87,6 +89,8 @@ interface UniqueIndex {
  */
 interface FieldIndex {
   path: string;
+  /** `path` split once. */
+  parts: string[];
   byValue: Map<string, Set<string>>;
   arrays: Set<string>;
   /** A document changed value here: sets may no longer be in insertion order. */
@@ -123,12 +127,12 @@ class MemoryCollection implements Collection<Doc> {
   addIndex(spec: IndexSpec): void {
     const first = Object.keys(spec.keys)[0];
     if (first !== undefined && first !== '_id' && !this.fields.has(first)) {
-      const f: FieldIndex = { path: first, byValue: new Map(), arrays: new Set(), moved: false };
+      const f: FieldIndex = { path: first, parts: first.split('.'), byValue: new Map(), arrays: new Set(), moved: false };
       for (const [id, doc] of this.docs) fieldIndexAdd(f, id, doc);
       this.fields.set(first, f);
     }
     if (!spec.unique || this.unique.some((ix) => ix.spec.name === spec.name)) return;
-    const ix: UniqueIndex = { spec, fields: Object.keys(spec.keys), owners: new Map() };
+    const ix: UniqueIndex = { spec, fields: Object.keys(spec.keys), paths: Object.keys(spec.keys).map((f) => f.split('.')), owners: new Map() };
     for (const [id, doc] of this.docs) {
       const key = indexKey(ix, doc);
       if (key === undefined) continue;
@@ -170,7 +174,7 @@ class MemoryCollection implements Collection<Doc> {
   async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
     this.store.assertOpen();
     const [target] = this.matching(filter, { limit: 1 });
-    if (target) return { matched: 1, modified: this.modify(target, update) ? 1 : 0 };
+    if (target) return { matched: 1, modified: this.modify(target, update, options.handOver) ? 1 : 0 };
     if (!options.upsert) return { matched: 0, modified: 0 };
     return { matched: 0, modified: 0, upsertedId: this.upsert(filter, update)._id as string };
   }
@@ -289,11 +293,11 @@ class MemoryCollection implements Collection<Doc> {
    * copy (the fast path for plain $set/$inc/$unset/$max/$min, mingo for the
    * rest); nothing is replaced if a unique index would break.
    */
-  private modify(target: AnyObject, update: Update): boolean {
+  private modify(target: AnyObject, update: Update, handOver = false): boolean {
     const { $setOnInsert: _ignored, ...modifier } = update;
     if (Object.keys(modifier).length === 0) return false;
     let next: AnyObject;
-    const fast = applyUpdate(target, modifier);
+    const fast = applyUpdate(target, modifier, handOver);
     if (fast) {
       if (!fast.changed) return false;
       next = fast.next;
@@ -332,7 +336,8 @@ class MemoryCollection implements Collection<Doc> {
     this.reindex(doc, before);
     for (const f of this.fields.values()) {
       if (before !== undefined) {
-        if (valueKey(f, before) === valueKey(f, doc)) continue;
+        // Updates share what they leave unchanged with the document before (copy-on-write): the same value, no work.
+        if (valueAt(before, f.parts) === valueAt(doc, f.parts) || valueKey(f, before) === valueKey(f, doc)) continue;
         fieldIndexRemove(f, id, before);
         f.moved = true;
       }
@@ -356,7 +361,8 @@ class MemoryCollection implements Collection<Doc> {
   /** Moves a document's unique-index entries from `before` to `doc`, checking every index first. */
   private reindex(doc: AnyObject, before: AnyObject | undefined): void {
     const id = doc._id as string;
-    const moves = this.unique.map((ix) => ({ ix, old: before && indexKey(ix, before), now: indexKey(ix, doc) }));
+    const moved = before === undefined ? this.unique : this.unique.filter((ix) => ix.paths.some((p) => valueAt(before, p) !== valueAt(doc, p)));
+    const moves = moved.map((ix) => ({ ix, old: before && indexKey(ix, before), now: indexKey(ix, doc) }));
     for (const { ix, now } of moves) {
       const owner = now === undefined ? undefined : ix.owners.get(now);
       if (owner !== undefined && owner !== id) throw duplicate(this.name, ix.spec.name);
@@ -385,7 +391,7 @@ function scalarKey(v: unknown): string | undefined {
 /** A document's entry in a field index: its value's key, `arrays`, or none (missing, null, an object). */
 function valueKey(f: FieldIndex, doc: AnyObject): string | typeof ARRAY_ENTRY | undefined {
   let cur: unknown = doc;
-  for (const part of f.path.split('.')) {
+  for (const part of f.parts) {
     if (Array.isArray(cur)) return ARRAY_ENTRY;
     if (!isPlainObject(cur)) return undefined;
     cur = cur[part];
@@ -416,14 +422,14 @@ function fieldIndexRemove(f: FieldIndex, id: string, doc: AnyObject): void {
 }
 
 function indexKey(ix: UniqueIndex, doc: AnyObject): string | undefined {
-  const values = ix.fields.map((f) => valueAt(doc, f));
+  const values = ix.paths.map((p) => valueAt(doc, p));
   if (ix.spec.sparse && values.every((v) => v === undefined)) return undefined;
   return JSON.stringify(values.map((v) => (v === undefined ? null : v)));
 }
 
-function valueAt(doc: AnyObject, path: string): unknown {
+function valueAt(doc: AnyObject, parts: readonly string[]): unknown {
   let cur: unknown = doc;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (!isPlainObject(cur)) return undefined;
     cur = cur[part];
   }

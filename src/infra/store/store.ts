@@ -32,6 +32,12 @@ export interface UpdateOptions {
    * `$set` set, and `modified` equals it.
    */
   grouped?: boolean;
+  /**
+   * The caller hands the update's values over and never mutates them afterwards (an actor's saved record:
+   * rebuilt, never changed, on every event). The memory store then keeps them as they are instead of a deep
+   * copy; MongoDB serialises them anyway.
+   */
+  handOver?: boolean;
 }
 
 export interface FindOneAndUpdateOptions extends UpdateOptions {
