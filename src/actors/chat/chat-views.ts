@@ -67,27 +67,30 @@ export function messageOut(d: Doc): Doc {
   return { _id, ...rest, datetime: iso(datetime), datetime_ist: ist(datetime), seen_by: d.seen_by ?? [] };
 }
 
+/** Stored fields agents never receive (the actor record, bookkeeping for queries and the bot); `__proto__` would set the copy's prototype. */
+const NOT_SHOWN = new Set(['actor', 'read_cursors', 'last_customer_message_at', 'bot_messages', 'deadline_at', 'last_inbound_wa_id', '__proto__']);
+
 /** A chat as agents receive it in lists and `room_update*` pushes. */
 export function chatOut(d: Doc): Doc {
-  const { actor: _a, read_cursors: _r, last_customer_message_at: _l, bot_messages: _b, deadline_at: _d, last_inbound_wa_id: _w, ...rest } = d;
+  // A loop, not `{ actor, …, ...rest } = d`: object rest with excluded keys is a slow runtime call, and every message pushes one of these.
+  const out: Doc = {};
+  for (const k in d) if (Object.hasOwn(d, k) && !NOT_SHOWN.has(k)) out[k] = d[k];
   const csat = d.csat as Doc | null | undefined;
-  return {
-    ...rest,
-    chat_id: d._id,
-    last_message_time: iso(d.last_message_time),
-    last_message_time_ist: ist(d.last_message_time),
-    status_updated_at: iso(d.status_updated_at),
-    created_at: iso(d.created_at),
-    // #18 fields; a chat stored before them shows their defaults.
-    assignee: d.assignee ?? null,
-    team: d.team ?? null,
-    assigned_at: iso(d.assigned_at),
-    waiting_since: iso(d.waiting_since),
-    snoozed_until: iso(d.snoozed_until),
-    labels: d.labels ?? [],
-    conversation: d.conversation ?? 1,
-    csat: csat ? { ...csat, asked_at: iso(csat.asked_at), rated_at: iso(csat.rated_at) } : null,
-  };
+  out.chat_id = d._id;
+  out.last_message_time = iso(d.last_message_time);
+  out.last_message_time_ist = ist(d.last_message_time);
+  out.status_updated_at = iso(d.status_updated_at);
+  out.created_at = iso(d.created_at);
+  // #18 fields; a chat stored before them shows their defaults.
+  out.assignee = d.assignee ?? null;
+  out.team = d.team ?? null;
+  out.assigned_at = iso(d.assigned_at);
+  out.waiting_since = iso(d.waiting_since);
+  out.snoozed_until = iso(d.snoozed_until);
+  out.labels = d.labels ?? [];
+  out.conversation = d.conversation ?? 1;
+  out.csat = csat ? { ...csat, asked_at: iso(csat.asked_at), rated_at: iso(csat.rated_at) } : null;
+  return out;
 }
 
 function date(ms: number | null): Date | null {
