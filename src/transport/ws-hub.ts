@@ -181,10 +181,14 @@ export class WsHub implements RoomPublisher {
   }
 
   publish(room: string, event: string, data: unknown): void {
+    // Most chat rooms have no member on this pod (only agents with the chat open join it): nothing to hand uWS then,
+    // and with one pod nothing to serialise at all.
+    const local = this.members.has(room);
+    if (!local && !this.fanout) return;
     const payload = JSON.stringify({ event, data });
-    this.app.publish(topic(room), payload);
+    if (local) this.app.publish(topic(room), payload);
     this.fanout?.send(room, payload);
-    if (event === NEW_MESSAGE) this.shown(room, data);
+    if (local && event === NEW_MESSAGE) this.shown(room, data);
   }
 
   /** A push another pod published: to this pod's members of the room only. */
