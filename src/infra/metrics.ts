@@ -5,6 +5,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  private readonly httpSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
 
   constructor(pod: string) {
     this.registry.setDefaultLabels({ pod });
@@ -25,9 +26,17 @@ export class Metrics {
   }
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
-    const labels = { route, method, status: String(status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+    // One labelled child per route, method and status, made once: prom-client hashes a labels object on every call.
+    // Bounded: routes are the registered patterns, uWS refuses methods it does not know, statuses are ours.
+    const key = `${route} ${method} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      const labels = { route, method, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.httpSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   /** A gauge read when Prometheus scrapes (sizes and totals owned by other modules). */

@@ -19,12 +19,15 @@ const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min', '$push']);
 /** The updated copy and whether anything changed; undefined when mingo must apply it. */
 export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = false): { next: AnyObject; changed: boolean } | undefined {
   const steps: { op: string; path: string[]; arg: unknown }[] = [];
-  // A whole-document $set (every path one plain field, no field twice) cannot conflict: the sort below is skipped.
+  // Within one operator plain fields cannot repeat (they are an object's keys): only dotted paths, or several
+  // operators, need the conflict check.
   let dotted = false;
+  let operators = 0;
   for (const op in modifier) {
     if (!Object.hasOwn(modifier, op)) continue;
     const fields = modifier[op];
     if (!OPERATORS.has(op) || !isPlainObject(fields)) return undefined;
+    operators++;
     for (const path in fields) {
       if (!Object.hasOwn(fields, path)) continue;
       const segments = path.includes('.') ? path.split('.') : [path];
@@ -33,7 +36,7 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = fals
       steps.push({ op, path: segments, arg: fields[path] });
     }
   }
-  if ((dotted || steps.length > 1) && conflicting(steps)) return undefined;
+  if ((dotted || operators > 1) && conflicting(steps)) return undefined;
 
   const next: AnyObject = { ...doc };
   const fresh = new Set<AnyObject>([next]);
