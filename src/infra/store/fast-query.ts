@@ -69,36 +69,116 @@ function compileField(path: string, operand: unknown): Matcher | undefined {
 }
 
 function compileOperator(op: string, arg: unknown): ((v: unknown) => boolean) | undefined {
+  return supportsOperator(op, arg) ? (v) => testOperator(op, arg, v) : undefined;
+}
+
+/** Whether `op` with `arg` is decided here (otherwise mingo decides, or refuses it). */
+function supportsOperator(op: string, arg: unknown): boolean {
   switch (op) {
     case '$eq':
-      return isScalar(arg) ? (v) => same(v, arg) : undefined;
     case '$ne':
-      return isScalar(arg) ? (v) => !same(v, arg) : undefined;
+      return isScalar(arg);
     case '$exists':
-      return typeof arg === 'boolean' ? (v) => (v !== undefined) === arg : undefined;
+      return typeof arg === 'boolean';
     case '$in':
-    case '$nin': {
-      if (!Array.isArray(arg) || !arg.every(isScalar)) return undefined;
-      const list = arg as Scalar[];
-      const inList = (v: unknown) => list.some((x) => same(v, x));
-      return op === '$in' ? inList : (v) => !inList(v);
-    }
+    case '$nin':
+      return Array.isArray(arg) && arg.every(isScalar);
     case '$lt':
     case '$lte':
     case '$gt':
-    case '$gte': {
-      if (typeof arg !== 'number' && typeof arg !== 'string' && !(arg instanceof Date)) return undefined;
-      const cmp = comparator(op);
-      return (v) => {
-        // MongoDB compares within one type bracket only: a string is never $lt a number.
-        if (typeof arg === 'number') return typeof v === 'number' && cmp(v, arg);
-        if (typeof arg === 'string') return typeof v === 'string' && cmp(v, arg);
-        return v instanceof Date && cmp(v.getTime(), arg.getTime());
-      };
-    }
+    case '$gte':
+      return typeof arg === 'number' || typeof arg === 'string' || arg instanceof Date;
     default:
-      return undefined;
+      return false;
   }
+}
+
+/** A supported operator (`supportsOperator`) on the value found at its path. */
+function testOperator(op: string, arg: unknown, v: unknown): boolean {
+  switch (op) {
+    case '$eq':
+      return same(v, arg as Scalar);
+    case '$ne':
+      return !same(v, arg as Scalar);
+    case '$exists':
+      return (v !== undefined) === arg;
+    case '$in':
+      return (arg as Scalar[]).some((x) => same(v, x));
+    case '$nin':
+      return !(arg as Scalar[]).some((x) => same(v, x));
+    default: {
+      const cmp = comparator(op as '$lt' | '$lte' | '$gt' | '$gte');
+      // MongoDB compares within one type bracket only: a string is never $lt a number.
+      if (typeof arg === 'number') return typeof v === 'number' && cmp(v, arg);
+      if (typeof arg === 'string') return typeof v === 'string' && cmp(v, arg);
+      return v instanceof Date && cmp(v.getTime(), (arg as Date).getTime());
+    }
+  }
+}
+
+/** A filter this module does not decide (`compileFilter` would give undefined). */
+const UNSUPPORTED = Symbol('unsupported filter');
+
+/**
+ * The compiled matcher's answer for one document, without compiling: for a
+ * lookup that found a single candidate (an `_id`, a unique key) building the
+ * closures cost more than the comparison. Undefined exactly where
+ * `compileFilter(filter)` is undefined or its matcher answers undefined.
+ */
+export function matchOnce(filter: AnyObject, doc: AnyObject): boolean | undefined {
+  const r = evaluate(filter, doc);
+  return r === UNSUPPORTED ? undefined : r;
+}
+
+function evaluate(filter: AnyObject, doc: AnyObject): boolean | undefined | typeof UNSUPPORTED {
+  // As `all`: false wins over undefined; every part is still checked, so a filter mingo would refuse goes to it.
+  let result: boolean | undefined = true;
+  for (const key in filter) {
+    if (!Object.hasOwn(filter, key)) continue;
+    const value = filter[key];
+    let r: boolean | undefined | typeof UNSUPPORTED;
+    if (key === '$or' || key === '$and') r = evaluateLogical(key, value, doc);
+    else if (key.startsWith('$')) return UNSUPPORTED;
+    else r = evaluateField(key, value, doc);
+    if (r === UNSUPPORTED) return UNSUPPORTED;
+    if (r === false) result = false;
+    else if (r === undefined && result === true) result = undefined;
+  }
+  return result;
+}
+
+function evaluateLogical(op: '$or' | '$and', value: unknown, doc: AnyObject): boolean | undefined | typeof UNSUPPORTED {
+  if (!Array.isArray(value) || value.length === 0) return UNSUPPORTED;
+  const answers: (boolean | undefined)[] = [];
+  for (const sub of value) {
+    if (!isPlainObject(sub)) return UNSUPPORTED;
+    const r = evaluate(sub, doc);
+    if (r === UNSUPPORTED) return UNSUPPORTED;
+    answers.push(r);
+  }
+  if (op === '$and') return answers.includes(false) ? false : answers.includes(undefined) ? undefined : true;
+  return answers.includes(true) ? true : answers.includes(undefined) ? undefined : false;
+}
+
+function evaluateField(path: string, operand: unknown, doc: AnyObject): boolean | undefined | typeof UNSUPPORTED {
+  const segments = path.includes('.') ? path.split('.') : [path];
+  if (segments.some((s) => s === '' || /^\d+$/.test(s))) return UNSUPPORTED;
+  if (isScalar(operand)) {
+    const v = lookup(doc, segments);
+    return v === ARRAY ? undefined : same(v, operand);
+  }
+  if (!isPlainObject(operand)) return UNSUPPORTED;
+  let ops = 0;
+  for (const op in operand) {
+    if (!Object.hasOwn(operand, op)) continue;
+    if (!op.startsWith('$') || !supportsOperator(op, operand[op])) return UNSUPPORTED;
+    ops++;
+  }
+  if (ops === 0) return UNSUPPORTED;
+  const v = lookup(doc, segments);
+  if (v === ARRAY) return undefined;
+  for (const op in operand) if (Object.hasOwn(operand, op) && !testOperator(op, operand[op], v)) return false;
+  return true;
 }
 
 function comparator(op: '$lt' | '$lte' | '$gt' | '$gte'): <T extends number | string>(a: T, b: T) => boolean {

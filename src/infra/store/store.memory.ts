@@ -13,7 +13,7 @@ import {
   type UpdateResult,
   type Update,
 } from './store.ts';
-import { compileFilter, projectFast, sortFast } from './fast-query.ts';
+import { compileFilter, matchOnce, projectFast, sortFast, type Matcher } from './fast-query.ts';
 import { applyUpdate, copy } from './fast-update.ts';
 
 type AnyObject = Record<string, unknown>;
@@ -233,7 +233,8 @@ class MemoryCollection implements Collection<Doc> {
   private matching(filter: Filter, options: FindOptions): AnyObject[] {
     return guard(() => {
       const candidates = this.candidates(filter);
-      const fast = compileFilter(filter);
+      // One candidate (an _id, a unique key: every actor save): evaluated as it stands, cheaper than compiling.
+      const fast: Matcher | undefined = candidates.length === 1 ? (doc) => matchOnce(filter, doc) : compileFilter(filter);
       let slow: Query | undefined;
       const matches = (doc: AnyObject) => fast?.(doc) ?? (slow ??= new Query(filter)).test(doc);
       if (!options.sort) {
