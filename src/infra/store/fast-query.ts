@@ -45,9 +45,15 @@ function compileLogical(op: '$or' | '$and', value: unknown): Matcher | undefined
   return op === '$and' ? all(subs) : any(subs);
 }
 
+/** The path's segments; undefined when an empty or numeric one (an array index) leaves it to mingo. */
+function segmentsOf(path: string): string[] | undefined {
+  const segments = path.includes('.') ? path.split('.') : [path];
+  return segments.some((s) => s === '' || /^\d+$/.test(s)) ? undefined : segments;
+}
+
 function compileField(path: string, operand: unknown): Matcher | undefined {
-  const segments = path.split('.');
-  if (segments.some((s) => s === '' || /^\d+$/.test(s))) return undefined;
+  const segments = segmentsOf(path);
+  if (!segments) return undefined;
   const tests: ((v: unknown) => boolean)[] = [];
   if (isScalar(operand)) {
     tests.push((v) => same(v, operand));
@@ -161,8 +167,8 @@ function evaluateLogical(op: '$or' | '$and', value: unknown, doc: AnyObject): bo
 }
 
 function evaluateField(path: string, operand: unknown, doc: AnyObject): boolean | undefined | typeof UNSUPPORTED {
-  const segments = path.includes('.') ? path.split('.') : [path];
-  if (segments.some((s) => s === '' || /^\d+$/.test(s))) return UNSUPPORTED;
+  const segments = segmentsOf(path);
+  if (!segments) return UNSUPPORTED;
   if (isScalar(operand)) {
     const v = lookup(doc, segments);
     return v === ARRAY ? undefined : same(v, operand);
