@@ -76,7 +76,6 @@ export class MemoryStore implements DocumentStore {
 
 interface UniqueIndex {
   spec: IndexSpec;
-  fields: string[];
   /** Each field's path, split once. */
   paths: string[][];
   owners: Map<string, string>; // index key → _id
@@ -132,7 +131,7 @@ class MemoryCollection implements Collection<Doc> {
       this.fields.set(first, f);
     }
     if (!spec.unique || this.unique.some((ix) => ix.spec.name === spec.name)) return;
-    const ix: UniqueIndex = { spec, fields: Object.keys(spec.keys), paths: Object.keys(spec.keys).map((f) => f.split('.')), owners: new Map() };
+    const ix: UniqueIndex = { spec, paths: Object.keys(spec.keys).map((f) => f.split('.')), owners: new Map() };
     for (const [id, doc] of this.docs) {
       const key = indexKey(ix, doc);
       if (key === undefined) continue;
