@@ -21,7 +21,9 @@ export const runTag = (): string => randomBytes(4).toString('hex');
 
 /** Starts a pod (see servers/pod.ts) and resolves with it and its port. */
 export async function startPod(kind: string, env: Record<string, string> = {}, lifetimeMs = 15 * 60_000): Promise<{ pod: Child; port: number }> {
-  const pod = new Child('servers/pod.ts', [kind], { env, lifetimeMs, profile: `pod-${kind}` });
+  // BENCH_POD_FLAGS='--trace-gc …': Node flags for the pods only, to try a runtime setting without editing code.
+  const nodeFlags = process.env.BENCH_POD_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const pod = new Child('servers/pod.ts', [kind], { env, lifetimeMs, profile: `pod-${kind}`, nodeFlags });
   await pod.ready;
   return { pod, port: await pod.call<number>('port') };
 }

@@ -79,6 +79,23 @@ export function storeContract(driver: string, open: () => Promise<DocumentStore>
       assert.deepEqual({ ...docs[0], _id: 'x' }, { _id: 'x', customer: '9000000001', status: 'resolved', created: 1 });
     });
 
+    it('an upsert builds the new document from the filter equalities and every operator, dotted paths and dates included', async () => {
+      const c = fresh();
+      const at = new Date('2026-03-04T05:06:07.000Z');
+      const made = await c.updateOne(
+        { _id: 'k1', kind: { $eq: 'x' }, n: { $gt: 1 } },
+        { $set: { 'a.b': 1, at }, $inc: { count: 2 }, $push: { log: { $each: ['p', 'q'], $slice: -1 } }, $setOnInsert: { nested: { deep: [1, { e: 'f' }] } } },
+        { upsert: true },
+      );
+      assert.deepEqual(made, { matched: 0, modified: 0, upsertedId: 'k1' });
+      assert.deepEqual(await c.findOne({ _id: 'k1' }), { _id: 'k1', kind: 'x', a: { b: 1 }, at, count: 2, log: ['q'], nested: { deep: [1, { e: 'f' }] } });
+      // The document stored owns its values: changing what the caller passed changes nothing stored.
+      const set = { tags: ['t'] };
+      await c.updateOne({ _id: 'k2' }, { $set: set }, { upsert: true });
+      set.tags.push('changed');
+      assert.deepEqual(await c.findOne({ _id: 'k2' }), { _id: 'k2', tags: ['t'] });
+    });
+
     it('findOneAndUpdate returns the document before or after, and upserts', async () => {
       const c = fresh();
       const id = await c.insertOne({ seq: 1 });

@@ -323,10 +323,14 @@ class MemoryCollection implements Collection<Doc> {
     }
     const { $setOnInsert, ...rest } = update;
     const modifier = { ...rest, ...($setOnInsert ? { $set: { ...(rest.$set as AnyObject), ...($setOnInsert as AnyObject) } } : {}) };
-    if (Object.keys(modifier).length) guard(() => applyModifier(doc, modifier, undefined, undefined, { cloneMode: 'deep' }));
-    doc._id ??= newId();
-    this.put(doc, undefined);
-    return doc;
+    // The fast path first: mingo's updater set up its operator context per call, which made every
+    // first contact (a conversation upsert) cost milliseconds.
+    const fast = Object.keys(modifier).length ? applyUpdate(doc, modifier) : undefined;
+    const inserted = fast ? fast.next : doc;
+    if (!fast && Object.keys(modifier).length) guard(() => applyModifier(doc, modifier, undefined, undefined, { cloneMode: 'deep' }));
+    inserted._id ??= newId();
+    this.put(inserted, undefined);
+    return inserted;
   }
 
   /** Stores `doc` (new, or replacing `before`), moving its index entries; checks unique indexes first. */
