@@ -222,7 +222,9 @@ export class HttpRouter {
       // Copy everything off the stack-allocated request before any async work.
       method = raw.getCaseSensitiveMethod().toUpperCase();
       const path = raw.getUrl();
-      const query = new URLSearchParams(raw.getQuery() ?? '');
+      // Parsed on first read: most routes (every webhook) never look at it.
+      const rawQuery = raw.getQuery() ?? '';
+      let query: URLSearchParams | undefined;
       const headers: Record<string, string> = Object.create(null);
       raw.forEach((k, v) => {
         headers[k] = v;
@@ -242,7 +244,10 @@ export class HttpRouter {
 
       const run = (body: Buffer): void => {
         const request: Request = {
-          method, path, route, params, query, headers, body, reqId, remoteAddress,
+          method, path, route, params, headers, body, reqId, remoteAddress,
+          get query() {
+            return (query ??= new URLSearchParams(rawQuery));
+          },
           get log() {
             return log();
           },

@@ -180,11 +180,14 @@ export class WsHub implements RoomPublisher {
     this.handler = handler;
   }
 
+  /** Most chat rooms have no member on this pod (only agents with the chat open join one); with one pod, nobody else hears them. */
+  reaches(room: string): boolean {
+    return this.fanout !== undefined || this.members.has(room);
+  }
+
   publish(room: string, event: string, data: unknown): void {
-    // Most chat rooms have no member on this pod (only agents with the chat open join it): nothing to hand uWS then,
-    // and with one pod nothing to serialise at all.
     const local = this.members.has(room);
-    if (!local && !this.fanout) return;
+    if (!local && !this.fanout) return; // nothing to hand uWS, nothing to serialise
     const payload = JSON.stringify({ event, data });
     if (local) this.app.publish(topic(room), payload);
     this.fanout?.send(room, payload);

@@ -290,6 +290,29 @@ describe('special filters joined from users', () => {
   });
 });
 
+describe('pushes on one pod (embedded)', () => {
+  it('are built for a room only once someone is in it: the dashboard, then the chat', async () => {
+    const app = await startTestApp();
+    try {
+      await postWebhook(app.url, '8000247247', textWebhook('919822222222', 'before anyone'));
+      assert.equal(app.hub.reaches('dashboard'), false, 'no dashboard open, no other pod: nobody hears');
+      const dashboard = await AgentClient.connect(app.url, 'watcher');
+      assert.equal(app.hub.reaches('dashboard'), true);
+      await postWebhook(app.url, '8000247247', textWebhook('919822222222', 'dashboard open'));
+      const update = await dashboard.waitForPush((f) => f.event.startsWith('room_update') && f.data.last_message === 'dashboard open');
+      const chatId = String(update.data.chat_id);
+      assert.equal(app.hub.reaches(chatId), false, 'nobody has the chat open');
+      const inChat = await AgentClient.connect(app.url, 'reader', { chatId });
+      await eventually(async () => app.hub.reaches(chatId) || undefined);
+      await postWebhook(app.url, '8000247247', textWebhook('919822222222', 'chat open'));
+      await inChat.waitForPush((f) => f.event === 'new_message' && f.data.message === 'chat open');
+      await Promise.all([dashboard.close(), inChat.close()]);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 describe('a dashboard that stops reading', () => {
   it('is dropped once its backlog passes the bound, instead of growing memory', async () => {
     const app = await startTestApp();

@@ -44,7 +44,9 @@ export function chatEffects(deps: ChatEffectDeps) {
     const listed = value !== 'bot';
     const chatId = context.chatId;
     const summary = () => chatOut({ _id: chatId, ...chatSummary(context, status, { state: { value, context }, deadlines: [] }) });
-    const roomUpdate = () => deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), summary());
+    // The views pushed are built per event: only for a room someone can hear (no dashboard open, no agent in the chat: none).
+    const heard = (room: string) => deps.rooms.reaches?.(room) ?? true;
+    const roomUpdate = () => heard(DASHBOARD_ROOM) && deps.rooms.publish(DASHBOARD_ROOM, roomUpdateEvent(context.customerType), summary());
     for (const effect of effects as ChatEffect[]) {
       switch (effect.type) {
         case 'chat.opened':
@@ -56,7 +58,7 @@ export function chatEffects(deps: ChatEffectDeps) {
         case 'message.appended': {
           const doc = messageDoc(chatId, effect.message);
           await chats.appendMessage(doc);
-          deps.rooms.publish(chatId, 'new_message', messageOut(doc));
+          if (heard(chatId)) deps.rooms.publish(chatId, 'new_message', messageOut(doc));
           if (listed) {
             if (effect.message.type === 'Customer') deps.onCustomerMessagePushed?.(Math.max(0, Date.now() - effect.message.at) / 1000);
             roomUpdate();

@@ -9,4 +9,10 @@ export const agentRoom = (username: string): string => `agent:${username}`;
  */
 export interface RoomPublisher {
   publish(room: string, event: string, data: unknown): void;
+  /**
+   * Whether a push to `room` can reach anyone now (a member on this pod, or
+   * other pods to relay it to): a payload that costs something to build is
+   * built only then. A publisher without it gets every push.
+   */
+  reaches?(room: string): boolean;
 }
