@@ -73,8 +73,8 @@ export class ChatStore {
   private readonly chats: Collection;
   private readonly messages: Collection;
   private readonly resolveLog: Collection;
-  /** Whether saves write only what changed (`docDelta`): over a wire, yes; in process, no. */
-  private readonly deltas: boolean;
+  /** Whether saves write only what changed (`docDelta`), so want the summary saved before: over a wire, yes; in process, no. */
+  readonly deltas: boolean;
 
   constructor(store: DocumentStore) {
     this.deltas = store.kind !== 'memory';

@@ -34,8 +34,10 @@ export function chatKind(store: DocumentStore, execute: ActorKind['execute']): A
     },
     save(_key, record, expected, previous) {
       const next = summaryOf(record);
-      summaries.set(record, next);
       const context = record.state.context as ChatContext;
+      // In process there is no delta to write: keeping every resident chat's summary twice would only grow the old generation.
+      if (!chats.deltas) return chats.saveRecord(context.chatId, next, record, expected);
+      summaries.set(record, next);
       return chats.saveRecord(context.chatId, next, record, expected, previous && { summary: summaries.get(previous) ?? summaryOf(previous), record: previous });
     },
     execute,
