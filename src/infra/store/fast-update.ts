@@ -18,6 +18,8 @@ const OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min', '$push']);
 
 /** The updated copy and whether anything changed; undefined when mingo must apply it. */
 export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = false): { next: AnyObject; changed: boolean } | undefined {
+  const fields = onlyTopLevelSet(modifier);
+  if (fields) return setTopLevel(doc, fields, handOver);
   const steps: { op: string; path: string[]; arg: unknown }[] = [];
   // Within one operator plain fields cannot repeat (they are an object's keys): only dotted paths, or several
   // operators, need the conflict check.
@@ -93,6 +95,41 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = fals
         break;
       }
     }
+  }
+  return changed ? { next, changed } : { next: doc, changed };
+}
+
+/**
+ * The fields of a modifier that is one `$set` of top-level fields (every actor
+ * save: the whole summary and record), or undefined. No path can conflict
+ * with another there, and no level needs copying.
+ */
+function onlyTopLevelSet(modifier: AnyObject): AnyObject | undefined {
+  let fields: unknown;
+  for (const op in modifier) {
+    if (!Object.hasOwn(modifier, op)) continue;
+    if (op !== '$set' || fields !== undefined) return undefined;
+    fields = modifier[op];
+  }
+  if (!isPlainObject(fields)) return undefined;
+  for (const path in fields) {
+    if (!Object.hasOwn(fields, path)) continue;
+    if (path === '_id' || path.includes('.') || unsupportedSegment(path)) return undefined;
+  }
+  return fields;
+}
+
+function setTopLevel(doc: AnyObject, fields: AnyObject, handOver: boolean): { next: AnyObject; changed: boolean } {
+  const next: AnyObject = { ...doc };
+  let changed = false;
+  for (const path in fields) {
+    if (!Object.hasOwn(fields, path)) continue;
+    const arg = fields[path];
+    if (arg === undefined) continue; // dropped, as the driver's ignoreUndefined does
+    const value = handOver ? arg : copy(arg);
+    // Once one field differs the document is new: the others need no comparing.
+    if (!changed && !sameAsStored(next[path], value)) changed = true;
+    next[path] = value;
   }
   return changed ? { next, changed } : { next: doc, changed };
 }
