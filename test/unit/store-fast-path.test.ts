@@ -9,6 +9,7 @@ import { Query, update as mingoUpdate } from 'mingo';
 import { compileFilter, matchOnce, projectFast, sortFast } from '../../src/infra/store/fast-query.ts';
 import { applyUpdate, copy } from '../../src/infra/store/fast-update.ts';
 import { ist } from '../../src/actors/chat/chat-views.ts';
+import { MemoryStore } from '../../src/infra/store/store.memory.ts';
 
 type AnyObject = Record<string, unknown>;
 
@@ -183,6 +184,32 @@ describe('memory store fast paths agree with mingo', () => {
     }
     assert.equal(projectFast(doc, { 'actor.version': 1 }), undefined);
     assert.equal(projectFast(doc, { actor: 1, status: 0 }), undefined);
+  });
+});
+
+describe('memory store indexes', () => {
+  it('an index first used after inserts, updates and deletes finds what a scan finds, in scan order', async () => {
+    const r = rng(7);
+    const indexed = new MemoryStore();
+    await indexed.ensureIndexes([{ collection: 'c', name: 'a_1', keys: { a: 1 } }, { collection: 'c', name: 'n_x', keys: { 'n.x': 1, b: -1 } }]);
+    const plain = new MemoryStore(); // no index: every lookup scans
+    for (const store of [indexed, plain]) {
+      const c = store.collection('c');
+      const gen = rng(7);
+      for (let i = 0; i < 300; i++) await c.insertOne(randomDoc(gen, i));
+      for (let i = 0; i < 300; i += 3) await c.updateOne({ _id: `d${i}` }, { $set: { a: gen.pick(VALUES), 'n.x': gen.pick(VALUES) } });
+      for (let i = 1; i < 300; i += 7) await c.deleteOne({ _id: `d${i}` });
+    }
+    for (let round = 0; round < 200; round++) {
+      const filter = r.next() < 0.5 ? { a: r.pick(VALUES) } : { 'n.x': r.pick(VALUES), ...(r.next() < 0.5 ? { b: r.pick(VALUES) } : {}) };
+      if (Object.values(filter).some((v) => v === undefined)) continue;
+      const ids = async (store: MemoryStore) => (await store.collection('c').find(filter)).map((d) => d._id);
+      assert.deepEqual(await ids(indexed), await ids(plain), JSON.stringify(filter));
+      // Writes after the index exists move documents between its entries.
+      const id = `d${Math.floor(r.next() * 300)}`;
+      const value = r.pick(VALUES);
+      for (const store of [indexed, plain]) await store.collection('c').updateOne({ _id: id }, { $set: { a: value } });
+    }
   });
 });
 

@@ -100,6 +100,8 @@ class MemoryCollection implements Collection<Doc> {
   private docs = new Map<string, AnyObject>();
   private unique: UniqueIndex[] = [];
   private readonly fields = new Map<string, FieldIndex>();
+  /** First fields of declared indexes not built yet: each is built by the first equality lookup on it (a sort or range key never is). */
+  private readonly unbuilt = new Set<string>();
   /** Insertion order, to return index candidates in the order a scan would. */
   private readonly order = new Map<string, number>();
   private inserted = 0;
@@ -125,11 +127,7 @@ class MemoryCollection implements Collection<Doc> {
 
   addIndex(spec: IndexSpec): void {
     const first = Object.keys(spec.keys)[0];
-    if (first !== undefined && first !== '_id' && !this.fields.has(first)) {
-      const f: FieldIndex = { path: first, parts: first.split('.'), byValue: new Map(), arrays: new Set(), moved: false };
-      for (const [id, doc] of this.docs) fieldIndexAdd(f, id, doc);
-      this.fields.set(first, f);
-    }
+    if (first !== undefined && first !== '_id' && !this.fields.has(first)) this.unbuilt.add(first);
     if (!spec.unique || this.unique.some((ix) => ix.spec.name === spec.name)) return;
     const ix: UniqueIndex = { spec, paths: Object.keys(spec.keys).map((f) => f.split('.')), owners: new Map() };
     for (const [id, doc] of this.docs) {
@@ -274,6 +272,7 @@ class MemoryCollection implements Collection<Doc> {
       const ids = [...new Set(id.$in as string[])].filter((x) => this.docs.has(x));
       return ids.sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((x) => this.docs.get(x)!);
     }
+    for (const path of this.unbuilt) if (scalarKey(filter[path]) !== undefined) this.buildFieldIndex(path);
     let best: string[] | undefined;
     for (const f of this.fields.values()) {
       const key = scalarKey(filter[f.path]);
@@ -286,6 +285,15 @@ class MemoryCollection implements Collection<Doc> {
     }
     if (best === undefined) return this.all();
     return best.map((id) => this.docs.get(id)!);
+  }
+
+  /** Indexes `path` over the documents stored so far; from now on every write keeps it. */
+  private buildFieldIndex(path: string): void {
+    const f: FieldIndex = { path, parts: path.split('.'), byValue: new Map(), arrays: new Set(), moved: false };
+    for (const [id, doc] of this.docs) fieldIndexAdd(f, id, doc);
+    // Built in insertion order: its sets start sorted the way a scan returns documents.
+    this.fields.set(path, f);
+    this.unbuilt.delete(path);
   }
 
   /**
