@@ -252,10 +252,10 @@ export class ActorHost {
       schema: kind.schema,
       version: record.version + 1,
       state: { value: next.value, context: next.context },
-      applied: [...record.applied, event.id].slice(-this.appliedWindow),
+      applied: appendBounded(record.applied, event.id, this.appliedWindow),
       pending: effects,
       deadlines: next.status === 'done' ? [] : deadlines,
-      history: [...record.history, { at: event.at, event: event.type, from: snapshot.value, to: next.value }].slice(-HISTORY),
+      history: appendBounded(record.history, { at: event.at, event: event.type, from: snapshot.value, to: next.value }, HISTORY),
       ...(record.deadLetters ? { deadLetters: record.deadLetters } : {}),
     };
     if (!(await this.save(r, stored, record))) {
@@ -439,4 +439,11 @@ function errorText(err: unknown): string {
 /** The event a deadline delivers: its id is stable, so a deadline fires once even if woken twice. */
 function deadlineEvent(d: Deadline): ActorEvent {
   return { ...d.event, id: `deadline:${d.id}:${d.due}`, at: d.due };
+}
+
+/** `xs` with `x` appended, keeping the last `max`: one new array (every event appends to two such windows). */
+function appendBounded<T>(xs: readonly T[], x: T, max: number): T[] {
+  const out = xs.slice(Math.max(0, xs.length + 1 - max));
+  out.push(x);
+  return out;
 }
