@@ -441,9 +441,16 @@ function deadlineEvent(d: Deadline): ActorEvent {
   return { ...d.event, id: `deadline:${d.id}:${d.due}`, at: d.due };
 }
 
-/** `xs` with `x` appended, keeping the last `max`: one new array (every event appends to two such windows). */
+/**
+ * `xs` with `x` appended, keeping the last `max`: one new array of exactly that
+ * length (every event appends to two such windows, kept as long as the actor;
+ * a slice and a push would reallocate it half as large again).
+ */
 function appendBounded<T>(xs: readonly T[], x: T, max: number): T[] {
-  const out = xs.slice(Math.max(0, xs.length + 1 - max));
-  out.push(x);
+  const start = Math.max(0, xs.length + 1 - max);
+  const kept = xs.length - start;
+  const out = new Array<T>(kept + 1);
+  for (let i = 0; i < kept; i++) out[i] = xs[start + i]!;
+  out[kept] = x;
   return out;
 }
