@@ -6,26 +6,10 @@ import { chatEffects } from '../../src/actors/chat/chat.effects.ts';
 import type { DashboardCounters } from '../../src/actors/chat/dashboard-counters.ts';
 import { DASHBOARD_ROOM, type RoomPublisher } from '../../src/actors/runtime/room-publisher.ts';
 import { MemoryStore } from '../../src/infra/store/store.memory.ts';
-import { newInbox, type ChatContext, type ChatEffect } from '../../src/machines/chat.machine.ts';
+import type { ChatEffect } from '../../src/machines/chat.machine.ts';
+import { chatContext } from '../support/chat-context.ts';
 
-const context: ChatContext = {
-  chatId: 'c1',
-  customer: '9800000100',
-  customerName: 'Asha',
-  customerType: 'Customer',
-  channel: '8000247247',
-  createdAt: Date.UTC(2026, 11, 4, 10, 0, 0),
-  lastSeq: 1,
-  lastMessage: 'Need a cab',
-  lastMessageAt: Date.UTC(2026, 11, 4, 10, 5, 0),
-  lastMsgBy: '9800000100',
-  lastCustomerMessageAt: Date.UTC(2026, 11, 4, 10, 5, 0),
-  statusUpdatedBy: null,
-  statusUpdatedAt: null,
-  reads: [],
-  botMessages: 0,
-  inbox: { ...newInbox(), waitingSince: Date.UTC(2026, 11, 4, 10, 0, 0) },
-};
+const context = chatContext({ lastSeq: 1 });
 
 const appended = (seq: number): ChatEffect => ({
   type: 'message.appended',

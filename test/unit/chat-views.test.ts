@@ -2,26 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chatOut, chatSummary } from '../../src/actors/chat/chat-views.ts';
-import { newInbox, type ChatContext } from '../../src/machines/chat.machine.ts';
+import { newInbox } from '../../src/machines/chat.machine.ts';
+import { chatContext } from '../support/chat-context.ts';
 
-const context: ChatContext = {
-  chatId: 'c1',
-  customer: '9800000100',
-  customerName: 'Asha',
-  customerType: 'Customer',
-  channel: '8000247247',
-  createdAt: Date.UTC(2026, 11, 4, 10, 0, 0),
-  lastSeq: 3,
-  lastMessage: 'Need a cab',
-  lastMessageAt: Date.UTC(2026, 11, 4, 10, 5, 0),
-  lastMsgBy: '9800000100',
-  lastCustomerMessageAt: Date.UTC(2026, 11, 4, 10, 5, 0),
-  statusUpdatedBy: null,
-  statusUpdatedAt: null,
+const context = chatContext({
   reads: [{ agent: 'a1', seq: 2 }],
   botMessages: 1,
   inbox: { ...newInbox(), waitingSince: Date.UTC(2026, 11, 4, 10, 0, 0), labels: ['vip'] },
-};
+});
 
 describe('chatOut', () => {
   it('shows the summary without the record and the query bookkeeping, times as ISO and IST text, in the stored order', () => {
