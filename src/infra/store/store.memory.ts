@@ -331,11 +331,14 @@ class MemoryCollection implements Collection<Doc> {
     }
     const { $setOnInsert, ...rest } = update;
     const modifier = { ...rest, ...($setOnInsert ? { $set: { ...(rest.$set as AnyObject), ...($setOnInsert as AnyObject) } } : {}) };
-    // The fast path first: mingo's updater set up its operator context per call, which made every
-    // first contact (a conversation upsert) cost milliseconds.
-    const fast = Object.keys(modifier).length ? applyUpdate(doc, modifier) : undefined;
-    const inserted = fast ? fast.next : doc;
-    if (!fast && Object.keys(modifier).length) guard(() => applyModifier(doc, modifier, undefined, undefined, { cloneMode: 'deep' }));
+    let inserted = doc;
+    if (Object.keys(modifier).length) {
+      // The fast path first: mingo's updater set up its operator context per call, which made every
+      // first contact (a conversation upsert) cost milliseconds.
+      const fast = applyUpdate(doc, modifier);
+      if (fast) inserted = fast.next;
+      else guard(() => applyModifier(doc, modifier, undefined, undefined, { cloneMode: 'deep' }));
+    }
     inserted._id ??= newId();
     this.put(inserted, undefined);
     return inserted;
