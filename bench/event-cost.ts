@@ -5,7 +5,8 @@
  * (user + system) per applied event, acknowledged req/s, events applied/s —
  * with the load average; in Redis + MongoDB mode also the MongoDB messages
  * (through a counting proxy) and Redis commands (INFO stats) per applied
- * event, which the machine's load does not blur.
+ * event, which the machine's load does not blur; and what the pod's collector did (young and full
+ * collections, bytes promoted to the old generation per event: what full collections must later mark).
  * `node --import tsx bench/event-cost.ts [mongo|embedded] [seconds] [runs]`.
  * Numbers go to stdout only (the notes in bench/notes.md quote them).
  */
@@ -91,6 +92,7 @@ try {
     const { pod, port } = await startPod('app', { BENCH_APP_ENV: JSON.stringify(env) });
     try {
       const cpu0 = await pod.call<{ user: number; system: number }>('cpu');
+      await pod.call('gc-start');
       const mongo0 = { ...proxy?.counts };
       const redis0 = await redisCommands();
       const stats0 = await commandStats();
@@ -105,6 +107,7 @@ try {
       }
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = await pod.call<{ user: number; system: number }>('cpu');
+      const gc = await pod.call<{ scavenges: number; scavengeMs: number; fullGcs: number; fullGcMs: number; promotedBytes: number }>('gc-stop');
       const stats1 = await commandStats();
       const others = services ? `; JVM test server ${Math.round((childCpuUs('java') - jvm0) / Math.max(1, state.total - state.pending))} µs/event, redis-server ${Math.round((childCpuUs('redis-server') - redisCpu0) / Math.max(1, state.total - state.pending))} µs/event` : '';
       const appliedN = Math.max(1, state.total - state.pending);
@@ -115,6 +118,9 @@ try {
         : '';
       const applied = state.total - state.pending;
       const cpuUs = cpu1.user - cpu0.user + (cpu1.system - cpu0.system);
+      console.log(
+        `  collector: ${gc.scavenges} young collections (${Math.round(gc.scavengeMs)} ms), ${gc.fullGcs} full (${Math.round(gc.fullGcMs)} ms on the main thread); promoted to the old generation ${(gc.promotedBytes / Math.max(1, state.total - state.pending) / 1024).toFixed(1)} KB per event`,
+      );
       console.log(
         `${backend}: ${Math.round(load.rps)} req/s acked (p99 ${load.latencyMs.p99?.toFixed(1)} ms, ${load.non2xx} non-2xx), ${applied}/${state.total} applied in ${wall.toFixed(1)} s = ${Math.round(applied / wall)} events/s, pod CPU ${Math.round(cpuUs / Math.max(1, applied))} µs/event (${((cpuUs / 1e6 / wall) * 100).toFixed(0)}% of a core)${others}${wire}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );

@@ -8,12 +8,13 @@
  * - `node-http` — node:http doing the same by hand;
  * - `socketio` — socket.io 4 (`BENCH_SIO_ADAPTER=memory|redis`), clients joined to a room from their handshake query.
  *
- * Prints nothing; answers `port`, `publish`, `memory`, `inbox`, and `exit` over IPC.
+ * Prints nothing; answers `port`, `publish`, `memory`, `cpu`, `gc-start`/`gc-stop`, `inbox`, and `exit` over IPC.
  * Several pods of one kind can run side by side: that is how the multi-pod
  * variants will be built once the app routes between pods.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GCProfiler } from 'node:v8';
 import { serveCommands } from '../lib/proc.ts';
 
 type Publish = (room: string, event: string, data: unknown) => void;
@@ -125,6 +126,30 @@ async function startPod(kind: string): Promise<Pod> {
   }
 }
 
+type GcStatistic = ReturnType<GCProfiler['stop']> extends infer R ? (R extends { statistics: (infer T)[] } ? T : never) : never;
+
+/**
+ * What the collector did between `gc-start` and `gc-stop`: young collections,
+ * full ones, and the bytes young collections moved to the old generation —
+ * what the full collections must later mark and free.
+ */
+function summariseGc(statistics: GcStatistic[]): { scavenges: number; scavengeMs: number; fullGcs: number; fullGcMs: number; promotedBytes: number } {
+  const oldSpace = (s: GcStatistic['beforeGC']) => s.heapSpaceStatistics.find((x) => x.spaceName === 'old_space')?.spaceUsedSize ?? 0;
+  const out = { scavenges: 0, scavengeMs: 0, fullGcs: 0, fullGcMs: 0, promotedBytes: 0 };
+  for (const s of statistics) {
+    if (s.gcType === 'Scavenge') {
+      out.scavenges++;
+      out.scavengeMs += s.cost / 1000;
+      out.promotedBytes += Math.max(0, oldSpace(s.afterGC) - oldSpace(s.beforeGC));
+    } else if (s.gcType === 'MarkSweepCompact') {
+      out.fullGcs++;
+      out.fullGcMs += s.cost / 1000;
+    }
+  }
+  return out;
+}
+
+let gcProfiler: GCProfiler | undefined;
 const pod = await startPod(process.argv[2] ?? '');
 serveCommands(
   async (cmd, args) => {
@@ -141,6 +166,17 @@ serveCommands(
       case 'cpu': {
         // CPU time this process has used (µs): the server's cost of a run, apart from how fast clients read.
         return process.cpuUsage();
+      }
+      case 'gc-start':
+        gcProfiler?.stop();
+        gcProfiler = new GCProfiler();
+        gcProfiler.start();
+        return true;
+      case 'gc-stop': {
+        const stats = gcProfiler?.stop();
+        gcProfiler = undefined;
+        if (!stats) throw new Error('gc-start first');
+        return summariseGc(stats.statistics);
       }
       case 'reads':
         return pod.reads?.() ?? null;
