@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GCProfiler } from 'node:v8';
+import { GCProfiler, type GCProfilerResult } from 'node:v8';
 import { serveCommands } from '../lib/proc.ts';
 
 type Publish = (room: string, event: string, data: unknown) => void;
@@ -126,7 +126,7 @@ async function startPod(kind: string): Promise<Pod> {
   }
 }
 
-type GcStatistic = ReturnType<GCProfiler['stop']> extends infer R ? (R extends { statistics: (infer T)[] } ? T : never) : never;
+type GcStatistic = GCProfilerResult['statistics'][number];
 
 /**
  * What the collector did between `gc-start` and `gc-stop`: young collections,

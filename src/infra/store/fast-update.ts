@@ -52,13 +52,9 @@ export function applyUpdate(doc: AnyObject, modifier: AnyObject, handOver = fals
     const old = parent[leaf];
     if (Array.isArray(old) && op !== '$set' && op !== '$unset' && op !== '$push') return undefined;
     switch (op) {
-      case '$set': {
-        if (arg === undefined) break; // dropped, as the driver's ignoreUndefined does
-        const value = handOver ? arg : copy(arg);
-        if (!sameAsStored(old, value)) changed = true;
-        parent[leaf] = value;
+      case '$set':
+        if (setValue(parent, leaf, arg, handOver, changed)) changed = true;
         break;
-      }
       case '$push': {
         const items = pushed(arg);
         if (!items || (old !== undefined && !Array.isArray(old))) return undefined;
@@ -123,15 +119,22 @@ function setTopLevel(doc: AnyObject, fields: AnyObject, handOver: boolean): { ne
   const next: AnyObject = { ...doc };
   let changed = false;
   for (const path in fields) {
-    if (!Object.hasOwn(fields, path)) continue;
-    const arg = fields[path];
-    if (arg === undefined) continue; // dropped, as the driver's ignoreUndefined does
-    const value = handOver ? arg : copy(arg);
-    // Once one field differs the document is new: the others need no comparing.
-    if (!changed && !sameAsStored(next[path], value)) changed = true;
-    next[path] = value;
+    if (Object.hasOwn(fields, path) && setValue(next, path, fields[path], handOver, changed)) changed = true;
   }
   return changed ? { next, changed } : { next: doc, changed };
+}
+
+/**
+ * `$set` of one field: the value as stored (undefined dropped, as the driver's
+ * ignoreUndefined does; copied unless handed over). Whether it changed the
+ * field — not compared once the document is known to have changed.
+ */
+function setValue(parent: AnyObject, leaf: string, arg: unknown, handOver: boolean, alreadyChanged: boolean): boolean {
+  if (arg === undefined) return false;
+  const value = handOver ? arg : copy(arg);
+  const changed = !alreadyChanged && !sameAsStored(parent[leaf], value);
+  parent[leaf] = value;
+  return changed;
 }
 
 /** A `$push` argument: one item, or `$each` with an optional integer `$slice` (other modifiers go to mingo). */
