@@ -31,6 +31,7 @@ import { StreamDispatcher } from './actors/cluster/dispatch.streams.ts';
 import { LocalOwnership } from './actors/cluster/ownership.local.ts';
 import { RedisOwnership } from './actors/cluster/ownership.redis.ts';
 import { RedisFanout } from './actors/cluster/fanout.redis.ts';
+import { ANNOUNCE_EVERY_MS } from './actors/cluster/room-interest.ts';
 import { ChatQueries } from './actors/chat/chat.queries.ts';
 import { CHAT_INDEXES, OBSOLETE_CHAT_INDEXES } from './actors/chat/chat-store.ts';
 import { PRESENCE_INDEXES, PresenceStore } from './actors/chat/presence-store.ts';
@@ -141,7 +142,11 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       livePods: () => cluster.ownership.livePods(),
     },
   });
-  if (kv.kind === 'redis') hub.setFanout(new RedisFanout(kv, config.POD_ID, hub, log));
+  const fanout = kv.kind === 'redis' ? new RedisFanout(kv, config.POD_ID, hub, log) : undefined;
+  if (fanout) {
+    await fanout.start();
+    hub.setFanout(fanout);
+  }
   const toAgent = metrics.histogram('chat_message_to_agent_seconds', "Customer message's WhatsApp timestamp (whole seconds) to its new_message push to agents", [0.5, 1, 2, 3, 5, 10, 30, 60, 300]);
   const onCustomerMessagePushed = (seconds: number) => toAgent.observe(seconds);
   const actors = new ActorSystem({ config, log, store, inboxStore, rooms: hub, counters, kv, outbound: outbound.outbox, onCustomerMessagePushed, ...cluster });
@@ -197,6 +202,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
 
   await actors.start();
   metrics.gauge('actors_resident', 'Actors held in memory on this pod', () => host.residentCount);
+  if (fanout) metrics.gauge('ws_rooms_heard_elsewhere', 'WebSocket rooms other pods announced members in (pushes to any other room are not published)', () => fanout.roomsHeardElsewhere);
   metrics.counter('actor_effects_dead_lettered_total', 'Effects given up on after their last attempt and dead-lettered on their actor, by actor kind', 'kind', () => host.deadLetteredTotal);
   metrics.gauge('cluster_owned_shards', 'Shards this pod owns', () => actors.ownership.owned().size);
   metrics.gauge('cluster_routed_local_total', 'Events delivered to actors on this pod', () => actors.dispatcher.stats.routedLocal);
@@ -224,6 +230,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
   const resync = { name: 'counter_sync', everyMs: 5 * 60_000, exclusive: { lockTtlMs: 60_000 }, run: (stillHolds: () => Promise<boolean>) => counters.resync(stillHolds) };
   await scheduler.runOnce(resync); // spec §12.1: counters from MongoDB before serving
   scheduler.every(resync);
+  if (fanout) scheduler.every({ name: 'ws_rooms_announce', everyMs: ANNOUNCE_EVERY_MS, run: async () => fanout.announceRooms() });
   await inbox.recover(0); // what a crashed predecessor acknowledged but never applied
   // Events acknowledged but not applied (a crash, a failed delivery) are applied on the next pass.
   scheduler.every({ name: 'inbox_recovery', everyMs: 10_000, exclusive: { lockTtlMs: 30_000 }, run: () => inbox.recover(5_000) });
@@ -290,6 +297,7 @@ export async function startApp(config: Config, logDestination?: DestinationStrea
       media.close();
       await forwarder?.close();
       await presence.clearPod(config.POD_ID).catch(() => undefined);
+      await fanout?.stop();
       // uWS flushes corked responses on its next loop turn; give the last ones time to leave.
       await new Promise((r) => setTimeout(r, 50));
       await Promise.allSettled([kv.close(), closeStores()]);

@@ -60,6 +60,8 @@ export type FrameHandler = (conn: Connection, frame: Frame) => Promise<unknown>;
 
 /** Carries pushes to the other pods (Redis Pub/Sub `ws:chat:{room}`); absent with one pod. */
 export interface RoomFanout {
+  /** Whether some other pod may have members in `room` (only then is a push sent). */
+  reaches(room: string): boolean;
   send(room: string, payload: string): void;
   /** The first local member joined `room` / the last one left. */
   watch(room: string): void;
@@ -180,17 +182,18 @@ export class WsHub implements RoomPublisher {
     this.handler = handler;
   }
 
-  /** Most chat rooms have no member on this pod (only agents with the chat open join one); with one pod, nobody else hears them. */
+  /** Most chat rooms have no member on any pod (only agents with the chat open join one). */
   reaches(room: string): boolean {
-    return this.fanout !== undefined || this.members.has(room);
+    return this.members.has(room) || (this.fanout?.reaches(room) ?? false);
   }
 
   publish(room: string, event: string, data: unknown): void {
     const local = this.members.has(room);
-    if (!local && !this.fanout) return; // nothing to hand uWS, nothing to serialise
+    const remote = this.fanout?.reaches(room) ?? false;
+    if (!local && !remote) return; // nothing to hand uWS, nothing to serialise
     const payload = JSON.stringify({ event, data });
     if (local) this.app.publish(topic(room), payload);
-    this.fanout?.send(room, payload);
+    if (remote) this.fanout?.send(room, payload);
     if (local && event === NEW_MESSAGE) this.shown(room, data);
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { KvError } from '../../src/infra/kv/kv.ts';
 import { RedisKv } from '../../src/infra/kv/kv.redis.ts';
 import { freePort } from '../support/ports.ts';
@@ -33,6 +34,30 @@ describe('redis key-value store when the server is gone', () => {
       server.pause(false);
       await kv.close();
       await server.stop();
+    }
+  });
+});
+
+describe('redis subscriptions', () => {
+  it('call onResumed once the subscription is back after its connection was cut, and deliver again', async () => {
+    const kv = await RedisKv.connect({ url: testRedisUrl(), prefix: `${uniqueName('kv-resume')}:` });
+    const admin = new Redis(testRedisUrl());
+    try {
+      const got: string[] = [];
+      let resumed = 0;
+      await kv.subscribe('events', (m) => void got.push(m), () => void resumed++);
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      const deadline = Date.now() + 3000;
+      while (resumed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(resumed, 1, 'told of the resumed subscription once');
+      while (got.length === 0 && Date.now() < deadline) {
+        await kv.publish('events', 'after');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(got[0], 'after');
+    } finally {
+      admin.disconnect();
+      await kv.close();
     }
   });
 });

@@ -101,6 +101,7 @@ export class MemoryKv implements KeyValueStore {
     for (const h of [...handlers]) setImmediate(() => h(message));
   }
 
+  /** In process nothing is ever lost in between, so a subscription never needs `onResumed`. */
   async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
     this.assertOpen();
     let set = this.channels.get(channel);

@@ -36,6 +36,8 @@ export class RedisKv implements KeyValueStore {
   readonly kind = 'redis' as const;
   private subscriber: Redis | undefined;
   private readonly handlers = new Map<string, Set<MessageHandler>>();
+  /** Called when the subscriber connection is back after a loss (see `subscribe`). */
+  private readonly resumed = new Set<() => void>();
   private closed = false;
 
   private constructor(
@@ -141,8 +143,9 @@ export class RedisKv implements KeyValueStore {
     await this.run(() => this.redis.publish(this.k(channel), message));
   }
 
-  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+  async subscribe(channel: string, handler: MessageHandler, onResumed?: () => void): Promise<() => Promise<void>> {
     const sub = await this.subscriberConnection();
+    if (onResumed) this.resumed.add(onResumed);
     const full = this.k(channel);
     let set = this.handlers.get(full);
     if (!set) {
@@ -151,6 +154,7 @@ export class RedisKv implements KeyValueStore {
     }
     set.add(handler);
     return async () => {
+      if (onResumed) this.resumed.delete(onResumed);
       set.delete(handler);
       if (set.size > 0 || this.handlers.get(full) !== set) return;
       this.handlers.delete(full);
@@ -191,6 +195,18 @@ export class RedisKv implements KeyValueStore {
       }
     });
     await this.run(() => sub.connect());
+    // Every later `ready` is a reconnection; ioredis re-subscribes right after emitting it.
+    sub.on('ready', () => {
+      setImmediate(() => {
+        for (const resumed of this.resumed) {
+          try {
+            resumed();
+          } catch (err) {
+            this.opts.onError?.(err as Error);
+          }
+        }
+      });
+    });
     return sub;
   }
 

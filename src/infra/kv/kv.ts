@@ -46,8 +46,12 @@ export interface KeyValueStore {
   releaseLock(name: string, owner: string): Promise<boolean>;
 
   publish(channel: string, message: string): Promise<void>;
-  /** Subscribes; resolves once the subscription is active, to a function that removes it. */
-  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /**
+   * Subscribes; resolves once the subscription is active, to a function that removes it.
+   * At most once: `onResumed` is called when it is active again after its connection was
+   * lost (what was published meanwhile is gone).
+   */
+  subscribe(channel: string, handler: MessageHandler, onResumed?: () => void): Promise<() => Promise<void>>;
 
   /** Resolves when the store answers within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
