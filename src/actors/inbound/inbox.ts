@@ -163,7 +163,8 @@ export class Inbox {
 
   private async writeMarks(ids: string[]): Promise<void> {
     try {
-      await this.items.updateMany({ _id: { $in: ids } }, { $set: { state: 'applied', applied_at: new Date() } });
+      // The event itself goes: its message is stored by then, and a redelivery is recognised by the id alone.
+      await this.items.updateMany({ _id: { $in: ids } }, { $set: { state: 'applied', applied_at: new Date() }, $unset: { event: '' } });
     } catch (err) {
       this.log.warn({ err, items: ids.length }, 'marking inbox items applied failed; recovery will hand them again (applied once)');
     }
