@@ -29,12 +29,12 @@ const TITLES: Record<string, string> = {
 
 /**
  * Issue 16's table: each target with the issue's "now" column (BENCHMARKS.md before any of its work), the
- * previous session's runs (the eighth round: three full runs on this machine, as ranges) and this run's, found by scenario, metric and subject.
+ * previous session's runs (the ninth round: three full runs on this machine, as ranges) and this run's, found by scenario, metric and subject.
  */
 interface RoundRow {
   what: string;
   last: string;
-  /** The eighth round's figures (bench/notes.md "Eighth round": three full runs on the same machine, as ranges; the soak's from its own run). */
+  /** The ninth round's figures (bench/notes.md "Ninth round": three full runs on the same machine, as ranges; the soak's from its own run). */
   previous: string;
   find: { scenario: string; metric: string; subject: string; baseline?: string };
   /** How this run's row reads: its value with its unit, or its value over its baseline ("× the floor"). */
@@ -43,26 +43,26 @@ interface RoundRow {
 }
 
 const ROUND: RoundRow[] = [
-  { what: 'Redis + MongoDB test server, one pod: pod CPU per applied event', last: '~666 µs', previous: '235–261 µs', find: { scenario: 'ingest', metric: 'pod CPU per applied event (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≤ 250 µs' },
-  { what: 'same: sustained events applied/s, closed loop', last: '680–1,100 /s', previous: '2,711–3,318 /s', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≥ 2,500 /s' },
-  { what: 'same: message→agent p99 at 1,000 msg/s, open loop', last: '12,966 ms', previous: '62.0 ms (34–48 standalone)', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, 1 pod' }, show: 'value', target: '< 50 ms' },
-  { what: 'two pods (POST to pod 1, agent on pod 2): message→agent p99 at 1,000 msg/s', last: '2,161 ms', previous: '38.8–54.8 ms', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, POST to pod 1, agent on pod 2' }, show: 'value', target: '< 50 ms' },
-  { what: 'store floor for latency: p99 of the same writes through the driver at 1,000 events/s, open loop (no runtime)', last: '—', previous: '21.9–40.5 ms', find: { scenario: 'message-to-agent', metric: 'p99 one event stored @1k/s (the latency floor)', subject: 'store floor: the same writes through the driver, no runtime' }, show: 'value', target: '(the floor)' },
-  { what: 'store floor: the same documents per event straight through the driver, events/s', last: '—', previous: '5,377 /s', find: { scenario: 'ingest', metric: 'events written/s (closed loop)', subject: 'store floor: the same documents through the driver' }, show: 'value', target: '(the floor)' },
-  { what: 'the runtime against the store floor (events applied/s ÷ floor)', last: '—', previous: '0.50–0.60×', find: { scenario: 'ingest', metric: 'events applied/s against the store floor', subject: 'smart-chat redis+mongo' }, show: 'times-baseline', target: '≥ 0.5× the floor' },
-  { what: 'embedded: webhooks accepted and applied per second', last: '2,398 /s applied (3,297 req/s acked)', previous: '7,971–8,595 /s', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat embedded' }, show: 'value', target: '≥ 10,000 /s' },
-  { what: 'embedded: acknowledged req/s against node:http parse + ack', last: '0.14×', previous: '0.10–0.13×', find: { scenario: 'ingest', metric: 'req/s (no pipelining)', subject: 'smart-chat embedded', baseline: 'node:http JSON 200' }, show: 'times-baseline', target: '≥ 0.5×' },
-  { what: 'embedded: p99 ack at 5,000 req/s, open loop', last: '—', previous: '17.8–25.1 ms', find: { scenario: 'ingest', metric: 'p99 ack (at 5k req/s)', subject: 'smart-chat embedded' }, show: 'value', target: '< 10 ms' },
-  { what: 'fan-out to 1,000 sockets, p99 against the bare loopback writer floor', last: '1.38× the floor', previous: '1.05–1.34×', find: { scenario: 'fanout', metric: 'p99 publish → last of 1000 sockets, against the floor', subject: 'smart-chat, 1 pod' }, show: 'times-baseline', target: '≤ 1.2× the floor' },
-  { what: 'soak (two pods, 10 min at 500 msg/s): last window p99 ÷ first', last: '—', previous: '19.5× (serial-GC spikes of the test server)', find: { scenario: 'soak', metric: 'p99 last window / first window', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 1.2' },
-  { what: 'soak: RSS growth after warm-up (larger pod)', last: '—', previous: '+1.8 %', find: { scenario: 'soak', metric: 'RSS growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
-  { what: 'soak: Redis used_memory growth after warm-up', last: '—', previous: '−0.5 %', find: { scenario: 'soak', metric: 'Redis used_memory growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
+  { what: 'Redis + MongoDB test server, one pod: pod CPU per applied event', last: '~666 µs', previous: '261.5–318.1 µs (261–267 on a normal test server)', find: { scenario: 'ingest', metric: 'pod CPU per applied event (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≤ 250 µs' },
+  { what: 'same: sustained events applied/s, closed loop', last: '680–1,100 /s', previous: '2,283–2,738 /s', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat redis+mongo' }, show: 'value', target: '≥ 2,500 /s' },
+  { what: 'same: message→agent p99 at 1,000 msg/s, open loop', last: '12,966 ms', previous: '34.3–55.3 ms', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, 1 pod' }, show: 'value', target: '< 50 ms' },
+  { what: 'two pods (POST to pod 1, agent on pod 2): message→agent p99 at 1,000 msg/s', last: '2,161 ms', previous: '36.5–46.3 ms', find: { scenario: 'message-to-agent', metric: 'p99 webhook → agent push @1k msg/s', subject: 'smart-chat redis+mongo, POST to pod 1, agent on pod 2' }, show: 'value', target: '< 50 ms' },
+  { what: 'store floor for latency: p99 of the same writes through the driver at 1,000 events/s, open loop (no runtime)', last: '—', previous: '30.0–84.7 ms', find: { scenario: 'message-to-agent', metric: 'p99 one event stored @1k/s (the latency floor)', subject: 'store floor: the same writes through the driver, no runtime' }, show: 'value', target: '(the floor)' },
+  { what: 'store floor: the same documents per event straight through the driver, events/s', last: '—', previous: '5,066 /s (third run)', find: { scenario: 'ingest', metric: 'events written/s (closed loop)', subject: 'store floor: the same documents through the driver' }, show: 'value', target: '(the floor)' },
+  { what: 'the runtime against the store floor (events applied/s ÷ floor)', last: '—', previous: '0.42–0.54×', find: { scenario: 'ingest', metric: 'events applied/s against the store floor', subject: 'smart-chat redis+mongo' }, show: 'times-baseline', target: '≥ 0.5× the floor' },
+  { what: 'embedded: webhooks accepted and applied per second', last: '2,398 /s applied (3,297 req/s acked)', previous: '8,776–10,773 /s', find: { scenario: 'ingest', metric: 'events applied/s (no pipelining)', subject: 'smart-chat embedded' }, show: 'value', target: '≥ 10,000 /s' },
+  { what: 'embedded: acknowledged req/s against node:http parse + ack', last: '0.14×', previous: '0.14–0.16×', find: { scenario: 'ingest', metric: 'req/s (no pipelining)', subject: 'smart-chat embedded', baseline: 'node:http JSON 200' }, show: 'times-baseline', target: '≥ 0.5×' },
+  { what: 'embedded: p99 ack at 5,000 req/s, open loop', last: '—', previous: '4.5–59.0 ms', find: { scenario: 'ingest', metric: 'p99 ack (at 5k req/s)', subject: 'smart-chat embedded' }, show: 'value', target: '< 10 ms' },
+  { what: 'fan-out to 1,000 sockets, p99 against the bare loopback writer floor', last: '1.38× the floor', previous: '1.17–1.31×', find: { scenario: 'fanout', metric: 'p99 publish → last of 1000 sockets, against the floor', subject: 'smart-chat, 1 pod' }, show: 'times-baseline', target: '≤ 1.2× the floor' },
+  { what: 'soak (two pods, 10 min at 500 msg/s): last window p99 ÷ first', last: '—', previous: '16.7× (serial-GC spikes of the test server)', find: { scenario: 'soak', metric: 'p99 last window / first window', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 1.2' },
+  { what: 'soak: RSS growth after warm-up (larger pod)', last: '—', previous: '+0.9 %', find: { scenario: 'soak', metric: 'RSS growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
+  { what: 'soak: Redis used_memory growth after warm-up', last: '—', previous: '−0.01 %', find: { scenario: 'soak', metric: 'Redis used_memory growth after warm-up', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '≤ 10 %' },
   { what: 'soak: acknowledged messages never pushed (lost)', last: '—', previous: '0', find: { scenario: 'soak', metric: 'acknowledged, never pushed (lost)', subject: 'smart-chat redis+mongo, 2 pods, POST to pod 1, agent on pod 2' }, show: 'value', target: '0' },
 ];
 
 function roundTable(all: readonly Row[]): string {
   const num = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * (Math.abs(v) >= 10 ? 10 : 1000)) / (Math.abs(v) >= 10 ? 10 : 1000)));
-  const lines = ['| what | the issue\'s "now" | previous session (eighth round, three runs) | this run | target |', '|---|---|---|---|---|'];
+  const lines = ['| what | the issue\'s "now" | previous session (ninth round, three runs) | this run | target |', '|---|---|---|---|---|'];
   for (const r of ROUND) {
     const row = all.find((x) => x.scenario === r.find.scenario && x.metric === r.find.metric && x.subject === r.find.subject && (r.find.baseline === undefined || x.baseline === r.find.baseline));
     let now = '(not measured in this run)';
@@ -132,9 +132,9 @@ export function renderBenchmarks(): void {
     '',
     '## Issue 16: the production path against the store\'s floor (this round beside the last)',
     '',
-    'The issue\'s "now": BENCHMARKS.md before any of its work. Previous session: the eighth round, three full runs',
-    'on this same machine (two cores of an AMD EPYC, quiet; the rounds before it ran on an Intel Xeon about half',
-    'as fast per core), given as the range of the three. This run: the run below (ninth round in the notes).',
+    'The issue\'s "now": BENCHMARKS.md before any of its work. Previous session: the ninth round, three full runs',
+    'on this same machine (two cores of an AMD EPYC, quiet; the rounds before the eighth ran on an Intel Xeon about',
+    'half as fast per core), given as the range of the three. This run: the run below (tenth round in the notes).',
     'Each figure\'s row, notes and load average are in its scenario\'s table. The soak runs only with',
     '`npm run bench -- --only=soak` (ten minutes), so its figures come from that run.',
     '',
