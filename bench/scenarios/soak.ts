@@ -76,7 +76,9 @@ function memoryWindows(samples: readonly MemorySample[]): MemoryWindow[] {
   const groups = new Map<number, MemorySample[]>();
   for (const s of samples) {
     const i = Math.floor(s.atS / (WINDOW_MS / 1000));
-    groups.set(i, [...(groups.get(i) ?? []), s]);
+    const group = groups.get(i);
+    if (group) group.push(s);
+    else groups.set(i, [s]);
   }
   const full = WINDOW_MS / SAMPLE_MS;
   return [...groups]
@@ -103,7 +105,8 @@ try {
       const rss = await Promise.all(pods.map((p) => p.pod.call<NodeJS.MemoryUsage>('memory').then((m) => mib(m.rss))));
       const sample = { atS: (performance.now() - t0) / 1000, rssMiB: rss, redisMiB: mib(await redisMemory()) };
       memory.push(sample);
-      if (Math.floor(sample.atS / (WINDOW_MS / 1000)) !== Math.floor((sample.atS - SAMPLE_MS / 1000) / (WINDOW_MS / 1000))) {
+      // One progress line per window: its first sample.
+      if ((memory.length - 1) % (WINDOW_MS / SAMPLE_MS) === 0) {
         console.log(`  ${sample.atS.toFixed(0).padStart(4)} s  RSS ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB  redis ${sample.redisMiB.toFixed(1)} MiB`);
       }
       const next = t0 + memory.length * SAMPLE_MS;
